@@ -1,0 +1,516 @@
+"""The pure steps of a composite index build.
+
+Every function takes a unit x indicator frame (units as the index, one column per indicator,
+NaN for missing) and returns a new frame; none mutates its input. Conventions follow the JRC/OECD
+Handbook on Constructing Composite Indicators (2008) and the COINr package (Becker et al., 2022):
+
+- skewness and kurtosis are the "type 2" sample statistics (SAS/SPSS, R e1071 ``type = 2``);
+- ranks are descending, ties share the lowest (best) rank (R ``rank(-x, ties.method = "min")``);
+- aggregation drops missing children and re-normalises the remaining weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+
+class StepError(ValueError):
+    """A step that cannot run on the data given; the message names the indicator or unit."""
+
+
+# --- denominate ------------------------------------------------------------------------------
+def denominate(
+    data: pd.DataFrame,
+    denominators: Mapping[str, str | None],
+    denominator_data: pd.DataFrame,
+    scale: float = 1.0,
+) -> pd.DataFrame:
+    """Divide each indicator by its denominator column, times ``scale``.
+
+    Indicators whose denominator is ``None`` are returned unchanged. A zero or missing
+    denominator gives a missing value (never an infinite one).
+    """
+    out = data.copy()
+    for code, denominator in denominators.items():
+        if denominator is None:
+            continue
+        if denominator not in denominator_data.columns:
+            raise StepError(f"indicator {code!r}: denominator column {denominator!r} not in the data")
+        den = denominator_data[denominator].astype(float)
+        den = den.where(den != 0)
+        out[code] = data[code].astype(float) / den * scale
+    return out
+
+
+# --- impute ----------------------------------------------------------------------------------
+def impute(data: pd.DataFrame, method: str, groups: pd.Series | None = None) -> pd.DataFrame:
+    """Fill missing values column by column.
+
+    ``mean``/``median`` use the non-missing values of the indicator over all units;
+    ``group_mean``/``group_median`` use those of the units sharing the value of ``groups``. A
+    value stays missing when its group has no observed value for that indicator.
+    """
+    if method == "none":
+        return data.copy()
+    func = "mean" if method.endswith("mean") else "median"
+    if method.startswith("group_"):
+        if groups is None:
+            raise StepError(f"impute method {method!r} needs a group column")
+        fill = data.groupby(groups.reindex(data.index), dropna=False).transform(func)
+        return data.fillna(fill)
+    return data.fillna(getattr(data, func)())
+
+
+# --- screen ----------------------------------------------------------------------------------
+def data_share(data: pd.DataFrame) -> pd.Series:
+    """Share of non-missing indicators per unit."""
+    return data.notna().mean(axis=1)
+
+
+def screen(
+    data: pd.DataFrame,
+    availability: pd.DataFrame,
+    min_data_share: float,
+    force_include: Sequence[str] = (),
+    force_exclude: Sequence[str] = (),
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keep units whose share of non-missing indicators in ``availability`` is >= the threshold.
+
+    Forced inclusions override the threshold; forced exclusions override everything. Returns the
+    kept rows of ``data`` and a per-unit report (data share, kept, reason).
+    """
+    share = data_share(availability).reindex(data.index)
+    keep = share >= min_data_share
+    reason = pd.Series(np.where(keep, "", "data share below threshold"), index=data.index)
+    forced_in = data.index.isin(list(force_include))
+    keep = keep | forced_in
+    reason[forced_in] = "forced in"
+    forced_out = data.index.isin(list(force_exclude))
+    keep = keep & ~forced_out
+    reason[forced_out] = "forced out"
+    report = pd.DataFrame({"data_share": share, "kept": keep, "reason": reason})
+    return data.loc[keep.to_numpy()].copy(), report
+
+
+# --- outlier treatment -----------------------------------------------------------------------
+def skewness(x: np.ndarray) -> float:
+    """Sample skewness, type 2 (adjusted Fisher–Pearson: G1 = g1·√(n(n−1))/(n−2)); NaNs ignored.
+
+    Joanes & Gill (1998), "Comparing measures of sample skewness and kurtosis"; it is R e1071's
+    ``skewness(type = 2)`` and the statistic of COINr's outlier rule. NaN for n < 3 or zero spread.
+    """
+    v = np.asarray(x, dtype=float)
+    v = v[~np.isnan(v)]
+    n = v.size
+    if n < 3:
+        return float("nan")
+    d = v - v.mean()
+    m2 = np.sum(d**2)
+    if m2 == 0:
+        return float("nan")
+    g1 = np.sqrt(n) * np.sum(d**3) / m2**1.5
+    return float(g1 * np.sqrt(n * (n - 1)) / (n - 2))
+
+
+def kurtosis(x: np.ndarray) -> float:
+    """Sample excess kurtosis, type 2: ((n+1)(r−3)+6)(n−1)/((n−2)(n−3)) with r = n·Σd⁴/(Σd²)².
+
+    Joanes & Gill (1998); R e1071's ``kurtosis(type = 2)``. NaN for n < 4 or zero spread.
+    """
+    v = np.asarray(x, dtype=float)
+    v = v[~np.isnan(v)]
+    n = v.size
+    if n < 4:
+        return float("nan")
+    d = v - v.mean()
+    m2 = np.sum(d**2)
+    if m2 == 0:
+        return float("nan")
+    r = n * np.sum(d**4) / m2**2
+    return float(((n + 1) * (r - 3) + 6) * (n - 1) / ((n - 2) * (n - 3)))
+
+
+def passes_skew_kurt(skew: float, kurt: float, skew_threshold: float, kurt_threshold: float) -> bool:
+    """COINr's rule: an indicator is acceptable if |skew| < threshold OR kurtosis < threshold.
+
+    An indicator whose statistics cannot be computed (too few values, constant) passes.
+    """
+    if np.isnan(skew) or np.isnan(kurt):
+        return True
+    return bool(abs(skew) < skew_threshold or kurt < kurt_threshold)
+
+
+def log_transform(x: np.ndarray, skew: float | None = None) -> np.ndarray:
+    """COINr's ``log_CT`` transform: log(x − min + 0.01·(max − min)), NaNs kept.
+
+    For a negatively skewed indicator the mirrored form −log(max − x + 0.01·(max − min)) is used
+    so that the order of units is preserved (our convention; COINr only applies the first form).
+    """
+    v = np.asarray(x, dtype=float)
+    lo, hi = np.nanmin(v), np.nanmax(v)
+    offset = 0.01 * (hi - lo)
+    if offset == 0:
+        return v.copy()
+    if skew is not None and skew < 0:
+        return -np.log(hi - v + offset)
+    return np.log(v - lo + offset)
+
+
+@dataclass
+class TreatmentRecord:
+    """What the outlier treatment did to one indicator."""
+
+    indicator: str
+    method: str
+    skew_before: float
+    kurt_before: float
+    pass_before: bool
+    n_winsorised: int | None = None
+    skew_after_winsorisation: float | None = None
+    kurt_after_winsorisation: float | None = None
+    pass_after_winsorisation: bool | None = None
+    applied: str = "none"
+    skew_final: float | None = None
+    kurt_final: float | None = None
+    pass_final: bool | None = None
+    winsorised_low: tuple[str, ...] = ()
+    winsorised_high: tuple[str, ...] = ()
+
+
+def winsorise_coinr(
+    x: np.ndarray, winmax: int, skew_threshold: float, kurt_threshold: float
+) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+    """Stepwise winsorisation of COINr's default outlier rule.
+
+    While the indicator fails the skew/kurtosis check and fewer than ``winmax`` points have been
+    winsorised: if skew >= 0, every value equal to the current maximum is set to the largest
+    remaining value; otherwise every value equal to the current minimum is set to the smallest
+    remaining value. The count is the number of distinct points replaced so far, every tied value
+    included (a point replaced at two steps counts once). Returns the winsorised vector,
+    the count, and boolean masks of points replaced at the high and low ends.
+    """
+    v = np.asarray(x, dtype=float).copy()
+    high = np.zeros(v.shape, dtype=bool)
+    low = np.zeros(v.shape, dtype=bool)
+    n_win = 0
+    while n_win < winmax:
+        skew, kurt = skewness(v), kurtosis(v)
+        if passes_skew_kurt(skew, kurt, skew_threshold, kurt_threshold):
+            break
+        observed = v[~np.isnan(v)]
+        if skew >= 0:
+            extreme = observed.max()
+            rest = observed[observed < extreme]
+            if rest.size == 0:
+                break
+            hit = v == extreme
+            v[hit] = rest.max()
+            high |= hit
+        else:
+            extreme = observed.min()
+            rest = observed[observed > extreme]
+            if rest.size == 0:
+                break
+            hit = v == extreme
+            v[hit] = rest.min()
+            low |= hit
+        # A point replaced again at a later step (it became the extreme after an earlier
+        # replacement) is still one point: COINr counts distinct points winsorised.
+        n_win = int((high | low).sum())
+    return v, n_win, high, low
+
+
+def treat_indicator(
+    x: pd.Series,
+    method: str,
+    winmax: int = 5,
+    skew_threshold: float = 2.0,
+    kurt_threshold: float = 3.5,
+    quantiles: tuple[float, float] = (0.05, 0.95),
+    boxcox_lambda: float | None = None,
+) -> tuple[pd.Series, TreatmentRecord]:
+    """Treat the outliers of one indicator and record what was done.
+
+    Methods:
+    - ``none``: unchanged (statistics still recorded);
+    - ``coinr_default``: if the skew/kurtosis check fails, stepwise winsorisation up to
+      ``winmax`` points (:func:`winsorise_coinr`); if it still fails, the winsorisation is dropped
+      and :func:`log_transform` is applied to the original values;
+    - ``log``: :func:`log_transform` if the check fails;
+    - ``winsorise_quantiles``: clip to the given quantiles (type 7, linear interpolation);
+    - ``boxcox``: Box–Cox transform (λ estimated by maximum likelihood unless given) of the values
+      shifted to be positive as in :func:`log_transform`, if the check fails.
+    """
+    values = x.to_numpy(dtype=float)
+    skew0, kurt0 = skewness(values), kurtosis(values)
+    pass0 = passes_skew_kurt(skew0, kurt0, skew_threshold, kurt_threshold)
+    record = TreatmentRecord(str(x.name), method, skew0, kurt0, pass0)
+    result = values.copy()
+    if method == "coinr_default" and not pass0:
+        wins, n_win, high, low = winsorise_coinr(values, winmax, skew_threshold, kurt_threshold)
+        skew1, kurt1 = skewness(wins), kurtosis(wins)
+        pass1 = passes_skew_kurt(skew1, kurt1, skew_threshold, kurt_threshold)
+        record.n_winsorised = n_win
+        record.skew_after_winsorisation, record.kurt_after_winsorisation = skew1, kurt1
+        record.pass_after_winsorisation = pass1
+        if pass1:
+            result = wins
+            record.applied = "winsorised" if n_win else "none"
+            record.winsorised_high = tuple(str(u) for u in x.index[high])
+            record.winsorised_low = tuple(str(u) for u in x.index[low])
+        else:
+            result = log_transform(values, skew0)
+            record.applied = "log"
+    elif method == "log" and not pass0:
+        result = log_transform(values, skew0)
+        record.applied = "log"
+    elif method == "winsorise_quantiles":
+        lo, hi = np.nanquantile(values, quantiles)
+        result = np.clip(values, lo, hi)
+        record.applied = "winsorised"
+        record.n_winsorised = int(np.sum((values < lo) | (values > hi)))
+        record.winsorised_high = tuple(str(u) for u in x.index[values > hi])
+        record.winsorised_low = tuple(str(u) for u in x.index[values < lo])
+    elif method == "boxcox" and not pass0:
+        observed = ~np.isnan(values)
+        lo, hi = np.nanmin(values), np.nanmax(values)
+        shifted = values - lo + 0.01 * (hi - lo) if lo <= 0 else values.copy()
+        out = np.full(values.shape, np.nan)
+        if boxcox_lambda is None:
+            out[observed], _ = stats.boxcox(shifted[observed])
+        else:
+            out[observed] = stats.boxcox(shifted[observed], lmbda=boxcox_lambda)
+        result = out
+        record.applied = "boxcox"
+    elif method not in {"none", "coinr_default", "log", "boxcox"}:
+        raise StepError(f"unknown outlier treatment {method!r}")
+    if record.applied != "none":
+        record.skew_final, record.kurt_final = skewness(result), kurtosis(result)
+        record.pass_final = passes_skew_kurt(
+            record.skew_final, record.kurt_final, skew_threshold, kurt_threshold
+        )
+    return pd.Series(result, index=x.index, name=x.name), record
+
+
+def treat(
+    data: pd.DataFrame,
+    method: str,
+    per_indicator: Mapping[str, str] | None = None,
+    **params: object,
+) -> tuple[pd.DataFrame, pd.DataFrame, list[TreatmentRecord]]:
+    """Treat outliers indicator by indicator; returns (treated, details table, records)."""
+    per_indicator = per_indicator or {}
+    columns, records = {}, []
+    for code in data.columns:
+        treated, record = treat_indicator(
+            data[code], per_indicator.get(code, method), **params  # type: ignore[arg-type]
+        )
+        columns[code] = treated
+        records.append(record)
+    details = pd.DataFrame(
+        [
+            {
+                "indicator": r.indicator,
+                "method": r.method,
+                "skew_before": r.skew_before,
+                "kurt_before": r.kurt_before,
+                "pass_before": r.pass_before,
+                "n_winsorised": r.n_winsorised,
+                "skew_after_winsorisation": r.skew_after_winsorisation,
+                "kurt_after_winsorisation": r.kurt_after_winsorisation,
+                "pass_after_winsorisation": r.pass_after_winsorisation,
+                "applied": r.applied,
+                "skew_final": r.skew_final,
+                "kurt_final": r.kurt_final,
+                "pass_final": r.pass_final,
+                "winsorised_high": " ".join(r.winsorised_high),
+                "winsorised_low": " ".join(r.winsorised_low),
+            }
+            for r in records
+        ]
+    )
+    return pd.DataFrame(columns, index=data.index), details, records
+
+
+# --- normalise -------------------------------------------------------------------------------
+def normalise_column(
+    x: pd.Series,
+    method: str,
+    direction: int = 1,
+    low: float = 0.0,
+    high: float = 100.0,
+    mean: float = 0.0,
+    sd: float = 1.0,
+    scale: float = 100.0,
+    reference_value: float | None = None,
+    goalposts: tuple[float, float] | None = None,
+) -> pd.Series:
+    """Normalise one indicator so that higher always means better.
+
+    The values are first multiplied by ``direction`` (COINr's convention), except for the ratio
+    methods and goalposts, which handle direction themselves. Methods:
+
+    - ``minmax``: (x − min)/(max − min)·(high − low) + low; a constant indicator maps to the
+      midpoint (low + high)/2 (it carries no information, and a missing value would be wrong);
+    - ``zscore``: (x − mean)/sd·``sd`` + ``mean`` with the sample standard deviation (n − 1);
+    - ``percentile_rank``: mid-rank percentile, (rank_average − 0.5)/n · ``scale``;
+    - ``rank``: ascending rank of x·direction, ties averaged (1 = worst);
+    - ``distance_to_max``: x/max(x)·``scale`` (direction −1: min(x)/x·``scale``);
+    - ``distance_to_reference``: x/x_ref·``scale`` (direction −1: x_ref/x·``scale``);
+    - ``goalposts``: (x − lo)/(hi − lo)·``scale`` clipped to [0, ``scale``]
+      (direction −1: (hi − x)/(hi − lo)), the UNDP HDI convention;
+    - ``none``: x·direction.
+    """
+    v = x.astype(float)
+    if method in {"distance_to_max", "distance_to_reference"}:
+        ref = v.max() if method == "distance_to_max" and direction == 1 else None
+        if method == "distance_to_max" and direction == -1:
+            ref = v.min()
+        if method == "distance_to_reference":
+            ref = reference_value
+        if ref is None or np.isnan(ref) or ref == 0:
+            raise StepError(f"indicator {x.name!r}: reference value {ref} cannot divide")
+        with np.errstate(divide="ignore"):
+            out = v / ref if direction == 1 else ref / v.where(v != 0)
+        return out * scale
+    if method == "goalposts":
+        if goalposts is None:
+            raise StepError(f"indicator {x.name!r}: goalpost normalisation needs goalposts")
+        lo, hi = goalposts
+        frac = (v - lo) / (hi - lo) if direction == 1 else (hi - v) / (hi - lo)
+        return frac.clip(0, 1) * scale
+    v = v * direction
+    if method == "none":
+        return v
+    if method == "minmax":
+        vmin, vmax = v.min(), v.max()
+        if vmax == vmin:
+            return v.where(v.isna(), (low + high) / 2)
+        return (v - vmin) / (vmax - vmin) * (high - low) + low
+    if method == "zscore":
+        spread = v.std(ddof=1)
+        if not spread > 0:
+            return v.where(v.isna(), mean)
+        return (v - v.mean()) / spread * sd + mean
+    if method == "percentile_rank":
+        n = v.notna().sum()
+        return (v.rank(method="average") - 0.5) / n * scale
+    if method == "rank":
+        return v.rank(method="average")
+    raise StepError(f"unknown normalisation method {method!r}")
+
+
+def normalise(
+    data: pd.DataFrame,
+    method: str,
+    directions: Mapping[str, int],
+    goalposts: Mapping[str, tuple[float, float] | None] | None = None,
+    reference_unit: str | None = None,
+    **params: float,
+) -> pd.DataFrame:
+    """Normalise every indicator with :func:`normalise_column`."""
+    goalposts = goalposts or {}
+    out = {}
+    for code in data.columns:
+        ref = None
+        if method == "distance_to_reference":
+            if reference_unit not in data.index:
+                raise StepError(f"reference unit {reference_unit!r} is not among the units")
+            ref = float(data.at[reference_unit, code])
+        out[code] = normalise_column(
+            data[code],
+            method,
+            direction=directions[code],
+            reference_value=ref,
+            goalposts=goalposts.get(code),
+            **params,
+        )
+    return pd.DataFrame(out, index=data.index)
+
+
+# --- aggregate -------------------------------------------------------------------------------
+def weighted_mean(
+    values: np.ndarray,
+    weights: np.ndarray,
+    method: str = "arithmetic",
+    p: float | None = None,
+    min_share: float = 0.0,
+) -> np.ndarray:
+    """Row-wise weighted mean of ``values`` (units x children) with missing children dropped.
+
+    The weights of the non-missing children are re-normalised to sum to one. A row whose share of
+    non-missing children is below ``min_share`` (or that has none) gives NaN. Methods: arithmetic
+    Σwx; geometric Π x^w (requires x >= 0; a zero gives 0); harmonic 1/Σ(w/x) (requires x > 0);
+    generalised (Σ w x^p)^(1/p).
+    """
+    x = np.asarray(values, dtype=float)
+    w = np.broadcast_to(np.asarray(weights, dtype=float), x.shape)
+    present = ~np.isnan(x)
+    w_eff = np.where(present, w, 0.0)
+    total = w_eff.sum(axis=1)
+    share = present.mean(axis=1) if x.shape[1] else np.zeros(x.shape[0])
+    ok = (total > 0) & (share >= min_share) & present.any(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        wn = w_eff / np.where(total > 0, total, 1.0)[:, None]
+        xs = np.where(present, x, 1.0)
+        if method == "arithmetic":
+            out = np.sum(wn * np.where(present, x, 0.0), axis=1)
+        elif method == "geometric":
+            if np.any(x[present] < 0):
+                raise StepError("geometric aggregation needs non-negative values")
+            out = np.exp(np.sum(wn * np.log(xs), axis=1))
+        elif method == "harmonic":
+            if np.any(x[present] <= 0):
+                raise StepError("harmonic aggregation needs positive values")
+            out = 1.0 / np.sum(wn / xs, axis=1)
+        elif method == "generalised":
+            if p is None or p == 0:
+                raise StepError("generalised mean needs a non-zero exponent p")
+            if np.any(x[present] < 0):
+                raise StepError("generalised mean needs non-negative values")
+            out = np.sum(wn * np.where(present, x, 0.0) ** p, axis=1) ** (1.0 / p)
+        else:
+            raise StepError(f"unknown aggregation method {method!r}")
+    return np.where(ok, out, np.nan)
+
+
+def aggregate(
+    normalised: pd.DataFrame,
+    order: Sequence[str],
+    children: Mapping[str, Sequence[str]],
+    weights: Mapping[str, float],
+    levels: Mapping[str, int],
+    method: str = "arithmetic",
+    p: float | None = None,
+    min_share: Mapping[int, float] | float = 0.0,
+) -> pd.DataFrame:
+    """Aggregate level by level; returns the normalised indicators plus one column per aggregate."""
+    out = normalised.copy()
+    for code in order:
+        kids = list(children[code])
+        share = min_share.get(levels[code], 0.0) if isinstance(min_share, Mapping) else min_share
+        out[code] = weighted_mean(
+            out[kids].to_numpy(dtype=float),
+            np.array([weights[k] for k in kids]),
+            method=method,
+            p=p,
+            min_share=share,
+        )
+    return out
+
+
+# --- rank ------------------------------------------------------------------------------------
+def rank_desc(scores: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
+    """Descending ranks, ties sharing the lowest rank (1 = best); missing scores stay missing."""
+    return scores.rank(ascending=False, method="min").astype("Int64")
+
+
+def rank_within(scores: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
+    """Descending ranks within each value of ``groups`` (same tie rule as :func:`rank_desc`)."""
+    key = groups.reindex(scores.index)
+    return scores.groupby(key, dropna=True).rank(ascending=False, method="min").astype("Int64")
