@@ -58,7 +58,10 @@ class IndexBuild:
 
 
 def _aggregates_top_down(spec: IndexSpec) -> list[str]:
-    return list(reversed(spec.aggregation_order()))
+    """Aggregates from the root down, in declaration order within a level."""
+    level = spec.levels()
+    position = {a.code: n for n, a in enumerate(spec.aggregates)}
+    return sorted((a.code for a in spec.aggregates), key=lambda c: (-level[c], position[c]))
 
 
 def load_data(spec: IndexSpec, data_dir: str | Path) -> pd.DataFrame:

@@ -1,0 +1,83 @@
+"""Command line of the baromètre: ``barometre index build``, ``barometre build``, ...
+
+Errors a user can fix (bad spec, bad data, missing file) are printed as one clear message and
+exit with status 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from barometre.composite import DataError, SpecError, build_index, load_data, load_spec, write_stages
+from barometre.composite.audit import audit_tables
+
+app = typer.Typer(
+    help="Baromètre de l'engagement citoyen (Cités Vives): build the index, the editions and their publications.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+index_app = typer.Typer(
+    help="The composite-indicator engine on any data + spec (e.g. examples/asem/spec.yml).",
+    no_args_is_help=True,
+)
+app.add_typer(index_app, name="index")
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print a user-facing error and exit without a traceback."""
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+@index_app.command("build")
+def index_build(
+    spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="YAML spec of the index.")],
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="Folder holding the data file named in the spec.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write one CSV per stage into.")],
+    weights: Annotated[
+        str | None, typer.Option("--weights", help="Name of a weight set of the spec to use.")
+    ] = None,
+    audit: Annotated[bool, typer.Option(help="Also write the audit tables (audit_*.csv).")] = True,
+) -> None:
+    """Build a composite index and write every stage.
+
+    Writes denominated.csv, imputed.csv, screened.csv (and screening.csv, the per-unit data
+    share), treated.csv, treatment_details.csv, normalised.csv, aggregated.csv, results.csv
+    (every aggregate score and rank) and group_ranks_<group>.csv for each ranking group, units
+    as rows keyed by the unit code column; with --audit, the correlations, Cronbach's alpha, PCA,
+    effective weights and weight-removal rank changes.
+    """
+    started = time.perf_counter()
+    try:
+        spec = load_spec(spec_path)
+        data = load_data(spec, data_dir)
+        build = build_index(spec, data, weight_set=weights)
+    except (SpecError, DataError) as err:
+        fail(str(err))
+        return
+    written = write_stages(build, out)
+    if audit:
+        for name, table in audit_tables(build).items():
+            path = Path(out) / f"{name}.csv"
+            table.to_csv(path, index=False, lineterminator="\n")
+            written.append(path)
+    elapsed = time.perf_counter() - started
+    n_units = len(build.results)
+    typer.echo(f"{spec.name}: {n_units} units, {len(spec.indicators)} indicators, "
+               f"{len(spec.aggregates)} aggregates built in {elapsed:.2f} s")
+    typer.echo(f"wrote {len(written)} files to {out}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app(prog_name="barometre")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
