@@ -40,17 +40,20 @@ def correlations_with_parent(build: IndexBuild, method: str = "pearson") -> pd.D
 
 
 def cronbach_alpha(items: pd.DataFrame) -> float:
-    """Cronbach's alpha of the columns of ``items`` over complete rows.
+    """Cronbach's alpha of the columns of ``items`` (Cronbach, 1951).
 
-    alpha = k/(k − 1)·(1 − Σ var(item)/var(Σ items)), sample variances (n − 1); Cronbach (1951).
+    alpha = k/(k − 1)·(1 − tr(C)/ΣC), with C the sample covariance matrix (n − 1) of the items
+    computed on pairwise complete observations, as COINr's ``get_cronbach`` does; without missing
+    values this is the usual k/(k − 1)·(1 − Σ var(item)/var(Σ items)).
     """
-    complete = items.dropna()
-    k = complete.shape[1]
-    if k < 2 or len(complete) < 2:
+    k = items.shape[1]
+    if k < 2 or items.dropna(how="all").shape[0] < 2:
         return float("nan")
-    item_var = complete.var(ddof=1).sum()
-    total_var = complete.sum(axis=1).var(ddof=1)
-    return float(k / (k - 1) * (1 - item_var / total_var))
+    cov = items.astype(float).cov(ddof=1).to_numpy()
+    total = np.nansum(cov)
+    if total == 0:
+        return float("nan")
+    return float(k / (k - 1) * (1 - np.trace(cov) / total))
 
 
 def cronbach_by_group(build: IndexBuild, stage: str = "normalised") -> pd.DataFrame:
