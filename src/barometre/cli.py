@@ -75,6 +75,57 @@ def index_build(
     typer.echo(f"wrote {len(written)} files to {out}")
 
 
+@app.command("build")
+def build_command(
+    edition: Annotated[str, typer.Option("--edition", help="Edition year (config/editions/<year>.yml) or config path.")] = "2024",
+    demo: Annotated[bool, typer.Option("--demo/--real", help="Build on the synthetic demo inputs (default) or on real extracts.")] = True,
+    raw_dir: Annotated[Path | None, typer.Option("--raw-dir", help="Folder of the real raw extracts (with --real).")] = None,
+    departments: Annotated[
+        str | None, typer.Option("--departments", help="Comma-separated department codes: build a subset (e.g. 59,62).")
+    ] = None,
+    build_root: Annotated[Path | None, typer.Option("--build-root", help="Root of the build folders (default: build/).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Rerun every step even if unchanged.")] = False,
+) -> None:
+    """Build an edition end to end: raw extracts → tables → palmarès → PDF and HTML publications.
+
+    Each step is a declared pipeline step (papermill notebook or function); unchanged steps are
+    skipped. Outputs go to build/<edition>/ (publications/, tables/, notebooks/, manifest.json).
+    """
+    from rich.console import Console
+
+    from barometre.config import ConfigError
+    from barometre.edition import build_edition
+    from barometre.pipeline import PipelineError
+
+    console = Console(stderr=False, highlight=False)
+    deps = [d.strip() for d in departments.split(",") if d.strip()] if departments else None
+    started = {}
+
+    def on_step(step, status):  # progress display per step
+        if status == "running":
+            started[step.name] = time.perf_counter()
+            console.print(f"[bold]▶ {step.name}[/bold] — {step.title} …")
+        elif status == "done":
+            console.print(f"  ✓ {step.name} ({time.perf_counter() - started[step.name]:.1f} s)")
+        else:
+            console.print(f"  ↷ {step.name}: unchanged, skipped")
+
+    try:
+        result = build_edition(
+            edition, demo=demo, raw_dir=raw_dir, build_root=build_root, departments=deps,
+            force=force, on_step=on_step,
+        )
+    except (ConfigError, PipelineError, SpecError, DataError, ValueError, FileNotFoundError) as err:
+        fail(str(err))
+        return
+    skipped = [r.name for r in result.records if r.status == "skipped"]
+    console.print(f"edition {result.config.edition} built in {result.seconds:.1f} s"
+                  + (f" (skipped: {', '.join(skipped)})" if skipped else ""))
+    for name, path in result.publications.items():
+        console.print(f"  {name}: {path}")
+    console.print(f"  manifest: {result.manifest}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app(prog_name="barometre")
 

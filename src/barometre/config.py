@@ -1,0 +1,112 @@
+"""Edition configuration (``config/editions/<edition>.yml``), validated with pydantic.
+
+One file per edition names everything a build depends on: data year, COG and population
+vintage, index spec and weight set, population classes, palmarès size, seed, and the options of
+later stages. Paths in the file are relative to the project root.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DIR = PROJECT_ROOT / "config"
+
+
+class ConfigError(ValueError):
+    """An edition config that cannot be read or does not validate."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PopulationClasses(_Strict):
+    """Population classes: [0, b1) → labels[0], [b1, b2) → labels[1], …, [b_last, ∞) → labels[-1]."""
+
+    bounds: list[int] = Field(default=[5000, 20000, 50000, 200000])
+    labels: list[str] = Field(
+        default=["Village", "Petite ville", "Ville moyenne", "Grande ville", "Métropole"]
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> PopulationClasses:
+        if len(self.labels) != len(self.bounds) + 1:
+            raise ValueError("there must be one more class label than class bounds")
+        if self.bounds != sorted(set(self.bounds)):
+            raise ValueError(f"class bounds must be strictly increasing, got {self.bounds}")
+        return self
+
+
+class DemoConfig(_Strict):
+    """Synthetic demo inputs: scale of the national magnitudes and optional departments subset."""
+
+    scale: float = Field(default=1.0, gt=0)
+    departments: list[str] | None = None
+
+
+class EditionConfig(_Strict):
+    """Everything one edition of the baromètre depends on."""
+
+    edition: int = Field(description="Year of publication of the palmarès.")
+    title: str = "Baromètre de l'engagement citoyen"
+    data_year: int = Field(description="Year of the activity counted (creations, campaigns...).")
+    cog_year: int = Field(description="COG vintage of the commune geography and populations.")
+    population_year: int = Field(description="Census millésime of the legal populations (documented).")
+    seed: int = Field(ge=0, description="The one seed of the edition.")
+    index_spec: str = "config/index/barometre.yml"
+    indicators_meta: str = "config/indicators.yml"
+    weights: str | None = Field(default=None, description="Weight set of the index spec.")
+    classes: PopulationClasses = Field(default_factory=PopulationClasses)
+    palmares_size: int = Field(default=4, ge=1)
+    min_population: int = Field(default=1, ge=0, description="Communes below are not ranked.")
+    demo: DemoConfig = Field(default_factory=DemoConfig)
+    counted_states: dict[str, list[str]] = Field(default_factory=dict)
+    extra: dict[str, Any] = Field(default_factory=dict, description="Options of later stages.")
+
+    @model_validator(mode="after")
+    def _check(self) -> EditionConfig:
+        if not self.data_year < self.edition + 1:
+            raise ValueError("data_year must not be after the edition year")
+        return self
+
+    def rng(self) -> np.random.Generator:
+        """The edition's random generator (the only source of randomness of a build)."""
+        return np.random.default_rng(self.seed)
+
+    def path(self, relative: str) -> Path:
+        return PROJECT_ROOT / relative
+
+
+def edition_path(edition: int | str) -> Path:
+    return CONFIG_DIR / "editions" / f"{edition}.yml"
+
+
+def load_edition(edition: int | str | Path) -> EditionConfig:
+    """Read and validate an edition config by year (``config/editions/<year>.yml``) or path."""
+    path = Path(edition) if isinstance(edition, Path) or str(edition).endswith(".yml") else edition_path(edition)
+    if not path.is_file():
+        known = sorted(p.stem for p in (CONFIG_DIR / "editions").glob("*.yml"))
+        raise ConfigError(f"edition config not found: {path} (known editions: {known})")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return EditionConfig.model_validate(raw)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path} is not valid YAML: {err}") from None
+    except ValidationError as err:
+        lines = [f"invalid edition config {path}:"]
+        for problem in err.errors():
+            where = ".".join(str(p) for p in problem["loc"]) or "(top level)"
+            msg = "unknown key" if problem["type"] == "extra_forbidden" else problem["msg"]
+            lines.append(f"  - {where}: {msg}")
+        raise ConfigError("\n".join(lines)) from None
+
+
+def load_indicator_meta(config: EditionConfig) -> dict[str, Any]:
+    """The indicator metadata file (criteria and indicators with French titles and sources)."""
+    return yaml.safe_load(config.path(config.indicators_meta).read_text(encoding="utf-8"))

@@ -1,0 +1,216 @@
+"""The steps of one edition, from raw extracts to the rendered publications.
+
+``build_edition`` declares the steps (demo inputs → sources → indicators → composite →
+publication variables → render), runs them through :mod:`barometre.pipeline` (skipping what is
+unchanged) and writes the manifest. Outputs go under ``build/<edition>/`` (or
+``build/<edition>-<label>/`` for a subset build), never elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from barometre.config import PROJECT_ROOT, EditionConfig, edition_path, load_edition
+from barometre.pipeline import Step, StepRecord, run_steps, write_manifest
+
+DEMO_MARK = "Données de démonstration synthétiques"
+REPORT_DIR = PROJECT_ROOT / "report"
+REPORTS = {"barometre": "barometre.qmd", "methodologie": "methodologie.qmd"}
+
+
+@dataclass
+class EditionBuild:
+    config: EditionConfig
+    build_dir: Path
+    records: list[StepRecord]
+    manifest: Path
+    seconds: float
+
+    @property
+    def publications(self) -> dict[str, Path]:
+        pub = self.build_dir / "publications"
+        return {p.name: p for p in sorted(pub.glob("*")) if p.suffix in {".pdf", ".html"}}
+
+
+def reference_inputs(config: EditionConfig) -> list[Path]:
+    return [PROJECT_ROOT / "data" / "reference" / f"cog{config.cog_year}"]
+
+
+def generate_demo_step(
+    build_dir: Path, seed: int, data_year: int, cog_year: int, scale: float, departments: list[str] | None
+) -> None:
+    """Write the synthetic raw extracts of the three sources into ``build_dir/raw``."""
+    import numpy as np
+
+    from barometre import demo, geography
+
+    communes = geography.load_communes(cog_year, departments=departments)
+    demo.generate_demo_inputs(communes, data_year, build_dir / "raw", np.random.default_rng(seed), scale=scale)
+
+
+def render_step(build_dir: Path, demo: bool, reports: dict[str, str], timestamp: str) -> None:
+    """Render each report of ``report/`` to PDF and HTML with the offline renderer."""
+    from datetime import datetime
+
+    from barometre.publish.render import render_document
+
+    import shutil
+
+    report = build_dir / "report"
+    # The sources and the Quarto project file travel with their artefacts, so that Quarto
+    # (`quarto render build/<edition>/report`) and the offline path render the same folder.
+    for source in [*(REPORT_DIR / s for s in reports.values()), PROJECT_ROOT / "_quarto.yml"]:
+        shutil.copyfile(source, report / source.name)
+    variables = report / "_variables.yml"
+    for name, source in reports.items():
+        render_document(
+            report / source,
+            variables,
+            build_dir / "publications",
+            formats=("pdf", "html"),
+            demo_mark=DEMO_MARK if demo else None,
+            timestamp=datetime.fromisoformat(timestamp),
+            output_stem=name,
+            resource_dir=build_dir / "report",
+        )
+
+
+def edition_steps(
+    config: EditionConfig,
+    config_file: Path,
+    build_dir: Path,
+    demo: bool,
+    raw_dir: Path | None,
+    departments: Sequence[str] | None,
+) -> list[Step]:
+    """Declare the steps of an edition build."""
+    common = {
+        "edition_config": str(config_file),
+        "departments": list(departments) if departments else None,
+        "demo": demo,
+    }
+    config_inputs: list[str | Path] = [
+        config_file,
+        PROJECT_ROOT / config.index_spec,
+        PROJECT_ROOT / config.indicators_meta,
+    ]
+    steps: list[Step] = []
+    if demo:
+        steps.append(
+            Step(
+                name="demo_inputs",
+                title="Données de démonstration",
+                inputs=[*reference_inputs(config)],
+                outputs=["raw"],
+                params={
+                    "seed": config.seed,
+                    "data_year": config.data_year,
+                    "cog_year": config.cog_year,
+                    "scale": config.demo.scale,
+                    "departments": list(departments) if departments else None,
+                },
+                func=generate_demo_step,
+            )
+        )
+        raw: str | Path = "raw"
+    else:
+        if raw_dir is None:
+            raise ValueError("a build on real data needs --raw-dir (or use --demo)")
+        raw = raw_dir.resolve()
+    steps += [
+        Step(
+            name="sources",
+            title="Sources → table communale harmonisée",
+            notebook="01_sources.ipynb",
+            inputs=[raw, *reference_inputs(config), *config_inputs],
+            outputs=["tables/commune_counts.csv", "tables/match_report.csv"],
+            params={**common, "raw_dir": str(raw)},
+        ),
+        Step(
+            name="indicators",
+            title="Indicateurs par commune",
+            notebook="02_indicators.ipynb",
+            inputs=["tables/commune_counts.csv", *reference_inputs(config), *config_inputs],
+            outputs=["tables/indicators_input.csv", "tables/indicators.csv"],
+            params=common,
+        ),
+        Step(
+            name="composite",
+            title="Score composite, rangs et palmarès",
+            notebook="03_composite.ipynb",
+            inputs=["tables/indicators_input.csv", *config_inputs],
+            outputs=["tables/stages", "tables/communes.csv", "tables/palmares.csv", "tables/audit"],
+            params=common,
+        ),
+        Step(
+            name="publication",
+            title="Variables, tableaux et figures des publications",
+            notebook="04_publication.ipynb",
+            inputs=[
+                "tables/communes.csv",
+                "tables/palmares.csv",
+                "tables/match_report.csv",
+                "tables/audit",
+                *config_inputs,
+            ],
+            outputs=["report/_variables.yml", "report/figures", "report/tables"],
+            params=common,
+        ),
+        Step(
+            name="render",
+            title="Rendu PDF et HTML",
+            inputs=["report/_variables.yml", "report/figures", "report/tables", REPORT_DIR, PROJECT_ROOT / "_quarto.yml"],
+            outputs=[f"publications/{name}.{ext}" for name in REPORTS for ext in ("pdf", "html")],
+            params={
+                "demo": demo,
+                "reports": REPORTS,
+                "timestamp": f"{config.edition}-06-15T12:00:00",
+            },
+            func=render_step,
+        ),
+    ]
+    return steps
+
+
+def build_dir_for(config: EditionConfig, build_root: Path, label: str | None) -> Path:
+    name = str(config.edition) if not label else f"{config.edition}-{label}"
+    return build_root / name
+
+
+def build_edition(
+    edition: int | str | Path,
+    demo: bool = True,
+    raw_dir: Path | None = None,
+    build_root: Path | None = None,
+    departments: Sequence[str] | None = None,
+    label: str | None = None,
+    force: bool = False,
+    on_step: Callable[[Step, str], None] | None = None,
+) -> EditionBuild:
+    """Run (or resume) the build of an edition and write its manifest."""
+    config_file = Path(edition) if str(edition).endswith(".yml") else edition_path(edition)
+    config = load_edition(config_file)
+    if departments is None and demo:
+        departments = config.demo.departments
+    if departments and label is None:
+        label = "dep-" + "-".join(departments)
+    build_root = build_root or PROJECT_ROOT / "build"
+    build_dir = build_dir_for(config, build_root, label).resolve()
+    build_dir.mkdir(parents=True, exist_ok=True)
+    steps = edition_steps(config, config_file.resolve(), build_dir, demo, raw_dir, departments)
+    started = time.perf_counter()
+    records = run_steps(steps, build_dir, force=force, on_step=on_step)
+    seconds = time.perf_counter() - started
+    manifest = write_manifest(
+        build_dir,
+        steps,
+        records,
+        config=json.loads(config.model_dump_json()) | {"demo": demo, "departments": departments},
+        seed=config.seed,
+        total_seconds=seconds,
+    )
+    return EditionBuild(config, build_dir, records, manifest, seconds)

@@ -1,0 +1,130 @@
+"""The palmarès: laureates per population class, and why each one stands out.
+
+The laureates of a class are its communes ranked 1 to ``size`` on the score (ties share the
+lowest rank, so a tie at the boundary can add a laureate; this is reported, not hidden). For each
+laureate, the indicator that "most distinguishes it" is the one where its within-class
+percentile is highest (ties broken by the larger normalised score, then by indicator order): it
+feeds a generated French sentence with the underlying count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from barometre.composite.engine import IndexBuild
+
+
+def class_ranks(build: IndexBuild, class_column: str = "population_class") -> pd.DataFrame:
+    """Per commune: score, criterion scores, overall rank and rank within its class."""
+    spec = build.spec
+    table = build.results.copy()
+    within = build.group_ranks[class_column][spec.root].rename("rank_in_class")
+    table = table.join(within)
+    class_sizes = table.groupby(class_column)[spec.root].transform("count").rename("class_size")
+    return table.join(class_sizes)
+
+
+def distinguishing_indicator(
+    build: IndexBuild, class_column: str = "population_class"
+) -> pd.DataFrame:
+    """For every commune, the indicator with its highest within-class percentile.
+
+    Percentile: share of the class's communes with a strictly lower normalised value, plus half
+    of the ties (mid-rank), in [0, 1]. Missing indicators are never chosen.
+    """
+    norm = build.normalised
+    classes = build.units.loc[norm.index, class_column]
+    pct = norm.groupby(classes).rank(pct=False, method="average")
+    counts = norm.groupby(classes).transform("count")
+    pct = (pct - 0.5) / counts
+    order = {code: n for n, code in enumerate(norm.columns)}
+    rows = []
+    for unit in norm.index:
+        candidates = [
+            (pct.at[unit, c], norm.at[unit, c], -order[c], c) for c in norm.columns if pd.notna(pct.at[unit, c])
+        ]
+        if not candidates:
+            rows.append({"code": unit, "indicator": None, "class_percentile": float("nan")})
+            continue
+        best = max(candidates)
+        rows.append({"code": unit, "indicator": best[3], "class_percentile": best[0]})
+    return pd.DataFrame(rows).set_index("code")
+
+
+def laureates(
+    build: IndexBuild,
+    class_labels: Sequence[str],
+    size: int = 4,
+    class_column: str = "population_class",
+) -> pd.DataFrame:
+    """The palmarès: communes with rank in class <= ``size``, classes in the given order."""
+    ranks = class_ranks(build, class_column)
+    top = ranks[ranks["rank_in_class"].astype("Float64") <= size].copy()
+    top["class_order"] = top[class_column].map({label: n for n, label in enumerate(class_labels)})
+    top = top.assign(_code=top.index.astype(str))
+    top = top.sort_values(["class_order", "rank_in_class", "_code"]).drop(columns=["_code", "class_order"])
+    return top
+
+
+def distinction_sentence(
+    name: str,
+    indicator: Mapping[str, Any],
+    value_text: str,
+    data_year: int,
+) -> str:
+    """French sentence: « {name}, qui se distingue notamment par {distinction} »."""
+    phrase = indicator["distinction"].format(data_year=data_year, value=value_text)
+    return f"{name}, qui se distingue notamment par {phrase}"
+
+
+def palmares_table(
+    build: IndexBuild,
+    engine_table: pd.DataFrame,
+    meta: Mapping[str, Any],
+    class_labels: Sequence[str],
+    size: int,
+    data_year: int,
+    format_number: Any,
+) -> pd.DataFrame:
+    """One row per laureate: class, rank, commune, score and criteria, key counts, sentence.
+
+    ``engine_table`` is the engine's input (counts per commune); ``format_number(value,
+    decimals)`` formats the figure quoted in the generated sentence (French typography).
+    """
+    spec = build.spec
+    top = laureates(build, class_labels, size)
+    distinct = distinguishing_indicator(build)
+    counts = engine_table.set_index("code_commune")
+    by_code = {ind["code"]: ind for ind in meta["indicators"]}
+    criteria = [c for c in spec.children(spec.root)]
+    rows = []
+    for code, row in top.iterrows():
+        ind_code = distinct.at[code, "indicator"]
+        ind = by_code[ind_code]
+        raw_value = counts.at[code, ind_code]
+        decimals = 0 if "count" in ind else 1
+        value_text = format_number(raw_value, decimals)
+        rows.append(
+            {
+                "population_class": row["population_class"],
+                "rank_in_class": int(row["rank_in_class"]),
+                "code_commune": code,
+                "nom": row["nom"],
+                "population": int(row["population"]),
+                "code_departement": row["code_departement"],
+                "code_region": row["code_region"],
+                "score": row[spec.root],
+                **{f"score_{c}": row[c] for c in criteria},
+                "rank_national": int(row[f"rank_{spec.root}"]),
+                "class_size": int(row["class_size"]),
+                "distinguishing_indicator": ind_code,
+                "distinguishing_value": raw_value,
+                "distinguishing_class_percentile": distinct.at[code, "class_percentile"],
+                "sentence": distinction_sentence(row["nom"], ind, value_text, data_year),
+                **{c: counts.at[code, c] for c in ("rna_creations", "ha_new_organizations", "ha_campaigns", "ha_participants", "jva_matches") if c in counts.columns},
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,291 @@
+"""Declared pipeline of an edition: steps, their inputs/outputs/parameters, caching, manifest.
+
+Each step declares the files it reads and writes (relative to the edition's build folder) and
+its parameters. Its key is the SHA-256 of its parameters, the checksums of its inputs, the code
+it runs (the notebook and the ``barometre`` package sources) and the versions of the main
+libraries; a step whose key is unchanged and whose outputs exist is skipped (owid/etl's rule).
+Every build writes ``manifest.json``: input checksums, parameters, package versions, git commit,
+timings, seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from barometre.config import PROJECT_ROOT
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+TRACKED_PACKAGES = (
+    "barometre",
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "SALib",
+    "pyarrow",
+    "duckdb",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "pypandoc-binary",
+    "typst",
+    "pandera",
+    "pydantic",
+)
+
+
+class PipelineError(RuntimeError):
+    """A step that failed; the message names the step and where to look."""
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_tree(paths: Iterable[Path], root: Path) -> str:
+    """Checksum of many files, order-independent, names included (relative to ``root``)."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        if path.is_file():
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(sha256_file(path).encode())
+    return digest.hexdigest()
+
+
+def files_under(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
+def code_checksum() -> str:
+    """Checksum of the ``barometre`` package sources (any code change reruns the steps)."""
+    return sha256_tree(
+        [p for p in files_under(PACKAGE_DIR) if p.suffix in {".py", ".yml", ".typ", ".css", ".html"}],
+        PACKAGE_DIR,
+    )
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def git_commit() -> dict[str, Any]:
+    """Commit of the project and whether the work tree differs from it."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "status", "--porcelain", "--untracked-files=no"],
+                cwd=PROJECT_ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+        )
+        return {"commit": commit, "dirty": dirty}
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "dirty": None}
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a text file atomically (temporary file in the same folder, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class Step:
+    """One declared step: a papermill notebook or a Python function.
+
+    ``inputs`` and ``outputs`` are paths relative to the build folder, or absolute paths (raw
+    inputs and reference tables outside it). A function step is called as ``func(build_dir,
+    **params)``; a notebook step gets ``build_dir`` and ``params`` injected by papermill.
+    """
+
+    name: str
+    title: str
+    inputs: list[str | Path]
+    outputs: list[str]
+    params: dict[str, Any] = field(default_factory=dict)
+    notebook: str | None = None
+    func: Callable[..., Any] | None = None
+
+    def resolve(self, build_dir: Path, entry: str | Path) -> Path:
+        path = Path(entry)
+        return path if path.is_absolute() else build_dir / path
+
+    def key(self, build_dir: Path, code: str, versions: Mapping[str, str]) -> str:
+        inputs = {}
+        for entry in self.inputs:
+            path = self.resolve(build_dir, entry)
+            if not path.exists():
+                raise PipelineError(f"step {self.name!r}: input {path} does not exist")
+            inputs[str(entry)] = sha256_tree(files_under(path), path if path.is_dir() else path.parent)
+        notebook = sha256_file(NOTEBOOK_DIR / self.notebook) if self.notebook else None
+        payload = {
+            "params": self.params,
+            "inputs": inputs,
+            "code": code,
+            "notebook": notebook,
+            "versions": dict(versions),
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass
+class StepRecord:
+    name: str
+    status: str
+    seconds: float
+    key: str
+
+
+def run_notebook(step: Step, build_dir: Path) -> None:
+    """Execute a step's notebook with papermill; the executed copy is kept as the record."""
+    import papermill as pm
+
+    source = NOTEBOOK_DIR / step.notebook  # type: ignore[operator]
+    target = build_dir / "notebooks" / step.notebook  # type: ignore[operator]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    parameters = {"build_dir": str(build_dir), **step.params}
+    try:
+        pm.execute_notebook(
+            str(source),
+            str(target),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(build_dir),
+            progress_bar=False,
+            log_output=False,
+        )
+    except pm.PapermillExecutionError as err:
+        raise PipelineError(
+            f"step {step.name!r} failed in notebook {step.notebook} (cell {err.exec_count}): "
+            f"{err.ename}: {err.evalue}\nexecuted notebook kept at {target}"
+        ) from None
+
+
+def run_steps(
+    steps: list[Step],
+    build_dir: Path,
+    force: bool = False,
+    on_step: Callable[[Step, str], None] | None = None,
+) -> list[StepRecord]:
+    """Run the steps in order, skipping those whose key is unchanged and outputs exist."""
+    state_dir = build_dir / ".state"
+    state_dir.mkdir(parents=True, exist_ok=True)
+    code, versions = code_checksum(), package_versions()
+    records = []
+    for step in steps:
+        key = step.key(build_dir, code, versions)
+        state_file = state_dir / f"{step.name}.json"
+        previous = json.loads(state_file.read_text()) if state_file.exists() else {}
+        outputs_exist = all(step.resolve(build_dir, o).exists() for o in step.outputs)
+        if not force and previous.get("key") == key and outputs_exist:
+            records.append(StepRecord(step.name, "skipped", 0.0, key))
+            if on_step:
+                on_step(step, "skipped")
+            continue
+        if on_step:
+            on_step(step, "running")
+        started = time.perf_counter()
+        # The state is removed first: a step killed half-way is rerun by the next build.
+        state_file.unlink(missing_ok=True)
+        if step.notebook:
+            run_notebook(step, build_dir)
+        elif step.func is not None:
+            step.func(build_dir, **step.params)
+        missing = [o for o in step.outputs if not step.resolve(build_dir, o).exists()]
+        if missing:
+            raise PipelineError(f"step {step.name!r} did not write its declared outputs {missing}")
+        seconds = time.perf_counter() - started
+        atomic_write_text(state_file, json.dumps({"key": key, "seconds": seconds}, indent=2))
+        records.append(StepRecord(step.name, "ran", seconds, key))
+        if on_step:
+            on_step(step, "done")
+    return records
+
+
+def write_manifest(
+    build_dir: Path,
+    steps: list[Step],
+    records: list[StepRecord],
+    config: Mapping[str, Any],
+    seed: int,
+    total_seconds: float,
+) -> Path:
+    """Write ``manifest.json``: everything needed to redo the build and check it was redone."""
+    inputs: dict[str, str] = {}
+    outputs: dict[str, str] = {}
+    for step in steps:
+        for entry in step.inputs:
+            path = step.resolve(build_dir, entry)
+            for file in files_under(path):
+                label = str(file.relative_to(build_dir)) if file.is_relative_to(build_dir) else str(
+                    file.relative_to(PROJECT_ROOT) if file.is_relative_to(PROJECT_ROOT) else file
+                )
+                inputs[label] = sha256_file(file)
+        for entry in step.outputs:
+            for file in files_under(step.resolve(build_dir, entry)):
+                outputs[str(file.relative_to(build_dir))] = sha256_file(file)
+    manifest = {
+        "edition": config.get("edition"),
+        "seed": seed,
+        "config": config,
+        "git": git_commit(),
+        "python": sys.version.split()[0],
+        "packages": package_versions(),
+        "steps": [
+            {
+                "name": s.name,
+                "title": s.title,
+                "notebook": s.notebook,
+                "params": s.params,
+                "inputs": [str(i) for i in s.inputs],
+                "outputs": s.outputs,
+                "status": r.status,
+                "seconds": round(r.seconds, 3),
+                "key": r.key,
+            }
+            for s, r in zip(steps, records, strict=True)
+        ],
+        "total_seconds": round(total_seconds, 3),
+        "inputs": dict(sorted(inputs.items())),
+        "outputs": dict(sorted(outputs.items())),
+    }
+    path = build_dir / "manifest.json"
+    atomic_write_text(path, json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n")
+    return path

@@ -1,0 +1,384 @@
+"""Everything the report pages read: variables, Markdown tables and figures of an edition.
+
+The pages of ``report/`` compute nothing: every number they show comes from
+``build/<edition>/report/_variables.yml`` (Quarto's ``{{< var >}}`` file, already formatted the
+French way), every table from a Markdown partial under ``tables/`` and every chart from a PNG
+under ``figures/`` — all written here from the build's tables.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import unicodedata
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import yaml  # noqa: E402
+
+from barometre.composite import load_spec  # noqa: E402
+from barometre.config import PROJECT_ROOT, EditionConfig  # noqa: E402
+from barometre.pipeline import atomic_write_text, package_versions, git_commit, sha256_file  # noqa: E402
+from barometre.publish.fmt import dataframe_to_markdown, fr_number, fr_percent  # noqa: E402
+from barometre.tables import read_table  # noqa: E402
+
+PALETTE = ["#1b4f72", "#2e86c1", "#f39c12", "#27ae60", "#8e44ad"]  # colour-blind safe enough, distinct in greyscale
+ACCENT = "#1b4f72"
+DEMO_MARK = "Données de démonstration synthétiques"
+SOURCE_NOTE = {
+    True: "Source : données de démonstration synthétiques (générateur du projet), populations légales INSEE.",
+    False: "Sources : RNA (data.gouv.fr), HelloAsso, JeVeuxAider.gouv.fr, populations légales INSEE.",
+}
+
+
+def slug(text: str) -> str:
+    """ASCII identifier of a label ("Petite ville" → "petite_ville")."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_")
+
+
+def save_figure(fig: plt.Figure, path: Path) -> Path:
+    """Save a PNG without time-dependent metadata (byte-identical across builds)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=160, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+def _style() -> None:
+    plt.rcParams.update(
+        {
+            "font.family": "DejaVu Sans",
+            "font.size": 9,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.titleweight": "bold",
+            "axes.titlesize": 10,
+            "axes.formatter.use_locale": False,
+        }
+    )
+
+
+def _fr_axis(ax: plt.Axes, axis: str = "x", decimals: int = 0) -> None:
+    formatter = matplotlib.ticker.FuncFormatter(lambda v, _: fr_number(v, decimals))
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(formatter)
+
+
+def figure_scores_by_class(communes: pd.DataFrame, labels: list[str], path: Path, demo: bool) -> Path:
+    """Distribution of the score in each population class (box plots), laureates as dots."""
+    _style()
+    fig, ax = plt.subplots(figsize=(7.0, 3.4))
+    data = [communes.loc[communes.population_class == lab, "score"].dropna().to_numpy() for lab in labels]
+    ax.boxplot(data, vert=False, tick_labels=labels, showfliers=False, patch_artist=True,
+               boxprops={"facecolor": "#d6eaf8", "edgecolor": ACCENT}, medianprops={"color": ACCENT})
+    for n, lab in enumerate(labels, start=1):
+        top = communes[(communes.population_class == lab) & (communes.rank_in_class <= 4)]
+        ax.scatter(top["score"], np.full(len(top), n), color=PALETTE[2], zorder=3, s=18, label="Lauréats" if n == 1 else None)
+    ax.invert_yaxis()
+    ax.set_xlabel("Score Cités Vives (0–100)")
+    _fr_axis(ax, "x")
+    ax.legend(loc="lower right", frameon=False)
+    ax.set_title("Score par classe de population")
+    fig.text(0, -0.04, SOURCE_NOTE[demo], fontsize=7, color="#555555")
+    return save_figure(fig, path)
+
+
+def figure_class_top(communes: pd.DataFrame, label: str, path: Path, demo: bool, n: int = 10) -> Path:
+    """The class's top ``n`` communes with their criterion scores (stacked contributions)."""
+    _style()
+    top = communes[communes.population_class == label].nsmallest(n, "rank_in_class").iloc[::-1]
+    fig, ax = plt.subplots(figsize=(7.0, 0.32 * len(top) + 0.9))
+    ax.barh(top["nom"], top["score"], color=[PALETTE[2] if r <= 4 else "#aab7c4" for r in top["rank_in_class"]])
+    for y, value in enumerate(top["score"]):
+        ax.text(value + 0.5, y, fr_number(value, 1), va="center", fontsize=7)
+    ax.set_xlabel("Score Cités Vives")
+    _fr_axis(ax, "x")
+    ax.set_title(f"{label} : les {len(top)} premières communes")
+    fig.text(0, -0.06, SOURCE_NOTE[demo], fontsize=7, color="#555555")
+    return save_figure(fig, path)
+
+
+def figure_correlations(communes: pd.DataFrame, codes: list[str], titles: Mapping[str, str], path: Path) -> Path:
+    """Spearman correlation matrix of the indicators (per 1 000 inhabitants)."""
+    _style()
+    rates = communes[[f"{c}_per_1000" for c in codes]]
+    corr = rates.corr(method="spearman").to_numpy()
+    fig, ax = plt.subplots(figsize=(5.6, 4.6))
+    image = ax.imshow(corr, cmap="RdBu_r", vmin=-1, vmax=1)
+    names = [titles[c] for c in codes]
+    ax.set_xticks(range(len(codes)), names, rotation=40, ha="right")
+    ax.set_yticks(range(len(codes)), names)
+    for i in range(len(codes)):
+        for j in range(len(codes)):
+            ax.text(j, i, fr_number(corr[i, j], 2), ha="center", va="center", fontsize=7,
+                    color="white" if abs(corr[i, j]) > 0.6 else "black")
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    ax.set_title("Corrélations de rang (Spearman) entre indicateurs")
+    return save_figure(fig, path)
+
+
+def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping[str, Any], demo: bool) -> list[Path]:
+    """Write ``report/_variables.yml``, ``report/tables/*.md`` and ``report/figures/*.png``."""
+    report = build_dir / "report"
+    tables_dir, figures_dir = report / "tables", report / "figures"
+    for folder in (tables_dir, figures_dir):
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+    communes = read_table(build_dir / "tables" / "communes.csv")
+    palmares = read_table(build_dir / "tables" / "palmares.csv")
+    matches = read_table(build_dir / "tables" / "match_report.csv")
+    audit_dir = build_dir / "tables" / "audit"
+    spec = load_spec(config.path(config.index_spec))
+    labels = list(config.classes.labels)
+    indicators = meta["indicators"]
+    codes = [i["code"] for i in indicators]
+    titles = {i["code"]: i["short"] for i in indicators}
+    written: list[Path] = []
+
+    def table(name: str, frame: pd.DataFrame, **kwargs: Any) -> None:
+        path = tables_dir / f"{name}.md"
+        atomic_write_text(path, dataframe_to_markdown(frame, **kwargs) + "\n")
+        written.append(path)
+
+    def markdown(name: str, text: str) -> None:
+        path = tables_dir / f"{name}.md"
+        atomic_write_text(path, text.rstrip() + "\n")
+        written.append(path)
+
+    # --- variables ------------------------------------------------------------------------
+    totals = {c: communes[c].sum() for c in ("rna_creations", "ha_new_organizations", "ha_campaigns", "ha_participants", "jva_matches")}
+    ranked = communes["score"].notna()
+    classes = {}
+    for n, label in enumerate(labels):
+        members = communes[communes.population_class == label]
+        low = config.classes.bounds[n - 1] if n > 0 else 0
+        high = config.classes.bounds[n] if n < len(config.classes.bounds) else None
+        classes[slug(label)] = {
+            "label": label,
+            "communes": fr_number(len(members)),
+            "ranked": fr_number(int(members["score"].notna().sum())),
+            "bounds": (f"moins de {fr_number(high)} habitants" if n == 0 else
+                       f"plus de {fr_number(low)} habitants" if high is None else
+                       f"de {fr_number(low)} à {fr_number(high - 1)} habitants"),
+            "median_score": fr_number(members["score"].median(), 1),
+        }
+    variables: dict[str, Any] = {
+        "edition": str(config.edition),
+        "title": config.title,
+        "data_year": str(config.data_year),
+        "cog_year": str(config.cog_year),
+        "population_year": str(config.population_year),
+        "seed": str(config.seed),
+        "palmares_size": str(config.palmares_size),
+        "laureates_count": fr_number(len(palmares)),
+        "classes_count": fr_number(len(labels)),
+        "demo_mark": DEMO_MARK if demo else "",
+        "source_note": SOURCE_NOTE[demo],
+        "national": {
+            "communes": fr_number(len(communes)),
+            "communes_ranked": fr_number(int(ranked.sum())),
+            "population": fr_number(communes["population"].sum()),
+            **{k: fr_number(v) for k, v in totals.items()},
+            "rna_creations_per_10000": fr_number(totals["rna_creations"] / communes["population"].sum() * 10000, 1),
+            "indicators": fr_number(len(indicators)),
+            "criteria": fr_number(len(meta["criteria"])),
+        },
+        "classes": classes,
+        "method": {
+            "normalisation": spec.steps.normalise.method,
+            "treatment": spec.steps.treat.method,
+            "winmax": str(spec.steps.treat.winmax),
+            "skew_threshold": fr_number(spec.steps.treat.skew_threshold, 1),
+            "kurt_threshold": fr_number(spec.steps.treat.kurt_threshold, 1),
+            "aggregation": spec.steps.aggregate.method,
+            "min_share": fr_percent(spec.steps.aggregate.min_share_at(2), 0),
+            "min_population": fr_number(config.min_population),
+        },
+    }
+
+    # --- palmarès tables and laureate cards -----------------------------------------------
+    cards = []
+    for label in labels:
+        rows = palmares[palmares.population_class == label]
+        frame = pd.DataFrame(
+            {
+                "Rang": rows["rank_in_class"].astype(int),
+                "Commune": rows["nom"],
+                "Dép.": rows["code_departement"],
+                "Population": rows["population"],
+                "Score": rows["score"],
+            }
+        )
+        table(f"palmares_{slug(label)}", frame, formats={"Population": fr_number, "Score": lambda v: fr_number(v, 1)},
+              align={"Rang": "right", "Population": "right", "Score": "right"})
+        cards.append(f"## {label}\n\n*{classes[slug(label)]['bounds'].capitalize()} — {classes[slug(label)]['ranked']} communes classées.*\n")
+        for row in rows.itertuples():
+            figures = [
+                f"{fr_number(row.population)} habitants",
+                f"{fr_number(row.rna_creations)} associations créées en {config.data_year}",
+                f"{fr_number(row.ha_participants)} participations aux campagnes HelloAsso",
+                f"{fr_number(row.jva_matches)} mises en relation sur JeVeuxAider.gouv.fr",
+            ]
+            cards.append(
+                f"### {int(row.rank_in_class)}. {row.nom} ({row.code_departement})\n\n"
+                f"{row.sentence}.\n\n"
+                + "\n".join(f"- {f}" for f in figures)
+                + f"\n- Score : {fr_number(row.score, 1)} sur 100 (rang national {fr_number(row.rank_national)})\n"
+            )
+    markdown("laureates", "\n".join(cards))
+    summary = pd.DataFrame(
+        {
+            "Classe": labels,
+            "Population": [classes[slug(l)]["bounds"] for l in labels],
+            "Communes classées": [classes[slug(l)]["ranked"] for l in labels],
+            "Score médian": [classes[slug(l)]["median_score"] for l in labels],
+        }
+    )
+    table("classes", summary, align={"Communes classées": "right", "Score médian": "right"})
+
+    # --- methodology tables -------------------------------------------------------------------
+    crit_title = {c["code"]: c["title"] for c in meta["criteria"]}
+    eff = read_table(audit_dir / "audit_effective_weights.csv").set_index("element")["effective_weight"]
+    table(
+        "indicators",
+        pd.DataFrame(
+            {
+                "Critère": [crit_title[i["criterion"]] for i in indicators],
+                "Indicateur": [i["title"] for i in indicators],
+                "Unité": [i["unit"] for i in indicators],
+                "Source": [i["source"] for i in indicators],
+                "Poids effectif": [eff[i["code"]] for i in indicators],
+            }
+        ),
+        formats={"Poids effectif": lambda v: fr_percent(v * 100, 1)},
+        align={"Poids effectif": "right"},
+    )
+    markdown(
+        "definitions",
+        "\n".join(f"**{i['title']}.** {i['definition']}\n" for i in indicators),
+    )
+    treatment = read_table(build_dir / "tables" / "stages" / "treatment_details.csv")
+    applied = {"none": "aucun", "winsorised": "écrêtage", "log": "logarithme", "boxcox": "Box-Cox"}
+    table(
+        "treatment",
+        pd.DataFrame(
+            {
+                "Indicateur": [titles[c] for c in treatment["indicator"]],
+                "Asymétrie": treatment["skew_before"],
+                "Aplatissement": treatment["kurt_before"],
+                "Traitement": [applied.get(a, a) for a in treatment["applied"]],
+                "Points écrêtés": treatment["n_winsorised"],
+            }
+        ),
+        formats={"Asymétrie": lambda v: fr_number(v, 2), "Aplatissement": lambda v: fr_number(v, 1),
+                 "Points écrêtés": lambda v: fr_number(v) if pd.notna(v) else "–"},
+        align={"Asymétrie": "right", "Aplatissement": "right", "Points écrêtés": "right"},
+    )
+    corr = read_table(audit_dir / "audit_correlations_pearson.csv")
+    names = {**titles, **{c["code"]: c["title"] for c in meta["criteria"]}}
+    table(
+        "correlations",
+        pd.DataFrame(
+            {
+                "Élément": [names.get(e, e) for e in corr["element"]],
+                "Parent": [names.get(p, "Score") if p != spec.root else "Score" for p in corr["parent"]],
+                "Corrélation avec le parent": corr["corr_with_parent"],
+                "Corrélation avec le score": corr["corr_with_index"],
+            }
+        ),
+        formats={"Corrélation avec le parent": lambda v: fr_number(v, 2), "Corrélation avec le score": lambda v: fr_number(v, 2)},
+        align={"Corrélation avec le parent": "right", "Corrélation avec le score": "right"},
+    )
+    alpha = read_table(audit_dir / "audit_cronbach.csv")
+    table(
+        "cronbach",
+        pd.DataFrame(
+            {
+                "Critère": [names.get(a, "Score") if a != spec.root else "Score" for a in alpha["aggregate"]],
+                "Éléments": alpha["n_children"],
+                "Alpha de Cronbach": alpha["cronbach_alpha"],
+            }
+        ),
+        formats={"Alpha de Cronbach": lambda v: fr_number(v, 2)},
+        align={"Éléments": "right", "Alpha de Cronbach": "right"},
+    )
+    pca = read_table(audit_dir / "audit_pca_variance.csv")
+    first = pca[pca.component == 1]
+    table(
+        "pca",
+        pd.DataFrame(
+            {
+                "Critère": [names.get(a, "Score") if a != spec.root else "Score" for a in first["aggregate"]],
+                "Part de variance du 1er axe": first["variance_share"],
+            }
+        ),
+        formats={"Part de variance du 1er axe": lambda v: fr_percent(v * 100, 1)},
+        align={"Part de variance du 1er axe": "right"},
+    )
+    removal = read_table(audit_dir / "audit_weight_removal.csv")
+    removal = removal[removal.removed != "Nominal"]
+    table(
+        "weight_removal",
+        pd.DataFrame(
+            {
+                "Élément retiré": [names.get(r, r) for r in removal["removed"]],
+                "Écart moyen de rang": removal["mean_abs_rank_change"],
+                "Écart maximal": removal["max_abs_rank_change"],
+            }
+        ),
+        formats={"Écart moyen de rang": lambda v: fr_number(v, 1), "Écart maximal": fr_number},
+        align={"Écart moyen de rang": "right", "Écart maximal": "right"},
+    )
+    table(
+        "match_report",
+        pd.DataFrame(
+            {
+                "Source": matches["source"],
+                "Lignes lues": matches["rows_read"],
+                "Rattachées": matches["matched"],
+                "Non rattachées": matches["unmatched"],
+            }
+        ),
+        formats={c: fr_number for c in ("Lignes lues", "Rattachées", "Non rattachées")},
+        align={c: "right" for c in ("Lignes lues", "Rattachées", "Non rattachées")},
+    )
+    versions = package_versions()
+    git = git_commit()
+    raw_dir = build_dir / "raw"
+    raw_files = sorted(p for p in raw_dir.rglob("*") if p.is_file()) if raw_dir.exists() else []
+    table(
+        "inputs",
+        pd.DataFrame(
+            {
+                "Fichier": [str(p.relative_to(build_dir)) for p in raw_files],
+                "SHA-256 (début)": [sha256_file(p)[:16] for p in raw_files],
+            }
+        ),
+    )
+    table(
+        "versions",
+        pd.DataFrame({"Logiciel": list(versions), "Version": list(versions.values())}),
+    )
+    variables["reproducibility"] = {
+        "commit": (git["commit"] or "inconnu")[:12],
+        "python": versions["python"],
+    }
+
+    # --- figures --------------------------------------------------------------------------
+    written.append(figure_scores_by_class(communes, labels, figures_dir / "scores_by_class.png", demo))
+    for label in labels:
+        written.append(figure_class_top(communes, label, figures_dir / f"top_{slug(label)}.png", demo))
+    written.append(figure_correlations(communes, codes, titles, figures_dir / "correlations.png"))
+
+    path = report / "_variables.yml"
+    atomic_write_text(path, yaml.safe_dump(variables, allow_unicode=True, sort_keys=True))
+    written.append(path)
+    return written
