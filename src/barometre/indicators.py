@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
+
+from barometre.geography import population_class
 
 COUNT_COLUMNS = (
     "rna_creations",
@@ -20,17 +21,6 @@ COUNT_COLUMNS = (
     "ha_participants",
     "jva_matches",
 )
-
-
-def population_class(
-    population: pd.Series, bounds: Sequence[int], labels: Sequence[str]
-) -> pd.Series:
-    """Ordered categorical class of each population: [0, b1) → labels[0], …, [b_k, ∞) → labels[k].
-
-    A commune of exactly 5 000 inhabitants is a "Petite ville", one of 4 999 a "Village".
-    """
-    edges = [-np.inf, *bounds, np.inf]
-    return pd.cut(population, bins=edges, labels=list(labels), right=False, ordered=True)
 
 
 def ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
