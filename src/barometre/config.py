@@ -7,6 +7,7 @@ later stages. Paths in the file are relative to the project root.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,7 @@ class EditionConfig(_Strict):
     cog_year: int = Field(description="COG vintage of the commune geography and populations.")
     population_year: int = Field(description="Census millésime of the legal populations (documented).")
     seed: int = Field(ge=0, description="The one seed of the edition.")
+    publication_date: date | None = Field(default=None, description="Date printed on the cover (default: 15 June of the edition year).")
     index_spec: str = "config/index/barometre.yml"
     indicators_meta: str = "config/indicators.yml"
     weights: str | None = Field(default=None, description="Weight set of the index spec.")
@@ -74,6 +76,10 @@ class EditionConfig(_Strict):
         if not self.data_year < self.edition + 1:
             raise ValueError("data_year must not be after the edition year")
         return self
+
+    @property
+    def cover_date(self) -> date:
+        return self.publication_date or date(self.edition, 6, 15)
 
     def rng(self) -> np.random.Generator:
         """The edition's random generator (the only source of randomness of a build)."""

@@ -63,7 +63,14 @@ def render_step(build_dir: Path, demo: bool, reports: dict[str, str], timestamp:
     report = build_dir / "report"
     # The sources and the Quarto project file travel with their artefacts, so that Quarto
     # (`quarto render build/<edition>/report`) and the offline path render the same folder.
-    for source in [*(REPORT_DIR / s for s in reports.values()), PROJECT_ROOT / "_quarto.yml"]:
+    templates = Path(__file__).resolve().parent / "publish" / "templates"
+    for source in [
+        *(REPORT_DIR / s for s in reports.values()),
+        PROJECT_ROOT / "_quarto.yml",
+        templates / "barometre.css",
+        templates / "french.lua",
+        templates / "barometre.typ",
+    ]:
         shutil.copyfile(source, report / source.name)
     variables = report / "_variables.yml"
     for name, source in reports.items():

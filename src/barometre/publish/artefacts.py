@@ -26,11 +26,15 @@ import yaml  # noqa: E402
 from barometre.composite import load_spec  # noqa: E402
 from barometre.config import PROJECT_ROOT, EditionConfig  # noqa: E402
 from barometre.pipeline import atomic_write_text, package_versions, git_commit, sha256_file  # noqa: E402
-from barometre.publish.fmt import dataframe_to_markdown, fr_number, fr_percent  # noqa: E402
+from barometre.publish.fmt import dataframe_to_markdown, fr_date, fr_number, fr_percent  # noqa: E402
 from barometre.tables import read_table  # noqa: E402
 
-PALETTE = ["#1b4f72", "#2e86c1", "#f39c12", "#27ae60", "#8e44ad"]  # colour-blind safe enough, distinct in greyscale
-ACCENT = "#1b4f72"
+from barometre.publish import CATEGORICAL, PALETTE  # noqa: E402  (one palette: pages and figures)
+
+ACCENT = PALETTE["primary"]
+HIGHLIGHT = PALETTE["accent"]
+TINT = PALETTE["primary-tint"]
+MUTED = PALETTE["muted"]
 DEMO_MARK = "Données de démonstration synthétiques"
 SOURCE_NOTE = {
     True: "Source : données de démonstration synthétiques (générateur du projet), populations légales INSEE.",
@@ -77,16 +81,16 @@ def figure_scores_by_class(communes: pd.DataFrame, labels: list[str], path: Path
     fig, ax = plt.subplots(figsize=(7.0, 3.4))
     data = [communes.loc[communes.population_class == lab, "score"].dropna().to_numpy() for lab in labels]
     ax.boxplot(data, vert=False, tick_labels=labels, showfliers=False, patch_artist=True,
-               boxprops={"facecolor": "#d6eaf8", "edgecolor": ACCENT}, medianprops={"color": ACCENT})
+               boxprops={"facecolor": TINT, "edgecolor": ACCENT}, medianprops={"color": ACCENT})
     for n, lab in enumerate(labels, start=1):
         top = communes[(communes.population_class == lab) & (communes.rank_in_class <= 4)]
-        ax.scatter(top["score"], np.full(len(top), n), color=PALETTE[2], zorder=3, s=18, label="Lauréats" if n == 1 else None)
+        ax.scatter(top["score"], np.full(len(top), n), color=HIGHLIGHT, zorder=3, s=18, label="Lauréats" if n == 1 else None)
     ax.invert_yaxis()
     ax.set_xlabel("Score Cités Vives (0–100)")
     _fr_axis(ax, "x")
     ax.legend(loc="lower right", frameon=False)
     ax.set_title("Score par classe de population")
-    fig.text(0, -0.04, SOURCE_NOTE[demo], fontsize=7, color="#555555")
+    fig.text(0, -0.04, SOURCE_NOTE[demo], fontsize=7, color=MUTED)
     return save_figure(fig, path)
 
 
@@ -95,13 +99,13 @@ def figure_class_top(communes: pd.DataFrame, label: str, path: Path, demo: bool,
     _style()
     top = communes[communes.population_class == label].nsmallest(n, "rank_in_class").iloc[::-1]
     fig, ax = plt.subplots(figsize=(7.0, 0.32 * len(top) + 0.9))
-    ax.barh(top["nom"], top["score"], color=[PALETTE[2] if r <= 4 else "#aab7c4" for r in top["rank_in_class"]])
+    ax.barh(top["nom"], top["score"], color=[HIGHLIGHT if r <= 4 else PALETTE["rule"] for r in top["rank_in_class"]])
     for y, value in enumerate(top["score"]):
         ax.text(value + 0.5, y, fr_number(value, 1), va="center", fontsize=7)
     ax.set_xlabel("Score Cités Vives")
     _fr_axis(ax, "x")
     ax.set_title(f"{label} : les {len(top)} premières communes")
-    fig.text(0, -0.06, SOURCE_NOTE[demo], fontsize=7, color="#555555")
+    fig.text(0, -0.06, SOURCE_NOTE[demo], fontsize=7, color=MUTED)
     return save_figure(fig, path)
 
 
@@ -177,6 +181,7 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         "cog_year": str(config.cog_year),
         "population_year": str(config.population_year),
         "seed": str(config.seed),
+        "publication_date": fr_date(config.cover_date),
         "palmares_size": str(config.palmares_size),
         "laureates_count": fr_number(len(palmares)),
         "classes_count": fr_number(len(labels)),
