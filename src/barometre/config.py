@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from barometre.smallarea import EligibilityRules, StructuralGap
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = PROJECT_ROOT / "config"
@@ -51,6 +53,15 @@ class DemoConfig(_Strict):
     departments: list[str] | None = None
 
 
+class ShrinkageConfig(_Strict):
+    """Empirical Bayes shrinkage of the count-based rates (see :mod:`barometre.smallarea`)."""
+
+    method: Literal["moments", "negbin"] = "moments"
+    groups: list[str] = Field(default=["population_class"], description="Columns defining comparable communes.")
+    credible: float = Field(default=0.90, gt=0, lt=1)
+    min_group_size: int = Field(default=30, ge=2)
+
+
 class EditionConfig(_Strict):
     """Everything one edition of the baromètre depends on."""
 
@@ -66,7 +77,10 @@ class EditionConfig(_Strict):
     weights: str | None = Field(default=None, description="Weight set of the index spec.")
     classes: PopulationClasses = Field(default_factory=PopulationClasses)
     palmares_size: int = Field(default=4, ge=1)
-    min_population: int = Field(default=1, ge=0, description="Communes below are not ranked.")
+    rates: Literal["raw", "shrunk"] = Field(default="raw", description="Rates ranked: raw, or shrunk (empirical Bayes).")
+    shrinkage: ShrinkageConfig = Field(default_factory=ShrinkageConfig)
+    eligibility: EligibilityRules = Field(default_factory=lambda: EligibilityRules(min_population=1))
+    structural_gaps: list[StructuralGap] = Field(default_factory=list)
     demo: DemoConfig = Field(default_factory=DemoConfig)
     counted_states: dict[str, list[str]] = Field(default_factory=dict)
     extra: dict[str, Any] = Field(default_factory=dict, description="Options of later stages.")

@@ -91,7 +91,8 @@ def palmares_table(
 ) -> pd.DataFrame:
     """One row per laureate: class, rank, commune, score and criteria, key counts, sentence.
 
-    ``engine_table`` is the engine's input (counts per commune); ``format_number(value,
+    ``engine_table`` holds the observed counts per commune (the raw engine input, never the
+    shrunk one: published figures are what was observed); ``format_number(value,
     decimals)`` formats the figure quoted in the generated sentence (French typography).
     """
     spec = build.spec

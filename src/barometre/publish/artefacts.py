@@ -128,6 +128,37 @@ def figure_correlations(communes: pd.DataFrame, codes: list[str], titles: Mappin
     return save_figure(fig, path)
 
 
+def figure_funnels(
+    communes: pd.DataFrame, meta: Mapping[str, Any], path: Path, laureates: set[str]
+) -> Path:
+    """Funnel plots of the count indicators: raw rate against population, Poisson control limits
+    (95 % and 99,8 %) around the national rate, laureates highlighted (Spiegelhalter, 2005)."""
+    from barometre.smallarea import plot_funnel
+
+    _style()
+    count_indicators = [i for i in meta["indicators"] if "count" in i]
+    ncols = 2
+    nrows = -(-len(count_indicators) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(7.0, 2.6 * nrows))
+    flat = np.atleast_1d(axes).ravel()
+    for ax, ind in zip(flat, count_indicators, strict=False):
+        data = communes[communes[ind["code"]].notna() & (communes["population"] > 0)]
+        target = data[ind["code"]].sum() / data["population"].sum() * 1000
+        plot_funnel(
+            ax, data[ind["code"]], data["population"], target,
+            highlight=data["code_commune"].isin(laureates), ylabel="pour 1 000 hab.",
+        )
+        ax.set_title(ind["short"].capitalize(), fontsize=9)
+        upper = np.nanquantile(data[ind["code"]] / data["population"] * 1000, 0.995)
+        ax.set_ylim(0, max(upper, target * 3))
+        _fr_axis(ax, "y", 1)
+        ax.get_legend().remove() if ax is not flat[0] and ax.get_legend() else None
+    for ax in flat[len(count_indicators):]:
+        ax.axis("off")
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
 def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping[str, Any], demo: bool) -> list[Path]:
     """Write ``report/_variables.yml``, ``report/tables/*.md`` and ``report/figures/*.png``."""
     report = build_dir / "report"
@@ -204,8 +235,8 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
             "skew_threshold": fr_number(spec.steps.treat.skew_threshold, 1),
             "kurt_threshold": fr_number(spec.steps.treat.kurt_threshold, 1),
             "aggregation": spec.steps.aggregate.method,
-            "min_share": fr_percent(spec.steps.aggregate.min_share_at(2), 0),
-            "min_population": fr_number(config.min_population),
+            "min_share": fr_percent(spec.steps.aggregate.min_share_at(2) * 100, 0),
+            "min_population": fr_number(config.eligibility.min_population or 0),
         },
     }
 
@@ -376,6 +407,59 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         "commit": (git["commit"] or "inconnu")[:12],
         "python": versions["python"],
     }
+
+    # --- small communes: eligibility, structural gaps, shrinkage, raw vs shrunk --------------
+    eligibility = read_table(build_dir / "tables" / "eligibility.csv")
+    rule_names = {"removed_population": "Population minimale", "removed_activity": "Activité minimale",
+                  "removed_coverage": "Couverture des données"}
+    elig = pd.DataFrame({"Classe": eligibility["population_class"], "Communes": eligibility["total"]})
+    for column in eligibility.columns:
+        if column.startswith("removed_"):
+            elig[f"Écartées : {rule_names.get(column, column).lower()}"] = eligibility[column]
+    elig["Éligibles"] = eligibility["eligible"]
+    table("eligibility", elig, formats={c: fr_number for c in elig.columns if c != "Classe"},
+          align={c: "right" for c in elig.columns if c != "Classe"})
+    gaps = read_table(build_dir / "tables" / "structural_gaps.csv")
+    gap_text = []
+    for gap in config.structural_gaps:
+        blanked = int(gaps.loc[gaps["gap"] == gap.name, "cells_blanked"].sum())
+        columns = ", ".join(titles.get(c, c) for c in gap.columns)
+        where = ", ".join(gap.departments + gap.communes)
+        gap_text.append(f"- **{columns}** (départements ou communes : {where}) — {gap.reason} "
+                        f"{fr_number(blanked)} valeurs communales sont traitées comme manquantes.")
+    markdown("structural_gaps", "\n".join(gap_text) if gap_text else "Aucune lacune structurelle n'est déclarée pour cette édition.")
+    shrink = read_table(build_dir / "tables" / "shrinkage.csv")
+    shrink = shrink.merge(communes[["code_commune", "population_class"]], on="code_commune", how="left")
+    weights_by_class = shrink.pivot_table(index="indicator", columns="population_class", values="shrinkage_weight", aggfunc="median")
+    weights_by_class = weights_by_class.reindex(index=codes, columns=[l for l in labels if l in weights_by_class.columns])
+    weights_by_class.insert(0, "Indicateur", [titles[c] for c in weights_by_class.index])
+    table("shrinkage_weights", weights_by_class.reset_index(drop=True),
+          formats={l: (lambda v: fr_percent(v * 100, 0)) for l in labels},
+          align={l: "right" for l in labels})
+    effect = read_table(build_dir / "tables" / "rates_effect.csv")
+    other = "raw" if config.rates == "shrunk" else "shrunk"
+    table(
+        "rates_effect",
+        pd.DataFrame({
+            "Classe": effect["population_class"],
+            "Corrélation de rang": effect["spearman"],
+            "Lauréats inchangés": effect["laureates_kept"],
+            "Lauréats seulement avec les taux classés": effect[f"laureates_only_{config.rates}"].fillna("–").replace("", "–"),
+            f"Lauréats seulement avec les taux {'bruts' if other == 'raw' else 'lissés'}": effect[f"laureates_only_{other}"].fillna("–").replace("", "–"),
+        }),
+        formats={"Corrélation de rang": lambda v: fr_number(v, 2), "Lauréats inchangés": fr_number},
+        align={"Corrélation de rang": "right", "Lauréats inchangés": "right"},
+    )
+    variables["small"] = {
+        "rates": "lissés (bayésien empirique)" if config.rates == "shrunk" else "bruts",
+        "alternative": "bruts" if config.rates == "shrunk" else "lissés",
+        "credible": fr_percent(config.shrinkage.credible * 100, 0),
+        "groups": ", ".join({"population_class": "classe de population", "code_departement": "département"}.get(g, g) for g in config.shrinkage.groups) or "ensemble des communes",
+        "laureates_changed": fr_number(int(effect["laureates_changed"].sum())),
+        "eligible": fr_number(int(eligibility.loc[eligibility.population_class == "Total", "eligible"].iloc[0])),
+    }
+    laureate_codes = set(palmares["code_commune"])
+    written.append(figure_funnels(communes, meta, figures_dir / "funnels.png", laureate_codes))
 
     # --- figures --------------------------------------------------------------------------
     written.append(figure_scores_by_class(communes, labels, figures_dir / "scores_by_class.png", demo))
