@@ -49,7 +49,9 @@ def generate_demo_step(
     from barometre import demo, geography
 
     communes = geography.load_communes(cog_year, departments=departments)
-    demo.generate_demo_inputs(communes, data_year, build_dir / "raw", np.random.default_rng(seed), scale=scale)
+    demo.generate_demo_inputs(
+        communes, data_year, build_dir / "raw", np.random.default_rng(seed), scale=scale, seed=seed
+    )
 
 
 def render_step(build_dir: Path, demo: bool, reports: dict[str, str], timestamp: str) -> None:

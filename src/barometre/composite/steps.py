@@ -455,25 +455,30 @@ def weighted_mean(
     total = w_eff.sum(axis=1)
     share = present.mean(axis=1) if x.shape[1] else np.zeros(x.shape[0])
     ok = (total > 0) & (share >= min_share) & present.any(axis=1)
+    safe_total = np.where(total > 0, total, 1.0)
+    # Children that are missing or weigh nothing take no part: they are replaced by a neutral
+    # value (1.0) whose term is then multiplied by a zero weight, so no 0·inf or 0·log 0 arises.
+    active = present & (w_eff > 0)
+    xs = np.where(active, x, 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        wn = w_eff / np.where(total > 0, total, 1.0)[:, None]
-        xs = np.where(present, x, 1.0)
         if method == "arithmetic":
-            out = np.sum(wn * np.where(present, x, 0.0), axis=1)
+            # Σwx/Σw rather than Σ(w/Σw)x: a unit equal to v on every child scores exactly v.
+            out = np.sum(w_eff * np.where(active, x, 0.0), axis=1) / safe_total
         elif method == "geometric":
             if np.any(x[present] < 0):
                 raise StepError("geometric aggregation needs non-negative values")
-            out = np.exp(np.sum(wn * np.log(xs), axis=1))
+            out = np.exp(np.sum(np.where(active, w_eff * np.log(xs), 0.0), axis=1) / safe_total)
         elif method == "harmonic":
             if np.any(x[present] <= 0):
                 raise StepError("harmonic aggregation needs positive values")
-            out = 1.0 / np.sum(wn / xs, axis=1)
+            out = safe_total / np.sum(np.where(active, w_eff / xs, 0.0), axis=1)
         elif method == "generalised":
             if p is None or p == 0:
                 raise StepError("generalised mean needs a non-zero exponent p")
             if np.any(x[present] < 0):
                 raise StepError("generalised mean needs non-negative values")
-            out = np.sum(wn * np.where(present, x, 0.0) ** p, axis=1) ** (1.0 / p)
+            powered = np.where(active, w_eff * xs**p, 0.0)
+            out = (np.sum(powered, axis=1) / safe_total) ** (1.0 / p)
         else:
             raise StepError(f"unknown aggregation method {method!r}")
     return np.where(ok, out, np.nan)

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Regenerates the thin pipeline notebooks (notebooks/*.ipynb) from this one source, without outputs.
+
+Run from the project root: `python scripts/make_notebooks.py`. The notebooks are committed; this
+script keeps their cells reviewable as Python text."""
+import nbformat as nbf
+from pathlib import Path
+
+def nb(cells):
+    n = nbf.v4.new_notebook()
+    n.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                  "language_info": {"name": "python"}}
+    out = []
+    for kind, src, *tags in cells:
+        c = nbf.v4.new_markdown_cell(src) if kind == "md" else nbf.v4.new_code_cell(src)
+        if tags:
+            c.metadata["tags"] = tags[0]
+        out.append(c)
+    n.cells = out
+    for i, c in enumerate(n.cells):
+        c["id"] = f"cell-{i:02d}"
+    return n
+
+PARAMS = '''# Parameters (injected by papermill; see src/barometre/edition.py for the declared step)
+build_dir = "build/2024"
+edition_config = "config/editions/2024.yml"
+departments = None
+demo = True'''
+
+nbs = {}
+nbs["01_sources.ipynb"] = nb([
+ ("md", "# 1. Sources → table communale harmonisée\n\nLit les extractions brutes des trois sources (RNA, HelloAsso, JeVeuxAider), les rattache aux communes du COG de l'édition et compte, par commune, les créations, inscriptions, campagnes, participations et mises en relation de l'année. Le rapport de rattachement réconcilie les lignes lues, rattachées et écartées."),
+ ("code", PARAMS + '\nraw_dir = "raw"', ["parameters"]),
+ ("code", '''from pathlib import Path
+
+from barometre import geography
+from barometre.config import load_edition
+from barometre.sources.counts import commune_counts
+from barometre.tables import save_table
+
+build = Path(build_dir)
+config = load_edition(Path(edition_config))
+raw = Path(raw_dir) if Path(raw_dir).is_absolute() else build / raw_dir
+communes = geography.load_communes(config.cog_year, departments=departments)
+links = geography.load_commune_links(config.cog_year)
+counts, match_report = commune_counts(
+    raw, communes, config.data_year, config.counted_states or None,
+    code_links=dict(zip(links["code"], links["code_commune_parent"])),
+)
+save_table(counts, build / "tables" / "commune_counts.csv", key=["code_commune"])
+save_table(match_report, build / "tables" / "match_report.csv", key=["source"])
+print(f"{len(communes)} communes (COG {config.cog_year}), {len(counts)} with counts")'''),
+ ("md", "## Rattachement des enregistrements aux communes"),
+ ("code", "match_report"),
+ ("md", "## Totaux par source"),
+ ("code", "counts.drop(columns=['code_commune']).sum(numeric_only=True).to_frame('total')"),
+])
+
+nbs["02_indicators.ipynb"] = nb([
+ ("md", "# 2. Indicateurs par commune\n\nJoint les comptes à la population légale de l'édition, attribue la classe de population, déclare manquantes (et non nulles) les valeurs des lacunes structurelles (droit local d'Alsace-Moselle), applique les règles d'éligibilité puis lisse les taux des petites communes (bayésien empirique Poisson–Gamma). Produit les tables d'entrée du moteur composite en taux bruts et lissés ; l'édition choisit lesquels sont classés. Les définitions viennent des métadonnées (`config/indicators.yml`)."),
+ ("code", PARAMS, ["parameters"]),
+ ("code", '''from pathlib import Path
+
+from barometre import geography
+from barometre.config import load_edition, load_indicator_meta
+from barometre.indicators import indicator_tables, rates_per_1000
+from barometre.tables import read_table, save_table
+
+build = Path(build_dir)
+tables = build / "tables"
+config = load_edition(Path(edition_config))
+meta = load_indicator_meta(config)
+communes = geography.load_communes(config.cog_year, departments=departments)
+counts = read_table(tables / "commune_counts.csv")
+result = indicator_tables(counts, communes, meta, config)
+save_table(result.raw, tables / "indicators_input_raw.csv", key=["code_commune"])
+save_table(result.shrunk, tables / "indicators_input_shrunk.csv", key=["code_commune"])
+save_table(result.chosen(config.rates), tables / "indicators_input.csv", key=["code_commune"])
+save_table(result.shrinkage, tables / "shrinkage.csv", key=["code_commune", "indicator"])
+save_table(result.eligibility, tables / "eligibility.csv", key=["population_class"], sort=False)
+save_table(result.gaps, tables / "structural_gaps.csv")
+rates = rates_per_1000(result.chosen(config.rates), meta)
+save_table(rates, tables / "indicators.csv", key=["code_commune"])
+print(f"rates ranked: {config.rates}")
+result.eligibility'''),
+ ("md", "## Lacunes structurelles"),
+ ("code", "result.gaps"),
+ ("md", "## Effet du lissage : poids moyen de la moyenne du groupe par indicateur"),
+ ("code", "result.shrinkage.groupby('indicator')['shrinkage_weight'].describe()"),
+ ("md", "## Distribution des indicateurs classés (pour 1 000 habitants)"),
+ ("code", "rates.drop(columns=['code_commune']).describe().T"),
+])
+
+nbs["03_composite.ipynb"] = nb([
+ ("md", "# 3. Score composite, rangs et palmarès\n\nApplique la spécification de l'indice (`config/index/barometre.yml`) avec le moteur composite : dénominateur, traitement des valeurs extrêmes, normalisation, agrégation pondérée, rangs nationaux et par classe de population. Chaque étape intermédiaire est écrite pour l'audit, ainsi que les tableaux de cohérence et le palmarès."),
+ ("code", PARAMS, ["parameters"]),
+ ("code", '''from pathlib import Path
+
+from barometre.config import load_edition, load_indicator_meta
+from barometre.results import run_composite
+
+build = Path(build_dir)
+config = load_edition(Path(edition_config))
+meta = load_indicator_meta(config)
+outcome = run_composite(build, config, meta)
+outcome.palmares[["population_class", "rank_in_class", "nom", "code_departement", "population", "score", "sentence"]]'''),
+ ("md", "## Traitement des valeurs extrêmes"),
+ ("code", "outcome.build.treatment_details[['indicator', 'skew_before', 'kurt_before', 'applied', 'n_winsorised', 'skew_final']]"),
+ ("md", "## Cohérence : corrélations avec le critère et le score"),
+ ("code", "outcome.audit['audit_correlations_pearson']"),
+])
+
+nbs["04_publication.ipynb"] = nb([
+ ("md", "# 4. Variables, tableaux et figures des publications\n\nÉcrit tout ce que les pages du baromètre et de l'annexe méthodologique lisent : `report/_variables.yml` (chiffres du texte, mis en forme à la française), les tableaux en Markdown et les figures. Les pages ne calculent rien."),
+ ("code", PARAMS, ["parameters"]),
+ ("code", '''from pathlib import Path
+
+from barometre.config import load_edition, load_indicator_meta
+from barometre.publish.artefacts import write_report_artefacts
+
+build = Path(build_dir)
+config = load_edition(Path(edition_config))
+meta = load_indicator_meta(config)
+written = write_report_artefacts(build, config, meta, demo=demo)
+sorted(str(p.relative_to(build)) for p in written)'''),
+])
+
+for name, n in nbs.items():
+    nbf.write(n, Path("notebooks") / name)
+print("ok")
