@@ -85,6 +85,9 @@ def build_command(
     ] = None,
     build_root: Annotated[Path | None, typer.Option("--build-root", help="Root of the build folders (default: build/).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Rerun every step even if unchanged.")] = False,
+    runs: Annotated[
+        int | None, typer.Option("--runs", help="Runs of the uncertainty analysis (default: the edition's).")
+    ] = None,
 ) -> None:
     """Build an edition end to end: raw extracts → tables → palmarès → PDF and HTML publications.
 
@@ -113,7 +116,7 @@ def build_command(
     try:
         result = build_edition(
             edition, demo=demo, raw_dir=raw_dir, build_root=build_root, departments=deps,
-            force=force, on_step=on_step,
+            force=force, on_step=on_step, n_runs=runs,
         )
     except (ConfigError, PipelineError, SpecError, DataError, ValueError, FileNotFoundError) as err:
         fail(str(err))

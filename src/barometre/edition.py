@@ -95,6 +95,7 @@ def edition_steps(
     demo: bool,
     raw_dir: Path | None,
     departments: Sequence[str] | None,
+    n_runs: int | None = None,
 ) -> list[Step]:
     """Declare the steps of an edition build."""
     common = {
@@ -175,6 +176,19 @@ def edition_steps(
             params=common,
         ),
         Step(
+            name="robustness",
+            title="Robustesse : incertitude et sensibilité (Sobol)",
+            notebook="05_robustness.ipynb",
+            inputs=[
+                "tables/indicators_input.csv",
+                "tables/indicators_input_raw.csv",
+                "tables/indicators_input_shrunk.csv",
+                *config_inputs,
+            ],
+            outputs=["tables/robustness", "figures"],
+            params={**common, "n_runs": n_runs},
+        ),
+        Step(
             name="publication",
             title="Variables, tableaux et figures des publications",
             notebook="04_publication.ipynb",
@@ -183,6 +197,8 @@ def edition_steps(
                 "tables/palmares.csv",
                 "tables/match_report.csv",
                 "tables/audit",
+                "tables/robustness",
+                "figures",
                 *config_inputs,
             ],
             outputs=["report/_variables.yml", "report/figures", "report/tables"],
@@ -218,6 +234,7 @@ def build_edition(
     label: str | None = None,
     force: bool = False,
     on_step: Callable[[Step, str], None] | None = None,
+    n_runs: int | None = None,
 ) -> EditionBuild:
     """Run (or resume) the build of an edition and write its manifest."""
     config_file = Path(edition) if str(edition).endswith(".yml") else edition_path(edition)
@@ -229,7 +246,7 @@ def build_edition(
     build_root = build_root or PROJECT_ROOT / "build"
     build_dir = build_dir_for(config, build_root, label).resolve()
     build_dir.mkdir(parents=True, exist_ok=True)
-    steps = edition_steps(config, config_file.resolve(), build_dir, demo, raw_dir, departments)
+    steps = edition_steps(config, config_file.resolve(), build_dir, demo, raw_dir, departments, n_runs)
     started = time.perf_counter()
     records = run_steps(steps, build_dir, force=force, on_step=on_step)
     seconds = time.perf_counter() - started

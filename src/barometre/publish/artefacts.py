@@ -163,10 +163,15 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
     """Write ``report/_variables.yml``, ``report/tables/*.md`` and ``report/figures/*.png``."""
     report = build_dir / "report"
     tables_dir, figures_dir = report / "tables", report / "figures"
+    written: list[Path] = []
     for folder in (tables_dir, figures_dir):
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
+    # figures made by earlier steps (robustness) travel with the report
+    for figure in sorted((build_dir / "figures").glob("*.png")):
+        shutil.copyfile(figure, figures_dir / figure.name)
+        written.append(figures_dir / figure.name)
     communes = read_table(build_dir / "tables" / "communes.csv")
     palmares = read_table(build_dir / "tables" / "palmares.csv")
     matches = read_table(build_dir / "tables" / "match_report.csv")
@@ -176,7 +181,6 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
     indicators = meta["indicators"]
     codes = [i["code"] for i in indicators]
     titles = {i["code"]: i["short"] for i in indicators}
-    written: list[Path] = []
 
     def table(name: str, frame: pd.DataFrame, **kwargs: Any) -> None:
         path = tables_dir / f"{name}.md"
@@ -240,6 +244,66 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         },
     }
 
+    # --- robustness (uncertainty and sensitivity analyses) ---------------------------------
+    robustness_dir = build_dir / "tables" / "robustness"
+    stability = read_table(robustness_dir / "laureate_stability.csv").set_index("code_commune")
+    class_summary = read_table(robustness_dir / "class_summary.csv")
+    analysis = read_table(robustness_dir / "analysis.csv").set_index("item")["value"]
+    sobol = read_table(robustness_dir / "sobol.csv")
+    top_k = config.palmares_size
+    table(
+        "robustness_laureates",
+        pd.DataFrame({
+            "Classe": stability["population_class"],
+            "Rang": stability["nominal_rank"].astype(int),
+            "Commune": stability["nom"],
+            "Rang médian": stability["median_rank"],
+            "Intervalle 5–95 %": [f"{fr_number(a)}–{fr_number(b)}" for a, b in zip(stability["rank_p05"], stability["rank_p95"], strict=True)],
+            f"Part des scénarios dans le top {top_k}": stability["stability"],
+            "Hypothèse la plus influente": stability["driver_label"],
+        }),
+        formats={"Rang médian": lambda v: fr_number(v, 1 if v % 1 else 0), f"Part des scénarios dans le top {top_k}": lambda v: fr_percent(v * 100, 0)},
+        align={"Rang": "right", "Rang médian": "right", "Intervalle 5–95 %": "right", f"Part des scénarios dans le top {top_k}": "right"},
+    )
+    table(
+        "robustness_classes",
+        pd.DataFrame({
+            "Classe": class_summary["population_class"],
+            "Communes": class_summary["n_units"],
+            "Écart moyen de rang": class_summary["mean_abs_shift"],
+            "Stabilité moyenne des lauréats": class_summary["laureate_stability_mean"],
+            "Rang nominal dans l'intervalle": class_summary["share_nominal_in_interval"],
+            "À ±3 rangs du nominal": class_summary["share_within_3"],
+        }),
+        formats={"Communes": fr_number, "Écart moyen de rang": lambda v: fr_number(v, 1),
+                 "Stabilité moyenne des lauréats": lambda v: fr_percent(v * 100, 0),
+                 "Rang nominal dans l'intervalle": lambda v: fr_percent(v * 100, 0),
+                 "À ±3 rangs du nominal": lambda v: fr_percent(v * 100, 0)},
+        align={c: "right" for c in ("Communes", "Écart moyen de rang", "Stabilité moyenne des lauréats", "Rang nominal dans l'intervalle", "À ±3 rangs du nominal")},
+    )
+    changed = sobol[sobol["output"] == "laureates_changed"]
+    table(
+        "robustness_sobol",
+        pd.DataFrame({
+            "Hypothèse": changed["factor_label"],
+            "Indice de premier ordre": changed["S1"],
+            "Indice total": changed["ST"],
+            "± (IC 95 %)": changed["ST_conf"],
+        }),
+        formats={"Indice de premier ordre": lambda v: fr_number(v, 2), "Indice total": lambda v: fr_number(v, 2), "± (IC 95 %)": lambda v: fr_number(v, 2)},
+        align={"Indice de premier ordre": "right", "Indice total": "right", "± (IC 95 %)": "right"},
+    )
+    stable = stability[stability["stability"] >= 0.5]
+    variables["robustness"] = {
+        "n_runs": fr_number(int(analysis["n_runs"])),
+        "sobol_runs": fr_number(int(analysis["sobol_runs"])),
+        "sobol_base": fr_number(int(analysis["sobol_base_samples"])),
+        "laureates_stable": fr_number(len(stable)),
+        "laureates_total": fr_number(len(stability)),
+        "top": str(top_k),
+        "main_driver": changed.sort_values("ST", ascending=False)["factor_label"].iloc[0].lower() if len(changed) else "n.d.",
+    }
+
     # --- palmarès tables and laureate cards -----------------------------------------------
     cards = []
     for label in labels:
@@ -268,6 +332,12 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
                 f"{row.sentence}.\n\n"
                 + "\n".join(f"- {f}" for f in figures)
                 + f"\n- Score : {fr_number(row.score, 1)} sur 100 (rang national {fr_number(row.rank_national)})\n"
+                + (
+                    f"- Robustesse : rang compris entre {fr_number(stability.at[row.code_commune, 'rank_p05'])} et "
+                    f"{fr_number(stability.at[row.code_commune, 'rank_p95'])} dans 90 % des scénarios, "
+                    f"dans le top {top_k} pour {fr_percent(stability.at[row.code_commune, 'stability'] * 100, 0)} d'entre eux\n"
+                    if row.code_commune in stability.index else ""
+                )
             )
     markdown("laureates", "\n".join(cards))
     summary = pd.DataFrame(

@@ -1,0 +1,173 @@
+"""The robustness stage of an edition: assumptions from the edition config, analyses, annex files.
+
+Reads nothing but its arguments; writes under ``build_dir``:
+
+- ``tables/robustness/commune_ranks.csv`` (one row per commune: nominal rank, median, P5, P95,
+  P(top k)), ``laureate_stability.csv`` (palmarès order, with the assumption that moves each
+  laureate most), ``sobol.csv`` (indices with their bootstrap half-widths),
+  ``class_summary.csv`` and ``analysis.csv`` (seed, sizes, factors; no timings, so that two
+  builds give identical files: timings are printed by the notebook);
+- ``figures/robustness_intervals_<class>.png``, ``robustness_ptop4.png``,
+  ``robustness_sobol.png``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from barometre.composite import IndexSpec
+from barometre.config import EditionConfig
+from barometre.robustness.assumptions import RobustnessAssumptions, parse_assumptions
+from barometre.robustness.figures import (
+    assumption_label,
+    ptop_heatmap,
+    rank_interval_figure,
+    slug,
+    sobol_figure,
+)
+from barometre.robustness.model import RobustnessModel
+from barometre.robustness.sensitivity import SensitivityResult, run_sensitivity
+from barometre.robustness.uncertainty import UncertaintyResult, run_uncertainty
+from barometre.tables import save_table
+
+
+def edition_assumptions(
+    config: EditionConfig, overrides: Mapping[str, Any] | None = None, n_runs: int | None = None
+) -> RobustnessAssumptions:
+    """The config's ``extra.robustness`` updated by ``overrides`` (top-level keys) and ``n_runs``;
+    the palmarès size is the edition's unless the assumptions set ``top``."""
+    raw: dict[str, Any] = dict(config.extra.get("robustness") or {})
+    raw.update(dict(overrides or {}))
+    if n_runs is not None:
+        raw["n_runs"] = int(n_runs)
+    raw.setdefault("top", config.palmares_size)
+    return parse_assumptions(raw, source="edition robustness assumptions")
+
+
+def edition_seed(
+    config: EditionConfig, assumptions: RobustnessAssumptions, seed: int | None = None
+) -> int:
+    """The seed: the parameter, else the assumptions' own, else the edition's."""
+    if seed is not None:
+        return int(seed)
+    return int(assumptions.seed) if assumptions.seed is not None else int(config.seed)
+
+
+@dataclass
+class RobustnessAnalysis:
+    model: RobustnessModel
+    uncertainty: UncertaintyResult
+    sensitivity: SensitivityResult
+    seed: int
+
+
+def analyse(
+    spec: IndexSpec,
+    table: pd.DataFrame | Mapping[str, pd.DataFrame],
+    assumptions: RobustnessAssumptions,
+    seed: int,
+    weight_set: str | None = None,
+    class_order: list[str] | None = None,
+) -> RobustnessAnalysis:
+    """Uncertainty then sensitivity analysis, both from one generator seeded with ``seed``."""
+    rng = np.random.default_rng(seed)
+    model = RobustnessModel(
+        spec, table, assumptions, weight_set=weight_set, class_order=class_order
+    )
+    uncertainty = run_uncertainty(model, rng)
+    sensitivity = run_sensitivity(model, rng)
+    return RobustnessAnalysis(model, uncertainty, sensitivity, seed)
+
+
+def laureate_stability(analysis: RobustnessAnalysis) -> pd.DataFrame:
+    """Nominal laureates in palmarès order: stability, rank interval, and the assumption that
+    moves each one most (largest total Sobol' index of its rank, French label)."""
+    drivers = analysis.sensitivity.laureates[
+        ["code", "driver", "driver_ST", "driver_S1", "first_order_driver", "first_order_S1"]
+    ]
+    table = analysis.uncertainty.laureates.merge(
+        drivers, on="code", how="left", validate="one_to_one"
+    )
+    table["driver_label"] = table["driver"].map(
+        lambda f: assumption_label(f) if isinstance(f, str) else ""
+    )
+    return table
+
+
+def _rename(model: RobustnessModel, table: pd.DataFrame) -> pd.DataFrame:
+    spec = model.spec
+    names = {"code": spec.units.code, "class": model.class_column or "class"}
+    if spec.units.name:
+        names["name"] = spec.units.name
+    return table.rename(columns=names)
+
+
+def write_tables(build_dir: Path, analysis: RobustnessAnalysis) -> list[Path]:
+    """The annex tables of the analysis (see the module docstring)."""
+    model, ua, sa = analysis.model, analysis.uncertainty, analysis.sensitivity
+    out = Path(build_dir) / "tables" / "robustness"
+    code, klass = model.spec.units.code, model.class_column or "class"
+    written = [save_table(_rename(model, ua.communes), out / "commune_ranks.csv", key=[code])]
+    written.append(
+        save_table(
+            _rename(model, laureate_stability(analysis)),
+            out / "laureate_stability.csv",
+            key=[klass, "nominal_rank", code],
+            sort=False,
+        )
+    )
+    indices = sa.indices.copy()
+    indices.insert(2, "factor_label", indices["factor"].map(assumption_label))
+    written.append(save_table(indices, out / "sobol.csv", key=["output", "factor"], sort=False))
+    written.append(
+        save_table(_rename(model, ua.classes), out / "class_summary.csv", key=[klass], sort=False)
+    )
+    info = pd.DataFrame(
+        [
+            ("seed", analysis.seed),
+            ("n_units", model.n_units),
+            ("n_runs", ua.n_runs),
+            ("sobol_base_samples", sa.n_base),
+            ("sobol_runs", sa.n_runs),
+            ("assumptions", "; ".join(f.name for f in model.space.factors)),
+        ],
+        columns=["item", "value"],
+    )
+    written.append(save_table(info, out / "analysis.csv", key=["item"], sort=False))
+    return written
+
+
+def write_figures(build_dir: Path, analysis: RobustnessAnalysis, top_n: int = 15) -> list[Path]:
+    """The annex figures: one rank-interval plot per class, the P(top k) heatmap, Sobol' bars."""
+    model, ua, sa = analysis.model, analysis.uncertainty, analysis.sensitivity
+    # The publication step copies build_dir/figures/* next to the report sources.
+    figures = Path(build_dir) / "figures"
+    top = model.assumptions.top
+    written = []
+    for label in model.class_labels:
+        communes = ua.communes[ua.communes["class"] == label]
+        runs = f"{ua.n_runs:,}".replace(",", "\u202f")  # French thousands separator
+        title = f"{label} : les {top_n} premières communes, rang sous {runs} scénarios"
+        written.append(
+            rank_interval_figure(
+                communes, title, figures / f"robustness_intervals_{slug(label)}.png", top_n
+            )
+        )
+    written.append(
+        ptop_heatmap(
+            ua.communes, model.class_labels, figures / f"robustness_ptop{top}.png", top=top
+        )
+    )
+    outputs = [o for o in dict.fromkeys(sa.indices["output"]) if o.startswith("mean_abs_shift:")]
+    titles = [f"Écart moyen de rang : {o.split(':', 1)[1]}" for o in outputs]
+    if "laureates_changed" in set(sa.indices["output"]):
+        outputs.append("laureates_changed")
+        titles.append("Lauréats remplacés (toutes classes)")
+    written.append(sobol_figure(sa.indices, outputs, titles, figures / "robustness_sobol.png"))
+    return written
