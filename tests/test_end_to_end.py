@@ -1,0 +1,84 @@
+"""End to end: the CLI builds a demo edition on a subset of departments, through papermill and
+the offline renderer, and the PDF's text names the laureates. A second build skips every step."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BARO = Path(sys.executable).parent / "barometre"
+DEPARTMENTS = "69"  # Rhône: every population class is present (Lyon, Villeurbanne, …)
+
+pytestmark = pytest.mark.slow
+
+
+def pdf_text(path: Path) -> str:
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (Debian poppler-utils) not installed")
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("build")
+    cmd = [str(BARO), "build", "--edition", "2024", "--demo", "--departments", DEPARTMENTS, "--build-root", str(root)]
+    first = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert first.returncode == 0, first.stdout + first.stderr
+    second = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert second.returncode == 0, second.stdout + second.stderr
+    return root / f"2024-dep-{DEPARTMENTS}", first, second
+
+
+def test_outputs_exist(built):
+    build_dir, first, _ = built
+    for name in ("barometre.pdf", "barometre.html", "methodologie.pdf", "methodologie.html"):
+        assert (build_dir / "publications" / name).stat().st_size > 10_000, name
+    for name in ("palmares.csv", "communes.csv", "commune_counts.csv", "indicators.csv"):
+        assert (build_dir / "tables" / name).exists()
+    for nb in ("01_sources.ipynb", "02_indicators.ipynb", "03_composite.ipynb", "04_publication.ipynb"):
+        executed = json.loads((build_dir / "notebooks" / nb).read_text())
+        assert any(c.get("outputs") for c in executed["cells"] if c["cell_type"] == "code"), nb
+    assert "barometre.pdf" in first.stdout
+
+
+def test_palmares_has_four_per_present_class(built):
+    build_dir, _, _ = built
+    palmares = pd.read_csv(build_dir / "tables" / "palmares.csv", dtype={"code_commune": str})
+    communes = pd.read_csv(build_dir / "tables" / "communes.csv", dtype={"code_commune": str})
+    for label, members in communes.groupby("population_class"):
+        expected = min(4, members["score"].notna().sum())
+        assert (palmares.population_class == label).sum() >= expected, label
+    assert palmares["sentence"].str.contains("se distingue notamment par").all()
+    assert palmares["code_commune"].str.len().eq(5).all()
+
+
+def test_pdf_names_the_laureates_and_is_marked_demo(built):
+    build_dir, _, _ = built
+    palmares = pd.read_csv(build_dir / "tables" / "palmares.csv")
+    text = pdf_text(build_dir / "publications" / "barometre.pdf")
+    # the typography filter turns straight apostrophes into typographic ones
+    flat = " ".join(text.split()).replace("\u2019", "'")
+    for name in palmares["nom"]:
+        assert name in flat, f"laureate {name!r} missing from the PDF"
+    pages = text.split("\f")
+    pages = [p for p in pages if p.strip()]
+    assert all("Données de démonstration synthétiques" in " ".join(p.split()) for p in pages)
+    for forbidden in ("nan", "None", "TODO", "{{<"):
+        assert f" {forbidden} " not in f" {flat} ", forbidden
+
+
+def test_manifest_and_noop_rebuild(built):
+    build_dir, _, second = built
+    manifest = json.loads((build_dir / "manifest.json").read_text())
+    assert manifest["seed"] == 20240615
+    assert manifest["git"]["commit"] is None or len(manifest["git"]["commit"]) == 40
+    assert any(k.startswith("raw/") for k in manifest["inputs"])
+    assert {s["status"] for s in manifest["steps"]} == {"skipped"}, "second build must skip every step"
+    assert "skipped" in second.stdout
