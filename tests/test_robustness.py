@@ -475,8 +475,8 @@ def test_annex_tables_and_figures_are_written_identically(barometre_spec, tmp_pa
         f"tables/robustness/{t}.csv"
         for t in ("commune_ranks", "laureate_stability", "sobol", "class_summary")
     } <= names
-    assert {"report/figures/robustness_ptop4.png", "report/figures/robustness_sobol.png"} <= names
-    assert "report/figures/robustness_intervals_petite-ville.png" in names
+    assert {"figures/robustness_ptop4.png", "figures/robustness_sobol.png"} <= names
+    assert "figures/robustness_intervals_petite-ville.png" in names
     for relative in paths["a"]:
         assert (tmp_path / "a" / relative).read_bytes() == (
             tmp_path / "b" / relative
