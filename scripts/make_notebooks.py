@@ -47,7 +47,7 @@ counts, match_report = commune_counts(
     raw, communes, config.data_year, config.counted_states or None,
     code_links=dict(zip(links["code"], links["code_commune_parent"])),
 )
-save_table(counts, build / "tables" / "commune_counts.csv", key=["code_commune"])
+save_table(counts, build / "work" / "commune_counts.csv", key=["code_commune"])  # exact counts: confidential
 save_table(match_report, build / "tables" / "match_report.csv", key=["source"])
 print(f"{len(communes)} communes (COG {config.cog_year}), {len(counts)} with counts")'''),
  ("md", "## Rattachement des enregistrements aux communes"),
@@ -67,20 +67,20 @@ from barometre.indicators import indicator_tables, rates_per_1000
 from barometre.tables import read_table, save_table
 
 build = Path(build_dir)
-tables = build / "tables"
+tables, work = build / "tables", build / "work"  # work/: confidential exact values
 config = load_edition(Path(edition_config))
 meta = load_indicator_meta(config)
 communes = geography.load_communes(config.cog_year, departments=departments)
-counts = read_table(tables / "commune_counts.csv")
+counts = read_table(work / "commune_counts.csv")
 result = indicator_tables(counts, communes, meta, config)
-save_table(result.raw, tables / "indicators_input_raw.csv", key=["code_commune"])
-save_table(result.shrunk, tables / "indicators_input_shrunk.csv", key=["code_commune"])
-save_table(result.chosen(config.rates), tables / "indicators_input.csv", key=["code_commune"])
-save_table(result.shrinkage, tables / "shrinkage.csv", key=["code_commune", "indicator"])
+save_table(result.raw, work / "indicators_input_raw.csv", key=["code_commune"])
+save_table(result.shrunk, work / "indicators_input_shrunk.csv", key=["code_commune"])
+save_table(result.chosen(config.rates), work / "indicators_input.csv", key=["code_commune"])
+save_table(result.shrinkage, work / "shrinkage.csv", key=["code_commune", "indicator"])
 save_table(result.eligibility, tables / "eligibility.csv", key=["population_class"], sort=False)
 save_table(result.gaps, tables / "structural_gaps.csv")
 rates = rates_per_1000(result.chosen(config.rates), meta)
-save_table(rates, tables / "indicators.csv", key=["code_commune"])
+save_table(rates, work / "indicators.csv", key=["code_commune"])
 print(f"rates ranked: {config.rates}")
 result.eligibility'''),
  ("md", "## Lacunes structurelles"),

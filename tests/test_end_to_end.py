@@ -40,8 +40,8 @@ def test_outputs_exist(built):
     build_dir, first, _ = built
     for name in ("barometre.pdf", "barometre.html", "methodologie.pdf", "methodologie.html"):
         assert (build_dir / "publications" / name).stat().st_size > 10_000, name
-    for name in ("palmares.csv", "communes.csv", "commune_counts.csv", "indicators.csv"):
-        assert (build_dir / "tables" / name).exists()
+    for name in ("tables/palmares.csv", "tables/communes.csv", "work/commune_counts.csv", "work/indicators.csv"):
+        assert (build_dir / name).exists(), name
     for nb in ("01_sources.ipynb", "02_indicators.ipynb", "03_composite.ipynb", "04_publication.ipynb"):
         executed = json.loads((build_dir / "notebooks" / nb).read_text())
         assert any(c.get("outputs") for c in executed["cells"] if c["cell_type"] == "code"), nb
@@ -51,7 +51,7 @@ def test_outputs_exist(built):
 def test_palmares_has_four_per_present_class(built):
     build_dir, _, _ = built
     palmares = pd.read_csv(build_dir / "tables" / "palmares.csv", dtype={"code_commune": str})
-    communes = pd.read_csv(build_dir / "tables" / "communes.csv", dtype={"code_commune": str})
+    communes = pd.read_csv(build_dir / "work" / "communes.csv", dtype={"code_commune": str})
     for label, members in communes.groupby("population_class"):
         expected = min(4, members["score"].notna().sum())
         assert (palmares.population_class == label).sum() >= expected, label
@@ -82,3 +82,21 @@ def test_manifest_and_noop_rebuild(built):
     assert any(k.startswith("raw/") for k in manifest["inputs"])
     assert {s["status"] for s in manifest["steps"]} == {"skipped"}, "second build must skip every step"
     assert "skipped" in second.stdout
+
+
+def test_disclosure_scan_finds_nothing_and_catches_a_planted_violation(built, tmp_path):
+    from barometre.disclosure import scan_build
+
+    build_dir, _, _ = built
+    assert scan_build(build_dir) == []
+    planted = tmp_path / "planted"
+    shutil.copytree(build_dir / "tables", planted / "tables")
+    table = pd.read_csv(planted / "tables" / "communes.csv", dtype=str)
+    table.loc[table.index[0], "jva_matches"] = "3"
+    table.to_csv(planted / "tables" / "communes.csv", index=False)
+    (planted / "tables" / "note.md").write_text("Lasalle compte 7 mises en relation.\n")
+    pd.DataFrame({"code_commune": ["30140"], "payer_email": ["x@example.org"]}).to_csv(planted / "tables" / "leak.csv", index=False)
+    kinds = {(v.path, v.kind) for v in scan_build(planted)}
+    assert ("tables/communes.csv", "small count") in kinds
+    assert ("tables/note.md", "small count in text") in kinds
+    assert ("tables/leak.csv", "personal column") in kinds

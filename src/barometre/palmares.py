@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from barometre.composite.engine import IndexBuild
+from barometre.disclosure import PERSON_COUNTS, protect_count_text
 
 
 def class_ranks(build: IndexBuild, class_column: str = "population_class") -> pd.DataFrame:
@@ -107,7 +108,11 @@ def palmares_table(
         ind = by_code[ind_code]
         raw_value = counts.at[code, ind_code]
         decimals = 0 if "count" in ind else 1
-        value_text = format_number(raw_value, decimals)
+        value_text = (
+            protect_count_text(raw_value, format_number)
+            if ind.get("count") in PERSON_COUNTS
+            else format_number(raw_value, decimals)
+        )
         rows.append(
             {
                 "population_class": row["population_class"],

@@ -12,6 +12,7 @@ import pandas as pd
 from barometre.composite import IndexBuild, build_index, load_spec
 from barometre.composite.audit import audit_tables
 from barometre.config import EditionConfig
+from barometre.disclosure import protect_table
 from barometre.palmares import class_ranks, palmares_table
 from barometre.publish.fmt import fr_number
 from barometre.tables import read_table, save_table
@@ -89,29 +90,34 @@ def commune_results(
 
 
 def run_composite(build_dir: Path, config: EditionConfig, meta: Mapping[str, Any]) -> CompositeOutcome:
-    """Build the index on ``tables/indicators_input.csv`` and write every result table."""
+    """Build the index on ``work/indicators_input.csv`` and write every result table.
+
+    Exact values stay under ``work/`` (confidential); ``tables/`` gets the published versions,
+    with small person counts suppressed (:mod:`barometre.disclosure`)."""
     spec = load_spec(config.path(config.index_spec))
-    engine_table = read_table(build_dir / "tables" / "indicators_input.csv")
+    engine_table = read_table(build_dir / "work" / "indicators_input.csv")
     # observed counts (never shrunk) for the figures quoted in the publications
-    raw_table = read_table(build_dir / "tables" / "indicators_input_raw.csv")
+    raw_table = read_table(build_dir / "work" / "indicators_input_raw.csv")
     build = build_index(spec, engine_table, weight_set=config.weights)
-    stages = build_dir / "tables" / "stages"
+    stages = build_dir / "work" / "stages"
     for name in ("denominated", "imputed", "screened", "treated", "normalised", "aggregated", "results"):
         save_table(getattr(build, name), stages / f"{name}.csv", key=["code_commune"])
     save_table(build.treatment_details, stages / "treatment_details.csv", key=["indicator"])
     for group, table in build.group_ranks.items():
         save_table(table, stages / f"group_ranks_{group}.csv", key=["code_commune"])
     communes = commune_results(build, raw_table, engine_table, meta)
-    save_table(communes, build_dir / "tables" / "communes.csv", key=["code_commune"])
+    save_table(communes, build_dir / "work" / "communes.csv", key=["code_commune"])
+    # the published per-commune table: small person counts (and their raw rates) suppressed
+    save_table(protect_table(communes), build_dir / "tables" / "communes.csv", key=["code_commune"])
     palmares = palmares_table(
         build, raw_table, meta, config.classes.labels, config.palmares_size, config.data_year, fr_number
     )
-    save_table(palmares, build_dir / "tables" / "palmares.csv", key=["population_class", "rank_in_class", "code_commune"], sort=False)
+    save_table(protect_table(palmares, totals_published=False), build_dir / "tables" / "palmares.csv", key=["population_class", "rank_in_class", "code_commune"], sort=False)
     audit = audit_tables(build)
     for name, table in audit.items():
         save_table(table, build_dir / "tables" / "audit" / f"{name}.csv")
     alternative_name = "raw" if config.rates == "shrunk" else "shrunk"
-    alternative_table = read_table(build_dir / "tables" / f"indicators_input_{alternative_name}.csv")
+    alternative_table = read_table(build_dir / "work" / f"indicators_input_{alternative_name}.csv")
     alternative = build_index(spec, alternative_table, weight_set=config.weights)
     effect = rates_effect(
         build, alternative, list(config.classes.labels), config.palmares_size, config.rates, alternative_name
@@ -120,6 +126,6 @@ def run_composite(build_dir: Path, config: EditionConfig, meta: Mapping[str, Any
     alt_palmares = palmares_table(
         alternative, raw_table, meta, config.classes.labels, config.palmares_size, config.data_year, fr_number
     )
-    save_table(alt_palmares, build_dir / "tables" / f"palmares_{alternative_name}.csv",
+    save_table(protect_table(alt_palmares, totals_published=False), build_dir / "tables" / f"palmares_{alternative_name}.csv",
                key=["population_class", "rank_in_class", "code_commune"], sort=False)
     return CompositeOutcome(build, communes, palmares, audit, effect)

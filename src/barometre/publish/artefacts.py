@@ -25,6 +25,7 @@ import yaml  # noqa: E402
 
 from barometre.composite import load_spec  # noqa: E402
 from barometre.config import PROJECT_ROOT, EditionConfig  # noqa: E402
+from barometre.disclosure import protect_count_text  # noqa: E402
 from barometre.pipeline import atomic_write_text, package_versions, git_commit, sha256_file  # noqa: E402
 from barometre.publish.fmt import dataframe_to_markdown, fr_date, fr_number, fr_percent  # noqa: E402
 from barometre.tables import read_table  # noqa: E402
@@ -172,7 +173,7 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
     for figure in sorted((build_dir / "figures").glob("*.png")):
         shutil.copyfile(figure, figures_dir / figure.name)
         written.append(figures_dir / figure.name)
-    communes = read_table(build_dir / "tables" / "communes.csv")
+    communes = read_table(build_dir / "work" / "communes.csv")  # exact values: figures and medians only
     palmares = read_table(build_dir / "tables" / "palmares.csv")
     matches = read_table(build_dir / "tables" / "match_report.csv")
     audit_dir = build_dir / "tables" / "audit"
@@ -305,6 +306,11 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
     }
 
     # --- palmarès tables and laureate cards -----------------------------------------------
+    exact = communes.set_index("code_commune")
+
+    def person_count(value: object) -> str:
+        return protect_count_text(value, fr_number)
+
     cards = []
     for label in labels:
         rows = palmares[palmares.population_class == label]
@@ -324,8 +330,8 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
             figures = [
                 f"{fr_number(row.population)} habitants",
                 f"{fr_number(row.rna_creations)} associations créées en {config.data_year}",
-                f"{fr_number(row.ha_participants)} participations aux campagnes HelloAsso",
-                f"{fr_number(row.jva_matches)} mises en relation sur JeVeuxAider.gouv.fr",
+                f"{person_count(exact.at[row.code_commune, 'ha_participants'])} participations aux campagnes HelloAsso",
+                f"{person_count(exact.at[row.code_commune, 'jva_matches'])} mises en relation sur JeVeuxAider.gouv.fr",
             ]
             cards.append(
                 f"### {int(row.rank_in_class)}. {row.nom} ({row.code_departement})\n\n"
@@ -371,7 +377,7 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         "definitions",
         "\n".join(f"**{i['title']}.** {i['definition']}\n" for i in indicators),
     )
-    treatment = read_table(build_dir / "tables" / "stages" / "treatment_details.csv")
+    treatment = read_table(build_dir / "work" / "stages" / "treatment_details.csv")
     applied = {"none": "aucun", "winsorised": "écrêtage", "log": "logarithme", "boxcox": "Box-Cox"}
     table(
         "treatment",
@@ -498,7 +504,7 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         gap_text.append(f"- **{columns}** (départements ou communes : {where}) — {gap.reason} "
                         f"{fr_number(blanked)} valeurs communales sont traitées comme manquantes.")
     markdown("structural_gaps", "\n".join(gap_text) if gap_text else "Aucune lacune structurelle n'est déclarée pour cette édition.")
-    shrink = read_table(build_dir / "tables" / "shrinkage.csv")
+    shrink = read_table(build_dir / "work" / "shrinkage.csv")
     shrink = shrink.merge(communes[["code_commune", "population_class"]], on="code_commune", how="left")
     weights_by_class = shrink.pivot_table(index="indicator", columns="population_class", values="shrinkage_weight", aggfunc="median")
     weights_by_class = weights_by_class.reindex(index=codes, columns=[l for l in labels if l in weights_by_class.columns])

@@ -1,0 +1,238 @@
+"""Statistical disclosure control of everything the baromètre publishes or exports.
+
+Figures derived from platform records about people (HelloAsso participants and donors,
+JeVeuxAider volunteers) are published per commune. A count below a threshold (default 11, the
+usual rule of official statistics for counts of contributors) could identify people in a small
+commune, so:
+
+- **primary suppression**: such a count is replaced by ``"< 11"`` in publications and exports,
+  and so is every value derived from it alone that would reveal it (its raw rate per 1 000
+  inhabitants: rate × population / 1 000 gives the count back);
+- **secondary suppression**: where a total is published beside the cells (a territory's total,
+  a class total), a group with exactly one suppressed cell would let a reader recover it by
+  difference, so the smallest other cell of that group is suppressed too (Hundepool et al.,
+  *Statistical Disclosure Control*, Wiley 2012, ch. 4);
+- rankings use the exact values internally: they live only under ``build/<edition>/work/``, the
+  confidential working area, which is never published, exported or rendered;
+- personal columns (names, e-mails, birth dates, payers' addresses…) are dropped at ingestion
+  and must appear nowhere in the build folder, ``work/`` included.
+
+:func:`scan_build` checks a build folder against these rules.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from barometre.sources import PERSONAL_COLUMN_PATTERN
+
+DEFAULT_THRESHOLD = 11
+CONFIDENTIAL_DIR = "work"
+
+PERSON_COUNTS: dict[str, str] = {
+    "ha_participants": "participations aux campagnes HelloAsso",
+    "jva_matches": "mises en relation sur JeVeuxAider.gouv.fr",
+    "ha_donations": "dons sur HelloAsso",
+}
+"""Counts of people (or of their acts) derived from platform records: subject to suppression."""
+
+REVEALING_SUFFIXES = ("_per_1000",)
+"""Suffixes of columns that reveal the count they derive from (raw rates)."""
+
+# Phrases of the publications that quote a person count: "12 participations", "(7)" after a
+# "bénévoles" distinction...
+_TEXT_PATTERNS = [
+    re.compile(r"(?<![\d\u202f,])(\d{1,2})\s+(participations|mises en relation|dons|bénévoles|donateurs|adhérents)\b"),
+]
+
+
+def suppressed_label(threshold: int = DEFAULT_THRESHOLD) -> str:
+    return f"< {threshold}"
+
+
+def is_small(value: object, threshold: int = DEFAULT_THRESHOLD) -> bool:
+    """True for a count 1 ≤ x < threshold (0 is not disclosive of anyone; missing is not a count)."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return bool(np.isfinite(number) and 0 < number < threshold)
+
+
+def protect_value(value: object, threshold: int = DEFAULT_THRESHOLD) -> object:
+    """The value itself, or the suppression label when it is a small count."""
+    return suppressed_label(threshold) if is_small(value, threshold) else value
+
+
+def primary_mask(table: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """Boolean mask of the person-count cells below the threshold (columns of PERSON_COUNTS)."""
+    mask = pd.DataFrame(False, index=table.index, columns=table.columns)
+    for column in PERSON_COUNTS:
+        if column in table.columns:
+            values = pd.to_numeric(table[column], errors="coerce")
+            mask[column] = (values > 0) & (values < threshold)
+    return mask
+
+
+def secondary_mask(
+    table: pd.DataFrame, mask: pd.DataFrame, groups: Sequence[str] | None
+) -> pd.DataFrame:
+    """Add secondary suppressions: in each group (or the whole table) whose total is published,
+    a column with exactly one suppressed cell gets its smallest other non-zero cell suppressed."""
+    out = mask.copy()
+    grouped = [(None, table.index)] if not groups else list(table.groupby(list(groups)).groups.items())
+    for column in PERSON_COUNTS:
+        if column not in table.columns:
+            continue
+        values = pd.to_numeric(table[column], errors="coerce")
+        for _, index in grouped:
+            cells = out.loc[index, column]
+            if int(cells.sum()) == 1:
+                candidates = values.loc[index][(~cells) & (values.loc[index] > 0)]
+                if not candidates.empty:
+                    out.loc[candidates.idxmin(), column] = True
+    return out
+
+
+def protect_table(
+    table: pd.DataFrame,
+    threshold: int = DEFAULT_THRESHOLD,
+    total_groups: Sequence[str] | None = None,
+    totals_published: bool = True,
+) -> pd.DataFrame:
+    """A copy of ``table`` safe to publish: small person counts (and the raw rates derived from
+    them) replaced by ``"< threshold"``, with secondary suppression over ``total_groups`` (or the
+    whole table) when totals are published alongside."""
+    mask = primary_mask(table, threshold)
+    if totals_published:
+        mask = secondary_mask(table, mask, total_groups)
+    out = table.astype(object).copy()
+    label = suppressed_label(threshold)
+    for column in PERSON_COUNTS:
+        if column not in table.columns:
+            continue
+        hidden = mask[column]
+        out.loc[hidden, column] = label
+        for suffix in REVEALING_SUFFIXES:
+            derived = f"{column}{suffix}"
+            if derived in out.columns:
+                out.loc[hidden, derived] = label
+    return out
+
+
+def protect_count_text(value: object, formatter, threshold: int = DEFAULT_THRESHOLD) -> str:
+    """Format a person count for the text: ``formatter(value)``, or « moins de 11 »."""
+    if is_small(value, threshold):
+        return f"moins de {threshold}"
+    return formatter(value)
+
+
+@dataclass(frozen=True)
+class Violation:
+    path: str
+    kind: str
+    detail: str
+
+
+def _csv_header_and_rows(path: Path) -> tuple[list[str], Iterable[list[str]]]:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, [])
+    return header, reader
+
+
+def _raw_personal_values(path: Path, relative: Path) -> list[Violation]:
+    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+        first = handle.readline()
+        sep = ";" if first.count(";") > first.count(",") else ","
+        header = next(csv.reader([first], delimiter=sep))
+        personal = {i: h for i, h in enumerate(header) if PERSONAL_COLUMN_PATTERN.search(h)}
+        if not personal:
+            return []
+        for line, row in enumerate(csv.reader(handle, delimiter=sep), start=2):
+            for i, name in personal.items():
+                if i < len(row) and row[i].strip():
+                    return [Violation(str(relative), "personal value", f"row {line}, {name} is filled")]
+    return []
+
+
+def scan_build(build_dir: Path, threshold: int = DEFAULT_THRESHOLD) -> list[Violation]:
+    """Every violation of the disclosure rules in a build folder.
+
+    - personal columns: any CSV/XLSX header or Parquet schema naming a personal field, anywhere
+      (``work/`` included);
+    - small person counts: outside ``work/``, a CSV column of PERSON_COUNTS holding a value
+      1 ≤ x < threshold, or a text file (Markdown, YAML, HTML, executed notebooks) quoting
+      "N participations / mises en relation / dons / bénévoles" with N below the threshold.
+    """
+    violations: list[Violation] = []
+    for path in sorted(p for p in Path(build_dir).rglob("*") if p.is_file()):
+        relative = path.relative_to(build_dir)
+        confidential = relative.parts[0] == CONFIDENTIAL_DIR
+        raw_input = relative.parts[0] == "raw"
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            if raw_input:
+                # The raw extracts keep their official layout (e.g. the RNA's adrg_declarant
+                # column): a personal column may exist there, but must hold nothing.
+                violations += _raw_personal_values(path, relative)
+                continue
+            header, rows = _csv_header_and_rows(path)
+            personal = [h for h in header if PERSONAL_COLUMN_PATTERN.search(h)]
+            if personal:
+                violations.append(Violation(str(relative), "personal column", ", ".join(personal)))
+            if confidential:
+                continue
+            watched = {i: h for i, h in enumerate(header) if h in PERSON_COUNTS}
+            if not watched:
+                continue
+            for line, row in enumerate(rows, start=2):
+                for i, name in watched.items():
+                    if i < len(row) and is_small(row[i], threshold):
+                        violations.append(Violation(str(relative), "small count", f"row {line}, {name} = {row[i]}"))
+        elif suffix in {".md", ".yml", ".yaml", ".html", ".ipynb", ".txt", ".typ"} and not confidential:
+            text = path.read_text(encoding="utf-8", errors="replace").replace("\u202f", " ").replace("\u00a0", " ")
+            for pattern in _TEXT_PATTERNS:
+                for match in pattern.finditer(text):
+                    if is_small(match.group(1), threshold):
+                        violations.append(Violation(str(relative), "small count in text", match.group(0)))
+        elif suffix == ".xlsx":
+            from openpyxl import load_workbook
+
+            book = load_workbook(path, read_only=True)
+            for sheet in book.worksheets:
+                rows_iter = sheet.iter_rows(values_only=True)
+                header = [str(h) for h in (next(rows_iter, ()) or ()) if h is not None]
+                personal = [h for h in header if PERSONAL_COLUMN_PATTERN.search(h)]
+                if personal:
+                    violations.append(Violation(f"{relative}:{sheet.title}", "personal column", ", ".join(personal)))
+                watched = {i: h for i, h in enumerate(header) if h in PERSON_COUNTS}
+                for line, row in enumerate(rows_iter, start=2):
+                    for i, name in watched.items():
+                        if i < len(row) and is_small(row[i], threshold):
+                            violations.append(Violation(f"{relative}:{sheet.title}", "small count", f"row {line}, {name} = {row[i]}"))
+        elif suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            names = pq.read_schema(path).names
+            personal = [n for n in names if PERSONAL_COLUMN_PATTERN.search(n)]
+            if personal:
+                violations.append(Violation(str(relative), "personal column", ", ".join(personal)))
+    return violations
+
+
+def scan_report(violations: Sequence[Violation]) -> pd.DataFrame:
+    return pd.DataFrame([v.__dict__ for v in violations], columns=["path", "kind", "detail"])
+
+
+def protected_counts(values: Mapping[str, object], threshold: int = DEFAULT_THRESHOLD) -> dict[str, object]:
+    """Protect a mapping of named counts (e.g. a laureate's key figures)."""
+    return {k: protect_value(v, threshold) if k in PERSON_COUNTS else v for k, v in values.items()}
