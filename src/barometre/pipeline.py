@@ -173,6 +173,25 @@ class StepRecord:
     key: str
 
 
+def _ipc_kernel_manager() -> type:
+    from jupyter_client.manager import AsyncKernelManager
+
+    class _IPCKernelManager(AsyncKernelManager):
+        """Kernel manager using local IPC sockets instead of TCP ports on loopback."""
+
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+
+    return _IPCKernelManager
+
+
+def __getattr__(name: str) -> Any:  # lazy: jupyter_client is imported only when notebooks run
+    if name == "IPCKernelManager":
+        return _ipc_kernel_manager()
+    raise AttributeError(name)
+
+
 def run_notebook(step: Step, build_dir: Path) -> None:
     """Execute a step's notebook with papermill; the executed copy is kept as the record."""
     import papermill as pm
@@ -190,6 +209,8 @@ def run_notebook(step: Step, build_dir: Path) -> None:
             cwd=str(build_dir),
             progress_bar=False,
             log_output=False,
+            # local IPC sockets: no TCP port, no "running over TCP without encryption" warning
+            kernel_manager_class="barometre.pipeline.IPCKernelManager",
         )
     except pm.PapermillExecutionError as err:
         raise PipelineError(

@@ -509,9 +509,10 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
     weights_by_class = shrink.pivot_table(index="indicator", columns="population_class", values="shrinkage_weight", aggfunc="median")
     weights_by_class = weights_by_class.reindex(index=codes, columns=[l for l in labels if l in weights_by_class.columns])
     weights_by_class.insert(0, "Indicateur", [titles[c] for c in weights_by_class.index])
+    present = [l for l in labels if l in weights_by_class.columns]
     table("shrinkage_weights", weights_by_class.reset_index(drop=True),
-          formats={l: (lambda v: fr_percent(v * 100, 0)) for l in labels},
-          align={l: "right" for l in labels})
+          formats={l: (lambda v: fr_percent(v * 100, 0)) for l in present},
+          align={l: "right" for l in present})
     effect = read_table(build_dir / "tables" / "rates_effect.csv")
     other = "raw" if config.rates == "shrunk" else "shrunk"
     table(
