@@ -134,3 +134,23 @@ def palmares_table(
             }
         )
     return pd.DataFrame(rows)
+
+
+def departmental_palmares(
+    communes: pd.DataFrame,
+    size: int = 3,
+    score_column: str = "score",
+) -> pd.DataFrame:
+    """Top ``size`` communes of every department on the score, all population classes together.
+
+    Ranks are descending within the department, ties sharing the lowest rank (a tie at the
+    boundary keeps every tied commune). Input: the per-commune results (``code_commune``,
+    ``nom``, ``code_departement``, ``population_class``, ``population``, score).
+    """
+    table = communes[communes[score_column].notna()].copy()
+    table["rank_in_departement"] = (
+        table.groupby("code_departement")[score_column].rank(ascending=False, method="min").astype(int)
+    )
+    top = table[table["rank_in_departement"] <= size]
+    columns = ["code_departement", "rank_in_departement", "code_commune", "nom", "population_class", "population", score_column]
+    return top[columns].sort_values(["code_departement", "rank_in_departement", "code_commune"]).reset_index(drop=True)
