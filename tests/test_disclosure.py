@@ -1,0 +1,85 @@
+"""Disclosure control: primary and secondary suppression, text protection, build scan."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from barometre.disclosure import (
+    is_small,
+    protect_count_text,
+    protect_table,
+    scan_build,
+)
+
+
+def test_small_counts_are_1_to_threshold_minus_1():
+    assert [is_small(v) for v in (0, 1, 10, 10.0, 11, None, "x", float("nan"))] == [
+        False, True, True, True, False, False, False, False
+    ]
+
+
+def test_primary_suppression_hides_the_count_and_its_raw_rate_only():
+    table = pd.DataFrame(
+        {
+            "code_commune": ["01001", "01002", "01003", "01004"],
+            "population": [100, 200, 5000, 800],
+            "ha_participants": [3, 40, 500, 12],
+            "ha_participants_per_1000": [30.0, 200.0, 100.0, 15.0],
+            "rna_creations": [1, 2, 3, 4],  # public register: never suppressed
+        }
+    )
+    out = protect_table(table, totals_published=False)
+    assert out["ha_participants"].tolist() == ["< 11", 40, 500, 12]
+    assert out["ha_participants_per_1000"].tolist() == ["< 11", 200.0, 100.0, 15.0]
+    assert out["rna_creations"].tolist() == [1, 2, 3, 4]
+
+
+def test_secondary_suppression_protects_a_lone_cell_against_the_total():
+    table = pd.DataFrame(
+        {
+            "code_commune": ["a", "b", "c", "d", "e"],
+            "code_departement": ["01", "01", "01", "02", "02"],
+            "jva_matches": [5, 30, 14, 2, 3],
+        }
+    )
+    out = protect_table(table, total_groups=["code_departement"])
+    # department 01: one primary cell (5) → the smallest other non-zero cell (14) goes too
+    assert out["jva_matches"].tolist() == ["< 11", 30, "< 11", "< 11", "< 11"]
+    # without published totals, no secondary suppression
+    assert protect_table(table, totals_published=False)["jva_matches"].tolist() == ["< 11", 30, 14, "< 11", "< 11"]
+
+
+def test_protected_text():
+    assert protect_count_text(7, str) == "moins de 11"
+    assert protect_count_text(1234, str) == "1234"
+    assert protect_count_text(0, str) == "0"
+
+
+def test_scan_finds_personal_columns_small_counts_and_text(tmp_path):
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "work").mkdir()
+    (tmp_path / "raw").mkdir()
+    pd.DataFrame({"code_commune": ["01001"], "ha_participants": [4]}).to_csv(tmp_path / "tables" / "a.csv", index=False)
+    # exact small counts are allowed in the confidential working area
+    pd.DataFrame({"code_commune": ["01001"], "ha_participants": [4]}).to_csv(tmp_path / "work" / "a.csv", index=False)
+    pd.DataFrame({"code_commune": ["01001"], "payer_email": ["a@b.fr"]}).to_csv(tmp_path / "work" / "b.csv", index=False)
+    (tmp_path / "tables" / "t.md").write_text("La commune compte 3 bénévoles et 1\u202f234 participations.\n")
+    # a raw extract may keep an official (empty) personal column, but never a filled one
+    (tmp_path / "raw" / "ok.csv").write_text("id;adrg_declarant\nW1;\n")
+    (tmp_path / "raw" / "bad.csv").write_text("id;adrg_declarant\nW1;Jean Dupont\n")
+    found = {(v.path, v.kind) for v in scan_build(tmp_path)}
+    assert found == {
+        ("tables/a.csv", "small count"),
+        ("work/b.csv", "personal column"),
+        ("tables/t.md", "small count in text"),
+        ("raw/bad.csv", "personal value"),
+    }
+
+
+def test_scan_of_a_clean_folder_is_empty(tmp_path):
+    (tmp_path / "tables").mkdir()
+    pd.DataFrame({"code_commune": ["01001"], "ha_participants": ["< 11"], "jva_matches": [0]}).to_csv(
+        tmp_path / "tables" / "a.csv", index=False
+    )
+    (tmp_path / "tables" / "t.md").write_text("moins de 11 participations ; 12 bénévoles.\n")
+    assert scan_build(tmp_path) == []
