@@ -209,7 +209,14 @@ def edition_steps(
         Step(
             name="render",
             title="Rendu PDF et HTML",
-            inputs=["report/_variables.yml", "report/figures", "report/tables", REPORT_DIR, PROJECT_ROOT / "_quarto.yml"],
+            inputs=[
+                "report/_variables.yml",
+                "report/figures",
+                "report/tables",
+                REPORT_DIR,
+                PROJECT_ROOT / "_quarto.yml",
+                Path(__file__).resolve().parent / "publish" / "templates",
+            ],
             outputs=[f"publications/{name}.{ext}" for name in REPORTS for ext in ("pdf", "html")],
             params={
                 "demo": demo,

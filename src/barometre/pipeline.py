@@ -2,7 +2,8 @@
 
 Each step declares the files it reads and writes (relative to the edition's build folder) and
 its parameters. Its key is the SHA-256 of its parameters, the checksums of its inputs, the code
-it runs (the notebook and the ``barometre`` package sources) and the versions of the main
+it runs (its notebook, and the ``barometre`` modules reachable by imports from it — found by
+parsing, so a change elsewhere in the package does not rerun it) and the versions of the main
 libraries; a step whose key is unchanged and whose outputs exist is skipped (owid/etl's rule).
 Every build writes ``manifest.json``: input checksums, parameters, package versions, git commit,
 timings, seed.
@@ -83,6 +84,62 @@ def code_checksum() -> str:
     )
 
 
+def _module_file(module: str) -> Path | None:
+    """Source file of a ``barometre`` module (package ``__init__`` for a package)."""
+    parts = module.split(".")
+    if parts[0] != "barometre":
+        return None
+    base = PACKAGE_DIR.joinpath(*parts[1:])
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports(source: str, current: str | None = None) -> set[str]:
+    """``barometre`` modules imported anywhere in ``source`` (function-level imports included)."""
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("barometre"))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level and current:
+                package = current.rsplit(".", node.level)[0]
+                base = f"{package}.{node.module}" if node.module else package
+            else:
+                base = node.module or ""
+            if base.startswith("barometre"):
+                found.add(base)
+                found.update(f"{base}.{a.name}" for a in node.names)
+    return found
+
+
+def code_closure(entry_sources: Iterable[str], entry_modules: Iterable[str] = ()) -> list[Path]:
+    """Files of every ``barometre`` module reachable by imports from the entries (with their
+    parent packages), so that a step's key changes exactly when code it can run changes."""
+    pending = set(entry_modules)
+    for source in entry_sources:
+        pending |= _imports(source)
+    seen: set[str] = set()
+    files: set[Path] = set()
+    while pending:
+        module = pending.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        parts = module.split(".")
+        pending.update(".".join(parts[:i]) for i in range(1, len(parts)))
+        path = _module_file(module)
+        if path is None:
+            continue
+        files.add(path)
+        current = module if path.name == "__init__.py" else module
+        pending |= _imports(path.read_text(encoding="utf-8"), current if path.name == "__init__.py" else module)
+    return sorted(files)
+
+
 def package_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in TRACKED_PACKAGES:
@@ -147,7 +204,16 @@ class Step:
         path = Path(entry)
         return path if path.is_absolute() else build_dir / path
 
-    def key(self, build_dir: Path, code: str, versions: Mapping[str, str]) -> str:
+    def code_files(self) -> list[Path]:
+        """The package files this step can run: import closure of its notebook or function."""
+        if self.notebook:
+            cells = json.loads((NOTEBOOK_DIR / self.notebook).read_text(encoding="utf-8"))["cells"]
+            sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+            return code_closure(sources)
+        module = getattr(self.func, "__module__", "barometre")
+        return code_closure([], [module])
+
+    def key(self, build_dir: Path, versions: Mapping[str, str]) -> str:
         inputs = {}
         for entry in self.inputs:
             path = self.resolve(build_dir, entry)
@@ -155,6 +221,7 @@ class Step:
                 raise PipelineError(f"step {self.name!r}: input {path} does not exist")
             inputs[str(entry)] = sha256_tree(files_under(path), path if path.is_dir() else path.parent)
         notebook = sha256_file(NOTEBOOK_DIR / self.notebook) if self.notebook else None
+        code = sha256_tree(self.code_files(), PACKAGE_DIR)
         payload = {
             "params": self.params,
             "inputs": inputs,
@@ -228,10 +295,10 @@ def run_steps(
     """Run the steps in order, skipping those whose key is unchanged and outputs exist."""
     state_dir = build_dir / ".state"
     state_dir.mkdir(parents=True, exist_ok=True)
-    code, versions = code_checksum(), package_versions()
+    versions = package_versions()
     records = []
     for step in steps:
-        key = step.key(build_dir, code, versions)
+        key = step.key(build_dir, versions)
         state_file = state_dir / f"{step.name}.json"
         previous = json.loads(state_file.read_text()) if state_file.exists() else {}
         outputs_exist = all(step.resolve(build_dir, o).exists() for o in step.outputs)
@@ -287,6 +354,7 @@ def write_manifest(
         "seed": seed,
         "config": config,
         "git": git_commit(),
+        "code_checksum": code_checksum(),
         "python": sys.version.split()[0],
         "packages": package_versions(),
         "steps": [
