@@ -51,6 +51,12 @@ class DemoConfig(_Strict):
 
     scale: float = Field(default=1.0, gt=0)
     departments: list[str] | None = None
+    panel_seed: int | None = Field(
+        default=None,
+        ge=0,
+        description="Seed of the communes' latent engagement, shared by editions so that "
+        "year-over-year changes are not pure noise (default: the edition's seed).",
+    )
 
 
 class ShrinkageConfig(_Strict):
@@ -77,6 +83,12 @@ class EditionConfig(_Strict):
     weights: str | None = Field(default=None, description="Weight set of the index spec.")
     classes: PopulationClasses = Field(default_factory=PopulationClasses)
     palmares_size: int = Field(default=4, ge=1)
+    departmental_palmares_size: int | None = Field(
+        default=None, ge=1, description="Top communes per department (from the 2025 edition)."
+    )
+    previous_edition: int | None = Field(
+        default=None, description="Edition compared year over year (built first if needed)."
+    )
     rates: Literal["raw", "shrunk"] = Field(default="raw", description="Rates ranked: raw, or shrunk (empirical Bayes).")
     shrinkage: ShrinkageConfig = Field(default_factory=ShrinkageConfig)
     eligibility: EligibilityRules = Field(default_factory=lambda: EligibilityRules(min_population=1))
@@ -89,6 +101,8 @@ class EditionConfig(_Strict):
     def _check(self) -> EditionConfig:
         if not self.data_year < self.edition + 1:
             raise ValueError("data_year must not be after the edition year")
+        if self.previous_edition is not None and not self.previous_edition < self.edition:
+            raise ValueError("previous_edition must be an earlier edition")
         return self
 
     @property
@@ -128,5 +142,20 @@ def load_edition(edition: int | str | Path) -> EditionConfig:
 
 
 def load_indicator_meta(config: EditionConfig) -> dict[str, Any]:
-    """The indicator metadata file (criteria and indicators with French titles and sources)."""
-    return yaml.safe_load(config.path(config.indicators_meta).read_text(encoding="utf-8"))
+    """The indicator metadata (criteria and indicators with French titles and sources) of the
+    indicators and criteria that the edition's index spec uses, in the spec's order."""
+    from barometre.composite import load_spec
+
+    meta = yaml.safe_load(config.path(config.indicators_meta).read_text(encoding="utf-8"))
+    spec = load_spec(config.path(config.index_spec))
+    by_code = {i["code"]: i for i in meta["indicators"]}
+    missing = [c for c in spec.indicator_codes if c not in by_code]
+    if missing:
+        raise ConfigError(f"{config.indicators_meta}: no metadata for indicators {missing} of {config.index_spec}")
+    criteria = {c["code"]: c for c in meta["criteria"]}
+    used = [a.code for a in spec.aggregates if a.code in criteria]
+    return {
+        **meta,
+        "indicators": [by_code[c] for c in spec.indicator_codes],
+        "criteria": [criteria[c] for c in used],
+    }

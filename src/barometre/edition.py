@@ -41,7 +41,13 @@ def reference_inputs(config: EditionConfig) -> list[Path]:
 
 
 def generate_demo_step(
-    build_dir: Path, seed: int, data_year: int, cog_year: int, scale: float, departments: list[str] | None
+    build_dir: Path,
+    seed: int,
+    data_year: int,
+    cog_year: int,
+    scale: float,
+    departments: list[str] | None,
+    panel_seed: int | None = None,
 ) -> None:
     """Write the synthetic raw extracts of the three sources into ``build_dir/raw``."""
     import numpy as np
@@ -50,8 +56,36 @@ def generate_demo_step(
 
     communes = geography.load_communes(cog_year, departments=departments)
     demo.generate_demo_inputs(
-        communes, data_year, build_dir / "raw", np.random.default_rng(seed), scale=scale, seed=seed
+        communes, data_year, build_dir / "raw", np.random.default_rng(seed), scale=scale, seed=seed,
+        panel_seed=panel_seed,
     )
+
+
+def compare_step(
+    build_dir: Path,
+    previous_dir: str | None,
+    departmental_size: int | None,
+    cog_year: int,
+    class_labels: list[str],
+) -> None:
+    """Departmental palmarès and year-over-year comparison with the previous edition."""
+    from barometre.palmares import departmental_palmares
+    from barometre.tables import read_table, save_table
+    from barometre.yoy import laureate_changes, rank_changes
+
+    tables = build_dir / "tables"
+    communes = read_table(build_dir / "work" / "communes.csv")
+    if departmental_size:
+        save_table(departmental_palmares(communes, departmental_size), tables / "departmental_palmares.csv",
+                   key=["code_departement", "rank_in_departement", "code_commune"], sort=False)
+    if previous_dir:
+        previous = Path(previous_dir)
+        changes = rank_changes(communes, read_table(previous / "tables" / "communes.csv"), cog_year)
+        save_table(changes, tables / "yoy_rank_changes.csv", key=["code_commune"])
+        palmares = read_table(tables / "palmares.csv")
+        previous_palmares = read_table(previous / "tables" / "palmares.csv")
+        save_table(laureate_changes(palmares, previous_palmares, cog_year, class_labels),
+                   tables / "yoy_laureates.csv", sort=False)
 
 
 def render_step(build_dir: Path, demo: bool, reports: dict[str, str], timestamp: str) -> None:
@@ -96,8 +130,9 @@ def edition_steps(
     raw_dir: Path | None,
     departments: Sequence[str] | None,
     n_runs: int | None = None,
+    previous_dir: Path | None = None,
 ) -> list[Step]:
-    """Declare the steps of an edition build."""
+    """Declare the steps of an edition build (``previous_dir``: the previous edition's build)."""
     common = {
         "edition_config": str(config_file),
         "departments": list(departments) if departments else None,
@@ -122,6 +157,7 @@ def edition_steps(
                     "cog_year": config.cog_year,
                     "scale": config.demo.scale,
                     "departments": list(departments) if departments else None,
+                    "panel_seed": config.demo.panel_seed,
                 },
                 func=generate_demo_step,
             )
@@ -189,6 +225,29 @@ def edition_steps(
             outputs=["tables/robustness", "figures"],
             params={**common, "n_runs": n_runs},
         ),
+        *(
+            [
+                Step(
+                    name="editions",
+                    title="Palmarès départemental et évolutions depuis l'édition précédente",
+                    inputs=["work/communes.csv", "tables/palmares.csv", *(
+                        [previous_dir / "tables" / "communes.csv", previous_dir / "tables" / "palmares.csv"]
+                        if previous_dir else []
+                    )],
+                    outputs=(["tables/departmental_palmares.csv"] if config.departmental_palmares_size else [])
+                    + (["tables/yoy_rank_changes.csv", "tables/yoy_laureates.csv"] if previous_dir else []),
+                    params={
+                        "previous_dir": str(previous_dir) if previous_dir else None,
+                        "departmental_size": config.departmental_palmares_size,
+                        "cog_year": config.cog_year,
+                        "class_labels": list(config.classes.labels),
+                    },
+                    func=compare_step,
+                )
+            ]
+            if previous_dir or config.departmental_palmares_size
+            else []
+        ),
         Step(
             name="publication",
             title="Variables, tableaux et figures des publications",
@@ -201,6 +260,8 @@ def edition_steps(
                 "tables/audit",
                 "tables/robustness",
                 "figures",
+                *(["tables/departmental_palmares.csv"] if config.departmental_palmares_size else []),
+                *(["tables/yoy_rank_changes.csv", "tables/yoy_laureates.csv"] if previous_dir else []),
                 *config_inputs,
             ],
             outputs=["report/_variables.yml", "report/figures", "report/tables"],
@@ -255,7 +316,17 @@ def build_edition(
     build_root = build_root or PROJECT_ROOT / "build"
     build_dir = build_dir_for(config, build_root, label).resolve()
     build_dir.mkdir(parents=True, exist_ok=True)
-    steps = edition_steps(config, config_file.resolve(), build_dir, demo, raw_dir, departments, n_runs)
+    previous_dir = None
+    if config.previous_edition is not None:
+        # the previous edition is built first (skipped if up to date), never overwritten by this one
+        previous = build_edition(
+            config.previous_edition, demo=demo, raw_dir=None if demo else raw_dir, build_root=build_root,
+            departments=departments, label=label, force=False, on_step=on_step, n_runs=n_runs,
+        )
+        previous_dir = previous.build_dir
+    steps = edition_steps(
+        config, config_file.resolve(), build_dir, demo, raw_dir, departments, n_runs, previous_dir
+    )
     started = time.perf_counter()
     records = run_steps(steps, build_dir, force=force, on_step=on_step)
     seconds = time.perf_counter() - started

@@ -25,13 +25,16 @@ from barometre.smallarea import (
     shrink_ratio,
 )
 
-COUNT_COLUMNS = (
-    "rna_creations",
-    "ha_new_organizations",
-    "ha_campaigns",
-    "ha_participants",
-    "jva_matches",
-)
+
+
+def count_columns(meta: Mapping[str, Any]) -> list[str]:
+    """The count columns the indicators of ``meta`` need (counts, numerators, denominators)."""
+    needed: list[str] = []
+    for ind in meta["indicators"]:
+        for key in ("count", "numerator", "denominator_count"):
+            if key in ind and ind[key] not in needed:
+                needed.append(ind[key])
+    return needed
 
 
 def ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
@@ -59,7 +62,7 @@ def engine_input(
     base = base[base["population"] >= min_population]
     table = base.merge(counts, on="code_commune", how="left", validate="one_to_one")
     present = table["code_commune"].isin(counts["code_commune"])
-    for column in COUNT_COLUMNS:
+    for column in count_columns(meta):
         if column not in table.columns:
             raise KeyError(f"count column {column!r} missing from the commune counts")
         table.loc[~present, column] = 0

@@ -356,6 +356,63 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
     )
     table("classes", summary, align={"Communes classées": "right", "Score médian": "right"})
 
+    # --- from 2025: departmental palmarès and year-over-year changes ------------------------
+    extras: list[str] = []
+    yoy_laureates_path = build_dir / "tables" / "yoy_laureates.csv"
+    if yoy_laureates_path.exists():
+        yoy = read_table(yoy_laureates_path)
+        changes = read_table(build_dir / "tables" / "yoy_rank_changes.csv")
+        previous = str(config.previous_edition)
+        retained = yoy[yoy.status == "retained"]
+        new = yoy[yoy.status == "new"]
+        lines = [f"## Ce qui a changé depuis {previous}
+",
+                 f"Parmi les {fr_number(len(retained) + len(new))} lauréats de {config.edition}, "
+                 f"{fr_number(len(retained))} l'étaient déjà en {previous} dans la même classe et "
+                 f"{fr_number(len(new))} font leur entrée au palmarès. Sur les "
+                 f"{fr_number(int(changes['rank_change'].notna().sum()))} communes classées dans la même classe "
+                 f"les deux années, {fr_percent(float((changes['rank_change'].abs() <= 10).mean()) * 100, 0)} "
+                 f"ont gagné ou perdu au plus 10 places.\n"]
+        frame = pd.DataFrame({
+            "Classe": yoy["population_class"],
+            "Commune": yoy["nom"],
+            f"Rang {config.edition}": yoy["rank_in_class"],
+            "Statut": yoy["status"].map({"retained": f"déjà lauréate en {previous}", "new": "nouvelle lauréate",
+                                          "left": f"lauréate en {previous}, sortie du palmarès"}),
+        })
+        lines.append(dataframe_to_markdown(frame, formats={f"Rang {config.edition}": lambda v: fr_number(v) if pd.notna(v) else "–"},
+                                           align={f"Rang {config.edition}": "right"}))
+        climbers = changes.dropna(subset=["rank_change"]).sort_values(["rank_change", "code_commune"], ascending=[False, True]).head(10)
+        if len(climbers):
+            lines.append("\n**Les plus fortes progressions dans leur classe.**\n")
+            lines.append(dataframe_to_markdown(pd.DataFrame({
+                "Commune": climbers["nom"], "Classe": climbers["population_class"],
+                f"Rang {previous}": climbers["rank_in_class_previous"], f"Rang {config.edition}": climbers["rank_in_class"],
+                "Progression": climbers["rank_change"],
+            }), formats={f"Rang {previous}": fr_number, f"Rang {config.edition}": fr_number, "Progression": lambda v: fr_number(v, signed=True)},
+               align={f"Rang {previous}": "right", f"Rang {config.edition}": "right", "Progression": "right"}))
+        extras.append("\n".join(lines))
+    departmental_path = build_dir / "tables" / "departmental_palmares.csv"
+    if departmental_path.exists():
+        from barometre.geography import load_departements
+
+        dep_names = load_departements(config.cog_year).set_index("code_departement")["nom"]
+        dep = read_table(departmental_path)
+        frame = pd.DataFrame({
+            "Département": [f"{dep_names.get(c, c)} ({c})" for c in dep["code_departement"]],
+            "Rang": dep["rank_in_departement"],
+            "Commune": dep["nom"],
+            "Classe": dep["population_class"],
+            "Score": dep["score"],
+        })
+        extras.append(
+            f"## Le palmarès départemental\n\nLes {fr_number(config.departmental_palmares_size)} communes au meilleur score "
+            "de chaque département, toutes classes de population confondues.\n\n"
+            + dataframe_to_markdown(frame, formats={"Rang": fr_number, "Score": lambda v: fr_number(v, 1)},
+                                    align={"Rang": "right", "Score": "right"})
+        )
+    markdown("edition_extras", "\n\n".join(extras) if extras else "")
+
     # --- methodology tables -------------------------------------------------------------------
     crit_title = {c["code"]: c["title"] for c in meta["criteria"]}
     eff = read_table(audit_dir / "audit_effective_weights.csv").set_index("element")["effective_weight"]
