@@ -86,6 +86,11 @@ class EditionConfig(_Strict):
     departmental_palmares_size: int | None = Field(
         default=None, ge=1, description="Top communes per department (from the 2025 edition)."
     )
+    territories: list[str] = Field(
+        default_factory=list,
+        description="Territorial analyses built with the edition (region:32, departement:59, "
+        "epci:200093201, communes:59350,59512).",
+    )
     previous_edition: int | None = Field(
         default=None, description="Edition compared year over year (built first if needed)."
     )

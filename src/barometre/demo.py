@@ -59,7 +59,7 @@ import hashlib
 import json
 import os
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -496,11 +496,32 @@ def _normaliser(component: Component) -> float:
     return total / sum(REGION_POPULATION.values())
 
 
+def panel_latent(codes: Sequence[str], panel_seed: int) -> np.ndarray:
+    """Standard normal latent engagement of each commune, a pure function of (seed, code).
+
+    Two demo editions sharing ``panel_seed`` give every commune the same latent engagement, so
+    that year-over-year changes reflect yearly noise, not a new draw of who is engaged; it also
+    does not depend on which other communes are generated (subset builds). BLAKE2b of
+    ``"seed:code"`` gives a uniform in (0, 1), mapped through the normal quantile function.
+    """
+    from scipy.stats import norm
+
+    uniforms = np.array(
+        [
+            (int.from_bytes(hashlib.blake2b(f"{panel_seed}:{code}".encode(), digest_size=8).digest(), "big") + 0.5)
+            / 2.0**64
+            for code in codes
+        ]
+    )
+    return norm.ppf(uniforms)
+
+
 def _multipliers(
-    communes: _Communes, rng: np.random.Generator
+    communes: _Communes, rng: np.random.Generator, panel_seed: int | None = None
 ) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
     """Per commune, the mean-one multiplier of each component (size × region × department ×
-    latent × noise), and the latent engagement table."""
+    latent × noise), and the latent engagement table. With ``panel_seed``, the latent engagement
+    comes from :func:`panel_latent` (shared across editions) instead of ``rng``."""
     base_key = int(rng.integers(0, 2**63 - 1))
     departments = sorted(set(communes.dep))
     # One stream per department, keyed by the department code: a department keeps its effects
@@ -518,6 +539,8 @@ def _multipliers(
     commune_dep = np.array([dep_index[d] for d in communes.dep], dtype=np.int64)
     shared = draws[commune_dep, 0]
     latent = rng.standard_normal(communes.n)
+    if panel_seed is not None:
+        latent = panel_latent(list(communes.code), panel_seed)
     noise = rng.standard_normal((communes.n, len(COMPONENTS)))
     population = np.maximum(communes.population, 1.0)
     out = {}
@@ -1050,6 +1073,7 @@ def synthesize_demo(
     scale: float = 1.0,
     participations_scale: float = 1.0,
     magnitudes: DemoMagnitudes = MAGNITUDES,
+    panel_seed: int | None = None,
 ) -> DemoData:
     """Draw the synthetic extracts of every commune of ``communes`` (in memory), with the truth.
 
@@ -1062,7 +1086,7 @@ def synthesize_demo(
     if participations_scale < 0:
         raise ValueError("participations_scale must be non-negative")
     table = _Communes(communes)
-    mults, engagement = _multipliers(table, rng)
+    mults, engagement = _multipliers(table, rng, panel_seed)
     # One child stream per source: changing one source's volume (e.g. participations_scale)
     # leaves the other sources' files unchanged.
     rna_rng, ha_rng, jva_rng = rng.spawn(3)
@@ -1223,6 +1247,7 @@ def generate_demo_inputs(
     *,
     seed: int | None = None,
     participations_scale: float = 1.0,
+    panel_seed: int | None = None,
 ) -> dict[str, Path]:
     """Write the synthetic raw extracts of the three sources for every commune of ``communes``.
 
@@ -1233,10 +1258,12 @@ def generate_demo_inputs(
     """
     state = rng.bit_generator.state
     data = synthesize_demo(
-        communes, data_year, rng, scale=scale, participations_scale=participations_scale
+        communes, data_year, rng, scale=scale, participations_scale=participations_scale,
+        panel_seed=panel_seed,
     )
     provenance = {
         "seed": seed,
+        "panel_seed": panel_seed,
         "bit_generator": state.get("bit_generator"),
         "initial_state": json.loads(json.dumps(state, default=str)),
         "scale": scale,

@@ -267,6 +267,23 @@ def edition_steps(
             outputs=["report/_variables.yml", "report/figures", "report/tables"],
             params=common,
         ),
+        *[
+            Step(
+                name=f"territory_{territory_slug(territory, config.cog_year)}",
+                title=f"Analyse territoriale {territory}",
+                notebook="06_territory.ipynb",
+                inputs=[
+                    "work/communes.csv",
+                    "tables/palmares.csv",
+                    "tables/robustness",
+                    REPORT_DIR / "territoire.qmd",
+                    *config_inputs,
+                ],
+                outputs=[f"territories/{territory_slug(territory, config.cog_year)}"],
+                params={**common, "territory": territory, "qpv_file": None},
+            )
+            for territory in territories_in_scope(config, departments)
+        ],
         Step(
             name="render",
             title="Rendu PDF et HTML",
@@ -288,6 +305,37 @@ def edition_steps(
         ),
     ]
     return steps
+
+
+def territory_slug(territory: str, cog_year: int) -> str:
+    """Folder name of a territory's analysis ("region:32" → "region-32-hauts-de-france")."""
+    from barometre.territory import parse_territory
+
+    return parse_territory(territory, cog_year).slug
+
+
+def territories_in_scope(config: EditionConfig, departments: Sequence[str] | None) -> list[str]:
+    """The edition's territories that have communes in the build (all of them for a full build)."""
+    if not departments:
+        return list(config.territories)
+    from barometre import geography
+    from barometre.territory import TerritoryError, parse_territory, select_communes
+
+    import warnings
+
+    communes = geography.load_communes(config.cog_year, departments=departments)
+    reference = geography.load_communes(config.cog_year)
+    kept = []
+    for territory in config.territories:
+        try:
+            place = parse_territory(territory, config.cog_year)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if len(select_communes(communes, place, reference)):
+                    kept.append(territory)
+        except (TerritoryError, KeyError, ValueError):
+            continue
+    return kept
 
 
 def build_dir_for(config: EditionConfig, build_root: Path, label: str | None) -> Path:

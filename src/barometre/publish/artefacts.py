@@ -81,7 +81,7 @@ def figure_scores_by_class(communes: pd.DataFrame, labels: list[str], path: Path
     _style()
     fig, ax = plt.subplots(figsize=(7.0, 3.4))
     data = [communes.loc[communes.population_class == lab, "score"].dropna().to_numpy() for lab in labels]
-    ax.boxplot(data, vert=False, tick_labels=labels, showfliers=False, patch_artist=True,
+    ax.boxplot(data, orientation="horizontal", tick_labels=labels, showfliers=False, patch_artist=True,
                boxprops={"facecolor": TINT, "edgecolor": ACCENT}, medianprops={"color": ACCENT})
     for n, lab in enumerate(labels, start=1):
         top = communes[(communes.population_class == lab) & (communes.rank_in_class <= 4)]
@@ -149,7 +149,7 @@ def figure_funnels(
             ax, data[ind["code"]], data["population"], target,
             highlight=data["code_commune"].isin(laureates), ylabel="pour 1 000 hab.",
         )
-        ax.set_title(ind["short"].capitalize(), fontsize=9)
+        ax.set_title(ind["short"][:1].upper() + ind["short"][1:], fontsize=9)
         upper = np.nanquantile(data[ind["code"]] / data["population"] * 1000, 0.995)
         ax.set_ylim(0, max(upper, target * 3))
         _fr_axis(ax, "y", 1)
@@ -365,8 +365,7 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         previous = str(config.previous_edition)
         retained = yoy[yoy.status == "retained"]
         new = yoy[yoy.status == "new"]
-        lines = [f"## Ce qui a changé depuis {previous}
-",
+        lines = [f"## Ce qui a changé depuis {previous}\n",
                  f"Parmi les {fr_number(len(retained) + len(new))} lauréats de {config.edition}, "
                  f"{fr_number(len(retained))} l'étaient déjà en {previous} dans la même classe et "
                  f"{fr_number(len(new))} font leur entrée au palmarès. Sur les "
@@ -597,6 +596,18 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
 
     # --- figures --------------------------------------------------------------------------
     written.append(figure_scores_by_class(communes, labels, figures_dir / "scores_by_class.png", demo))
+    from barometre.publish.maps import department_choropleth, department_medians
+
+    written.append(
+        department_choropleth(
+            department_medians(communes, "score"),
+            figures_dir / "map_departments.png",
+            "Score Cités Vives médian des communes, par département",
+            "Score médian",
+            SOURCE_NOTE[demo],
+            laureates=palmares[["code_commune"]],
+        )
+    )
     for label in labels:
         written.append(figure_class_top(communes, label, figures_dir / f"top_{slug(label)}.png", demo))
     written.append(figure_correlations(communes, codes, titles, figures_dir / "correlations.png"))
