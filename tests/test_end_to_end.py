@@ -100,3 +100,28 @@ def test_disclosure_scan_finds_nothing_and_catches_a_planted_violation(built, tm
     assert ("tables/communes.csv", "small count") in kinds
     assert ("tables/note.md", "small count in text") in kinds
     assert ("tables/leak.csv", "personal column") in kinds
+
+
+def test_publications_text_quality(built):
+    """Class names, French number formats, no leftovers, in both PDFs and both HTML pages."""
+    import re
+
+    build_dir, _, _ = built
+    pub = build_dir / "publications"
+    baro = " ".join(pdf_text(pub / "barometre.pdf").split())
+    method = " ".join(pdf_text(pub / "methodologie.pdf").split())
+    for label in ("Village", "Petite ville", "Ville moyenne", "Grande ville", "Métropole"):
+        assert label in baro, label
+    # thousands separated by a (narrow) no-break space, decimals with a comma
+    assert re.search(r"\d{1,3}[\u202f\u00a0 ]\d{3}", baro)
+    assert re.search(r"\d,\d", method)
+    assert not re.search(r"\d\.\d{2} ?%", baro + method), "English decimal point in a percentage"
+    for name in ("barometre.html", "methodologie.html"):
+        html = (pub / name).read_text(encoding="utf-8")
+        assert 'lang="fr"' in html
+        text = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S))
+        for forbidden in ("nan", "None", "TODO", "{{<"):
+            assert f" {forbidden} " not in f" {' '.join(text.split())} ", (name, forbidden)
+    for text in (baro, method):
+        for forbidden in ("nan", "None", "TODO", "{{<"):
+            assert f" {forbidden} " not in f" {text} ", forbidden
