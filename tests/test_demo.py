@@ -164,7 +164,9 @@ def test_files_follow_the_input_layouts(communes: pd.DataFrame, tmp_path: Path) 
     assert lines[0].split(";") == list(WALDEC_COLUMNS)
     assert len(WALDEC_COLUMNS) == 39
     rna = pd.read_csv(rna_path, sep=";", dtype=str, keep_default_na=False)
-    assert rna.shape[1] == 39 and rna["id"].is_unique
+    planted = json.loads(files["provenance"].read_text(encoding="utf-8"))["planted_defects"]
+    # Unique RNA numbers but for the planted repeats (about one row in 10 000).
+    assert rna.shape[1] == 39 and rna["id"].duplicated().sum() == planted["rna"] >= 1
     assert rna["id"].str.fullmatch(r"W[0-9A-Z]{9}").all()
     assert (rna["date_disso"] == "0001-01-01").mean() > 0.9  # sentinel of living associations
     assert set(rna["position"]) == {"A", "D"}
@@ -240,7 +242,9 @@ def test_creation_dates_span_several_years(data: demo.DemoData) -> None:
     assert 0.15 < share < 0.3
     assert data.ha_organizations["created_at"].str[:4].astype(int).min() < DATA_YEAR - 5
     # Extracts run past the data year, so "in the year" is a filter for the platforms.
-    assert (data.ha_forms["created_at"].str[:4].astype(int) == DATA_YEAR + 1).any()
+    iso = data.ha_forms["created_at"].str.match(r"\d{4}-")  # planted dd/mm/yyyy dates aside
+    assert (~iso).sum() == data.planted["helloasso_forms"] == 1
+    assert (data.ha_forms.loc[iso, "created_at"].str[:4].astype(int) == DATA_YEAR + 1).any()
     assert (data.jva_participations["created_at"].str[:4].astype(int) == DATA_YEAR + 1).any()
     assert (data.jva_participations["created_at"].str[:4].astype(int) < DATA_YEAR).any()
 
@@ -329,6 +333,21 @@ def test_department_effects_do_not_depend_on_the_subset(communes: pd.DataFrame) 
     part = demo.synthesize_demo(subset, DATA_YEAR, np.random.default_rng(11), scale=0.1).engagement
     merged = part.merge(whole, on="code_commune", suffixes=("_part", "_whole"))
     np.testing.assert_allclose(merged["department_effect_part"], merged["department_effect_whole"])
+
+
+def test_planted_defects_are_extra_rows(data: demo.DemoData) -> None:
+    """About one row in 10 000 of three tables is appended to break its contract; nothing
+    below 100 rows. The truth is drawn before: it does not contain them."""
+    tables = {"rna": data.rna, "helloasso_forms": data.ha_forms, "jeveuxaider_participations": data.jva_participations}  # fmt: skip
+    for name, table in tables.items():
+        n = len(table) - data.planted[name]
+        assert data.planted[name] == (n // 10_000 if n >= 10_000 else 1), name
+    assert data.rna.iloc[-data.planted["rna"]].equals(data.rna.iloc[0])  # the first row, repeated
+    assert data.jva_participations["id"].duplicated().sum() == data.planted["jeveuxaider_participations"]
+    last = data.ha_forms.iloc[-1]
+    assert last["form_id"] == data.ha_forms["form_id"].max() and last["created_at"][2] == "/"
+    small = demo.plant_defects(data.rna.head(99), data.ha_forms.head(10_000), data.jva_participations.head(20_000))
+    assert small[3] == {"rna": 0, "helloasso_forms": 1, "jeveuxaider_participations": 2}
 
 
 def test_bad_arguments_fail(communes: pd.DataFrame) -> None:

@@ -129,6 +129,50 @@ def build_command(
     console.print(f"  manifest: {result.manifest}")
 
 
+@app.command("validate")
+def validate_command(
+    source: Annotated[
+        str,
+        typer.Option(
+            "--source",
+            help="Source table: rna, helloasso_organizations, helloasso_forms, helloasso_participations, "
+            "jeveuxaider_missions or jeveuxaider_participations.",
+        ),
+    ],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The extract to check (CSV or Parquet).")],
+    max_quarantine_share: Annotated[
+        float, typer.Option("--max-quarantine-share", help="Share of quarantined rows above which the file is unusable.")
+    ] = 0.10,
+    quarantine: Annotated[
+        Path | None, typer.Option("--quarantine", help="Write the quarantined rows (CSV, with their reasons) to this path.")
+    ] = None,
+) -> None:
+    """Check one extract against its input contract (data/README.md) before a build.
+
+    Prints the rows read, accepted and quarantined with the reasons; exits with 0 when the file
+    is usable, with 2 and the reason when it is not (3 for an unexpected failure).
+    """
+    from barometre.sources import SourceError
+    from barometre.sources.validate import CONTRACTS, validate_file
+
+    if source not in CONTRACTS:
+        fail(f"unknown source {source!r}; one of: {', '.join(CONTRACTS)}")
+        return
+    try:
+        result = validate_file(source, file, max_quarantine_share=max_quarantine_share, quarantine_out=quarantine)
+    except SourceError as err:
+        fail(f"{source}: {err}")
+        return
+    except ValueError as err:
+        fail(str(err))
+        return
+    except Exception as err:  # noqa: BLE001 - the command promises one line, never a traceback
+        fail(f"{source}: unexpected failure while reading {file.name}: {type(err).__name__}: {err}", code=3)
+        return
+    for line in result.lines():
+        typer.echo(line)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app(prog_name="barometre")
 

@@ -43,8 +43,10 @@ HelloAsso organisations and JeVeuxAider missions carry a postcode of the commune
 name spelt in several ways (:data:`_CITY_VARIANTS`: accents, case, ``ST``, ``CEDEX``,
 arrondissement numbers, misspellings); 0.7 % of organisations have no address and 0.3 % are
 abroad, 8 % of missions are remote without a place. Those are not placeable by construction and
-are left out of :attr:`DemoData.truth`; every other record is placeable by the first-version
-matcher, so the loaders must find the truth exactly.
+are left out of :attr:`DemoData.truth`; every other record is placeable by the matcher, so the
+loaders must find the truth exactly. About one row in 10 000 of the RNA, the campaigns and the
+mises en relation is appended to break its contract (:func:`plant_defects`): the loaders
+quarantine exactly those.
 
 **Determinism.** The same generator (``np.random.default_rng(seed)``), commune table and
 arguments give byte-identical files. Each source draws from its own child stream
@@ -72,7 +74,7 @@ import pyarrow.parquet as pq
 from barometre.sources.counts import COUNT_COLUMNS
 from barometre.sources.rna import WALDEC_COLUMNS
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 DEMO_MARK = "Données de démonstration synthétiques"
 
 # Reference figures of COG 2022 / INSEE population municipale 2020 (the project's
@@ -305,6 +307,9 @@ class DemoData:
     truth: pd.DataFrame
     engagement: pd.DataFrame
     unplaceable: dict[str, int]
+    planted: dict[str, int] = field(default_factory=dict)
+    """Rows appended to break their contract (see :func:`plant_defects`), per source table:
+    the loaders quarantine exactly these."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -1133,8 +1138,47 @@ def synthesize_demo(
         "helloasso_organizations": int((~ha["org_placeable"]).sum()),
         "jeveuxaider_missions": int((~jva["mission_placeable"]).sum()),
     }
+    rna, forms, matches, planted = plant_defects(rna, forms, matches)
     return DemoData(
-        data_year, rna, orgs, forms, items, missions, matches, truth, engagement, unplaceable
+        data_year, rna, orgs, forms, items, missions, matches, truth, engagement, unplaceable,
+        planted,
+    )  # fmt: skip
+
+
+def _planted_positions(n: int) -> np.ndarray:
+    """About one row in 10 000 (one in a table of 100 rows or more, none below), evenly spread."""
+    k = n // 10_000 if n >= 10_000 else int(n >= 100)
+    return np.unique(np.linspace(0, n - 1, k).round().astype(np.int64)) if k else np.zeros(0, np.int64)
+
+
+def plant_defects(
+    rna: pd.DataFrame, forms: pd.DataFrame, matches: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, int]]:
+    """Append rows that break their contract, as real extracts have, so that every build
+    exercises the quarantine: repeated RNA rows (pieces of an extract pasted twice), campaigns
+    whose creation date a spreadsheet rewrote as ``31/12/2023`` (new form ids), repeated mises
+    en relation. They are *extra* rows, outside the truth: the loaders quarantine exactly them
+    and still find the truth. Deterministic (no random draw): evenly spread positions.
+
+    Returns the three tables and the number of planted rows per source table.
+    """
+    rna_extra = rna.iloc[_planted_positions(len(rna))]
+    forms_extra = forms.iloc[_planted_positions(len(forms))].copy()
+    if len(forms_extra):
+        forms_extra["form_id"] = forms["form_id"].max() + 1 + np.arange(len(forms_extra))
+        day = forms_extra["created_at"].str[:10]
+        forms_extra["created_at"] = day.str[8:10] + "/" + day.str[5:7] + "/" + day.str[:4]
+    matches_extra = matches.iloc[_planted_positions(len(matches))]
+    planted = {
+        "rna": len(rna_extra),
+        "helloasso_forms": len(forms_extra),
+        "jeveuxaider_participations": len(matches_extra),
+    }
+    return (
+        pd.concat([rna, rna_extra], ignore_index=True),
+        pd.concat([forms, forms_extra], ignore_index=True),
+        pd.concat([matches, matches_extra], ignore_index=True),
+        planted,
     )
 
 
@@ -1200,6 +1244,7 @@ def write_demo_inputs(
         "generator_version": GENERATOR_VERSION,
         **dict(provenance or {}),
         "data_year": data.data_year,
+        "planted_defects": data.planted,
         "magnitudes": {
             k: v if not isinstance(v, tuple) else list(v) for k, v in asdict(MAGNITUDES).items()
         },
@@ -1224,6 +1269,8 @@ def write_demo_inputs(
         "These files are SYNTHETIC: they imitate the layouts of the RNA (rna_waldec), HelloAsso",
         "and JeVeuxAider extracts but describe no real association, campaign, person or mission.",
         "Never publish figures computed from them as facts about a commune.",
+        "A few rows break their contract on purpose (repeated rows, a date rewritten as",
+        "DD/MM/YYYY): a build quarantines them (see demo_provenance.json, planted_defects).",
         "",
         (
             f"Generator: barometre.demo {GENERATOR_VERSION}; data year {data.data_year}; "

@@ -1,8 +1,9 @@
 """Raw extracts of an edition → counts per commune, with the match report that reconciles them.
 
 :func:`commune_counts` reads the three sources under one raw folder (layout in
-``data/README.md``), places every record in a commune of the given table and counts, for the
-data year:
+``data/README.md``), checks every table against its contract (rows that break it go to
+quarantine, files that cannot be used stop the run with a message naming file, row, column
+and value), places every record in a commune and counts, for the data year:
 
 =========================  ==================================================================
 ``rna_creations``          RNA associations whose creation date (``date_creat``; or JOAFE
@@ -18,7 +19,8 @@ data year:
 
 Counts stay counts (ratios are the indicators step's business). HelloAsso campaigns and
 participants are placed at their organisation's commune; JeVeuxAider matches at their
-mission's commune.
+mission's commune. Nothing is written unless the whole run succeeds (quarantine files are
+staged and committed at the end).
 """
 
 from __future__ import annotations
@@ -29,15 +31,22 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 
-from barometre.sources import (
-    MATCH_NONE,
-    CommuneMatcher,
+from barometre.sources import helloasso, jeveuxaider, rna
+from barometre.sources.contracts import (
+    DEFAULT_MAX_QUARANTINE_SHARE,
+    Checked,
+    check_commune_table,
+    counts_schema,
+    typed_records,
+)
+from barometre.sources.matching import MATCH_NONE, RESULT_COLUMNS, CommuneMatcher
+from barometre.sources.report import (
+    REPORT_COLUMNS,
     MatchTally,
-    SourceError,
-    helloasso,
-    jeveuxaider,
-    rna,
+    QuarantineStage,
+    format_reasons,
     tally,
 )
 
@@ -48,6 +57,16 @@ COUNT_COLUMNS: tuple[str, ...] = (
     "ha_participants",
     "jva_matches",
 )
+
+SOURCES: tuple[str, ...] = (
+    "rna",
+    "helloasso_organizations",
+    "helloasso_forms",
+    "helloasso_participations",
+    "jeveuxaider_missions",
+    "jeveuxaider_participations",
+)
+"""The source tables, in report order (one report row and one quarantine file each)."""
 
 DEFAULT_COUNTED_STATES: dict[str, tuple[str, ...]] = {
     "rna_positions": rna.POSITIONS,
@@ -60,10 +79,30 @@ DEFAULT_COUNTED_STATES: dict[str, tuple[str, ...]] = {
 replaces its default; ``helloasso_organizations`` lists organisation *types*,
 ``rna_positions`` RNA positions, the others states)."""
 
-REPORT_COLUMNS: tuple[str, ...] = (
-    "source", "count", "file", "rows_read", "out_of_scope", "in_scope", "matched",
-    "matched_exact", "matched_rule", "unmatched", "match_rate", "unmatched_examples",
+MATCH_REPORT_SCHEMA = pa.DataFrameSchema(
+    {
+        "source": pa.Column(str, pa.Check.isin(SOURCES), unique=True),
+        "count": pa.Column(str),
+        **{
+            c: pa.Column("int64", pa.Check.ge(0))
+            for c in (
+                "rows_read", "quarantined", "accepted", "out_of_scope", "outside_territory",
+                "in_scope", "matched", "matched_exact", "matched_rule", "ambiguous", "unmatched",
+            )
+        },
+        "match_rate": pa.Column(float, pa.Check.in_range(0, 1), nullable=True),
+    },
+    checks=[
+        pa.Check(lambda r: r["rows_read"] == r["quarantined"] + r["accepted"], error="rows_read = quarantined + accepted"),
+        pa.Check(lambda r: r["accepted"] == r["out_of_scope"] + r["in_scope"], error="accepted = out_of_scope + in_scope"),
+        pa.Check(lambda r: r["in_scope"] == r["matched"] + r["unmatched"], error="in_scope = matched + unmatched"),
+        pa.Check(lambda r: r["matched"] == r["matched_exact"] + r["matched_rule"], error="matched = exact + rule"),
+        pa.Check(lambda r: r["ambiguous"] <= r["unmatched"], error="ambiguous ≤ unmatched"),
+    ],
+    name="match report",
+    strict=False,
 )  # fmt: skip
+"""The match report's contract: the identities that make it reconcile."""
 
 
 def resolve_counted_states(
@@ -84,38 +123,63 @@ def resolve_counted_states(
 def _per_commune(codes: pd.Series, weights: pd.Series | None = None) -> pd.Series:
     if weights is None:
         return codes.value_counts()
-    return weights.groupby(codes).sum()
+    return weights.groupby(codes.to_numpy()).sum()
 
 
-def _located_organizations(
-    path: Path, matcher: CommuneMatcher, types: Sequence[str]
-) -> pd.DataFrame:
-    orgs = helloasso.read_organizations(path)
-    located = matcher.match(orgs["postal_code"], orgs["city"])
-    orgs = pd.concat([orgs, located], axis=1)
-    orgs["counted_type"] = orgs["type"].isin(types)
-    orgs["label"] = orgs["postal_code"] + " " + orgs["city"]
-    return orgs
+def _label(frame: pd.DataFrame, what: str, key: str, *place: str) -> pd.Series:
+    """``"<what> <key> (<place columns>)"`` for the records that are not placed ("" for the
+    others: labels only serve as examples of unmatched records)."""
+    labels = pd.Series("", index=frame.index, dtype=object)
+    lost = (frame["match"] == MATCH_NONE).to_numpy()
+    if lost.any():
+        subset = frame.loc[lost]
+        where = subset[list(place)].astype(str).agg(" ".join, axis=1).str.split().str.join(" ")
+        text = (what + " " if what else "") + subset[key].astype(str)
+        labels[lost] = (text + " (" + where.where(where != "", "no address") + ")").to_numpy()
+    return labels
 
 
 def _attach(
-    records: pd.DataFrame, key: str, parents: pd.DataFrame, parent_key: str, what: str
+    records: pd.DataFrame,
+    key: str,
+    parents: pd.DataFrame,
+    what: str,
+    quarantined_ids: set[int],
 ) -> pd.DataFrame:
-    """Bring a parent's place (code, match, reason, label, counted_type) to child records;
-    orphans (parent unknown) are unmatched with reason ``unknown <what>``."""
-    columns = ["code_commune", "match", "reason", "label"] + (
-        ["counted_type"] if "counted_type" in parents else []
-    )
-    table = parents.set_index(parent_key)[columns]
+    """Bring a parent's placement (:data:`RESULT_COLUMNS`), ``label`` and ``counted_type`` to
+    child records; a child of an unknown or quarantined parent is unmatched with that reason
+    and kept in scope (so that it shows in the report instead of vanishing)."""
+    columns = [*RESULT_COLUMNS, "label", "counted_type"]
+    table = parents.set_index("id")[columns]
     out = records.join(table, on=key)
     orphan = ~records[key].isin(table.index)
-    out.loc[orphan, "match"] = MATCH_NONE
-    out.loc[orphan, "reason"] = f"unknown {what}"
-    out.loc[orphan, "label"] = records.loc[orphan, key].astype(str)
-    if "counted_type" in out:
-        # An orphan's type is unknown: it is kept in scope so that it shows as unmatched.
-        out["counted_type"] = out["counted_type"].astype("boolean").fillna(True).astype(bool)
+    if orphan.any():
+        quarantined = records[key].isin(quarantined_ids)
+        out.loc[orphan, "code_commune"] = None
+        out.loc[orphan, "match"] = MATCH_NONE
+        out.loc[orphan, "rule"] = ""
+        out.loc[orphan, "candidates"] = ""
+        out.loc[orphan, "reason"] = np.where(
+            quarantined[orphan], f"{what} quarantined", f"unknown {what}"
+        )
+        out.loc[orphan, "label"] = f"{what} " + records.loc[orphan, key].astype(str)
+        out.loc[orphan, "counted_type"] = True
+    out["counted_type"] = out["counted_type"].astype(bool)
     return out
+
+
+def _quarantined_ids(checked: Checked, column: str) -> set[int]:
+    values = checked.quarantine.get(column, pd.Series([], dtype=object)).astype(str)
+    return {int(v) for v in values if v.isdigit() and len(v) <= 18}
+
+
+def _source_notes(checked: Checked) -> list[str]:
+    formats = sorted(set(checked.encodings))
+    notes = [f"read as {', '.join(formats)}"]
+    layouts = sorted(set(checked.layouts))
+    if layouts:
+        notes.append(f"layout {', '.join(layouts)}")
+    return notes + checked.notes
 
 
 def commune_counts(
@@ -127,132 +191,239 @@ def commune_counts(
     rna_date: Literal["creation", "publication"] = "creation",
     jva_cumulative: bool = True,
     code_links: Mapping[str, str] | None = None,
+    cog_year: int | None = None,
+    quarantine_dir: Path | None = None,
+    max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Counts per commune of the table and the match report of the raw folder ``raw_dir``.
 
     Returns ``(counts, report)``: ``counts`` has one row per commune of ``communes`` (sorted by
     ``code_commune``; zero where nothing was placed) and the int64 columns
-    :data:`COUNT_COLUMNS`; ``report`` has one row per count (:data:`REPORT_COLUMNS`) with
-    ``rows_read = out_of_scope + matched + unmatched`` and ``matched`` equal to the count's
-    national total. ``code_links`` maps non-current INSEE codes (communes déléguées, former
-    codes) to current ones for the RNA. Raises :class:`~barometre.sources.SourceError` for an
-    unusable file.
+    :data:`COUNT_COLUMNS`; ``report`` one row per source table of :data:`SOURCES`
+    (:data:`~barometre.sources.report.REPORT_COLUMNS`), reconciling ``rows_read = quarantined
+    + accepted``, ``accepted = out_of_scope + matched + unmatched`` and ``matched`` = the
+    count's national total.
+
+    ``cog_year``: the COG vintage of ``communes``; when given, records are matched against the
+    whole vintage with its links and the later vintages' codes and names (a record placed
+    outside ``communes``, e.g. in a subset build, is out of the territory rather than
+    unmatched). ``code_links``: extra ``{former code: current code}``. ``quarantine_dir``:
+    where to write one ``<source>.csv`` of quarantined rows per source (nothing is written when
+    None, or when the run fails). ``max_quarantine_share``: above it a file is unusable.
+
+    Raises :class:`~barometre.sources.SourceError` for an unusable input.
     """
     raw_dir = Path(raw_dir)
     states = resolve_counted_states(counted_states)
     if rna_date not in rna.DATE_COLUMNS:
         raise ValueError(f"rna_date must be one of {sorted(rna.DATE_COLUMNS)}")
-    matcher = CommuneMatcher(communes)
+    communes = check_commune_table(communes)
     codes = pd.Index(communes["code_commune"].astype(str)).sort_values()
-    if codes.duplicated().any():
-        raise ValueError("duplicated code_commune in the commune table")
+    territory = frozenset(codes)
+    matcher = (
+        CommuneMatcher.for_vintage(cog_year, code_links)
+        if cog_year is not None
+        else CommuneMatcher(communes, code_links=code_links)
+    )
+    names = matcher.names
+    stage = QuarantineStage(quarantine_dir)
+    try:
+        totals, tallies = _count_sources(
+            raw_dir, matcher, territory, names, states, data_year, rna_date, jva_cumulative,
+            stage, max_quarantine_share,
+        )  # fmt: skip
+        counts = pd.DataFrame({"code_commune": codes})
+        for column in COUNT_COLUMNS:
+            values = totals[column].reindex(codes, fill_value=0).to_numpy()
+            counts[column] = np.asarray(values, dtype="int64")
+        counts = counts_schema(COUNT_COLUMNS).validate(counts)
+        _note_zero_population(communes, counts, tallies)
+        report = pd.DataFrame([t.as_row() for t in tallies], columns=list(REPORT_COLUMNS))
+        report = MATCH_REPORT_SCHEMA.validate(report)
+        # What was matched is what was counted.
+        for source, column, matched in zip(report["source"], report["count"], report["matched"], strict=True):  # fmt: skip
+            if column and int(counts[column].sum()) != matched:
+                raise AssertionError(
+                    f"{source}: {matched} matched but {counts[column].sum()} counted"
+                )
+        stage.commit()
+    except BaseException:
+        stage.discard()
+        raise
+    return counts, report
+
+
+def _note_zero_population(
+    communes: pd.DataFrame, counts: pd.DataFrame, tallies: list[MatchTally]
+) -> None:
+    zero = set(communes.loc[communes["population"] == 0, "code_commune"].astype(str))
+    if not zero:
+        return
+    names = dict(
+        zip(communes["code_commune"].astype(str), communes["nom"].astype(str), strict=True)
+    )
+    table = counts.set_index("code_commune")
+    for item in tallies:
+        if not item.count:
+            continue
+        placed = table.loc[table.index.isin(zero), item.count]
+        placed = placed[placed > 0]
+        if len(placed):
+            where = ", ".join(f"{c} {names.get(c, '')}" for c in placed.index[:5])
+            item.notes.append(
+                f"{int(placed.sum())} counted in communes of zero population ({where}): no rate "
+                "per inhabitant there"
+            )
+
+
+def _count_sources(
+    raw_dir: Path,
+    matcher: CommuneMatcher,
+    territory: frozenset[str],
+    names: Mapping[str, str],
+    states: dict[str, list[str]],
+    data_year: int,
+    rna_date: str,
+    jva_cumulative: bool,
+    stage: QuarantineStage,
+    max_share: float,
+) -> tuple[dict[str, pd.Series], list[MatchTally]]:
     totals: dict[str, pd.Series] = {}
     tallies: list[MatchTally] = []
-    year_end = f"{data_year:04d}-12-31"
+    year = f"{data_year:04d}"
 
-    # RNA --------------------------------------------------------------------------------
+    def inside(placement: pd.DataFrame) -> pd.Series:
+        return placement["code_commune"].isin(territory)
+
+    # RNA ----------------------------------------------------------------------------------
     files = rna.rna_files(raw_dir / "rna")
-    frames = [rna.read_rna(path) for path in files]
-    associations = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    if len(frames) > 1 and associations["id"].duplicated().any():
-        raise SourceError("an RNA number appears in several department files", file=files[0].parent, column="id",
-                          value=associations.loc[associations["id"].duplicated(), "id"].iloc[0])  # fmt: skip
-    located = rna.locate_rna(associations, communes, matcher, code_links)
-    date_column = rna.DATE_COLUMNS[rna_date]
-    scope = rna.in_year(associations[date_column], data_year) & associations["position"].isin(
-        states["rna_positions"]
-    )
-    counted = scope & located["code_commune"].notna()
-    totals["rna_creations"] = _per_commune(located.loc[counted, "code_commune"])
-    labels = (
-        associations["id"]
-        + " ("
-        + associations["adrs_codeinsee"]
-        + " "
-        + associations["adrs_codepostal"]
-        + " "
-        + associations["adrs_libcommune"]
-        + ")"
-    )
-    tallies.append(tally("rna", "rna_creations", ", ".join(p.name for p in files), len(associations), scope,
-                         located["match"], labels, located["reason"]))  # fmt: skip
+    checked = rna.read_rna(files, max_quarantine_share=max_share)
+    associations = checked.accepted.reset_index()
+    placement = rna.locate_rna(associations, matcher)
+    labels = _label(pd.concat([associations, placement], axis=1), "", "id", "adrs_codeinsee", "adrs_codepostal", "adrs_libcommune")  # fmt: skip
+    scope = rna.creations_scope(associations, data_year, rna_date, states["rna_positions"])  # type: ignore[arg-type]
+    totals["rna_creations"] = _per_commune(placement.loc[scope & inside(placement), "code_commune"])
+    item = tally(
+        "rna", "rna_creations", ", ".join(checked.files),
+        rows_read=checked.rows_read, quarantined=checked.quarantined, in_scope=scope,
+        placement=placement, labels=labels, territory=territory, names=names,
+    )  # fmt: skip
+    item.quarantine_reasons = format_reasons(checked.reasons())
+    item.notes = _source_notes(checked)
+    tallies.append(item)
+    stage.add("rna", checked.quarantine)
 
-    # HelloAsso --------------------------------------------------------------------------
+    # HelloAsso ----------------------------------------------------------------------------
     ha_dir = raw_dir / "helloasso"
-    orgs = _located_organizations(
-        ha_dir / helloasso.ORGANIZATIONS_FILE, matcher, states["helloasso_organizations"]
-    )
-    scope = orgs["counted_type"] & (orgs["created_at"].str[:4] == f"{data_year:04d}")
-    totals["ha_new_organizations"] = _per_commune(
-        orgs.loc[scope & orgs["code_commune"].notna(), "code_commune"]
-    )
-    tallies.append(tally("helloasso_organizations", "ha_new_organizations", helloasso.ORGANIZATIONS_FILE, len(orgs),
-                         scope, orgs["match"], orgs["label"], orgs["reason"]))  # fmt: skip
+    org_path = helloasso.table_path(ha_dir, helloasso.ORGANIZATIONS)
+    form_path = helloasso.table_path(ha_dir, helloasso.FORMS)
+    item_path = helloasso.table_path(ha_dir, helloasso.PARTICIPATIONS)
+    org_checked = helloasso.read_organizations(org_path, max_share)
+    orgs = typed_records(org_checked).reset_index()
+    orgs = pd.concat([orgs, matcher.match(orgs["postal_code"], orgs["city"])], axis=1)
+    orgs["counted_type"] = orgs["type"].isin(states["helloasso_organizations"])
+    orgs["label"] = _label(orgs, "organisation", "id", "postal_code", "city")
+    scope = orgs["counted_type"] & (orgs["created_at"].str[:4] == year)
+    totals["ha_new_organizations"] = _per_commune(orgs.loc[scope & inside(orgs), "code_commune"])
+    item = tally(
+        "helloasso_organizations", "ha_new_organizations", org_path.name,
+        rows_read=org_checked.rows_read, quarantined=org_checked.quarantined, in_scope=scope,
+        placement=orgs, labels=orgs["label"], territory=territory, names=names,
+    )  # fmt: skip
+    item.quarantine_reasons = format_reasons(org_checked.reasons())
+    item.notes = _source_notes(org_checked)
+    tallies.append(item)
+    stage.add("helloasso_organizations", org_checked.quarantine)
+    org_quarantined = _quarantined_ids(org_checked, "id")
 
-    forms = _attach(
-        helloasso.read_forms(ha_dir / helloasso.FORMS_FILE),
-        "organization_id",
-        orgs,
-        "id",
-        "organization_id",
-    )
+    form_checked = helloasso.read_forms(form_path, max_share)
+    forms = _attach(typed_records(form_checked).reset_index(), "organization_id", orgs, "organization", org_quarantined)  # fmt: skip
     scope = (
         forms["counted_type"]
-        & (forms["created_at"].str[:4] == f"{data_year:04d}")
+        & (forms["created_at"].str[:4] == year)
         & forms["state"].isin(states["helloasso_forms"])
     )
-    totals["ha_campaigns"] = _per_commune(
-        forms.loc[scope & forms["code_commune"].notna(), "code_commune"]
-    )
-    tallies.append(tally("helloasso_forms", "ha_campaigns", helloasso.FORMS_FILE, len(forms), scope,
-                         forms["match"], forms["label"], forms["reason"]))  # fmt: skip
+    totals["ha_campaigns"] = _per_commune(forms.loc[scope & inside(forms), "code_commune"])
+    item = tally(
+        "helloasso_forms", "ha_campaigns", form_path.name,
+        rows_read=form_checked.rows_read, quarantined=form_checked.quarantined, in_scope=scope,
+        placement=forms, labels=forms["label"], territory=territory, names=names,
+    )  # fmt: skip
+    item.quarantine_reasons = format_reasons(form_checked.reasons())
+    item.notes = _source_notes(form_checked)
+    tallies.append(item)
+    stage.add("helloasso_forms", form_checked.quarantine)
 
-    per_org, rows_read = helloasso.participations_by_organization(
-        ha_dir / helloasso.PARTICIPATIONS_FILE, data_year, states["helloasso_participations"]
+    staging = stage.staging_path("helloasso_participations")
+    summary = helloasso.participations_by_organization(
+        item_path, data_year, states["helloasso_participations"],
+        max_quarantine_share=max_share, quarantine_path=staging,
+    )  # fmt: skip
+    if staging is not None and not staging.exists():
+        present = [c for c in helloasso.PARTICIPATIONS_CONTRACT.columns]
+        stage.add("helloasso_participations", pd.DataFrame({c: pd.Series([], dtype=object) for c in ["file", "data_row", "reason", *present]}))  # fmt: skip
+    per_org = summary.per_org.rename(columns={"organization_id": "id_"})
+    # Each organisation's rows split in two records: in scope (dated in the year, counted
+    # state) and the rest, so that the tally weighs rows, not organisations.
+    parts = pd.concat(
+        [
+            per_org.assign(weight=per_org["in_scope"], dated=True),
+            per_org.assign(weight=per_org["rows"] - per_org["in_scope"], dated=False),
+        ],
+        ignore_index=True,
     )
-    per_org = _attach(per_org, "organization_id", orgs, "id", "organization_id")
-    scope = per_org["counted_type"] & (per_org["in_scope"] > 0)
-    weights = per_org["in_scope"].where(scope, 0)
-    placed = scope & per_org["code_commune"].notna()
-    totals["ha_participants"] = _per_commune(per_org.loc[placed, "code_commune"], weights[placed])
-    tallies.append(tally("helloasso_participations", "ha_participants", helloasso.PARTICIPATIONS_FILE, rows_read,
-                         scope, per_org["match"], per_org["label"], per_org["reason"], weights=weights))  # fmt: skip
+    parts = parts[parts["weight"] > 0].reset_index(drop=True)
+    parts = _attach(parts, "id_", orgs, "organization", org_quarantined)
+    scope = parts["dated"] & parts["counted_type"]
+    placed = scope & inside(parts)
+    totals["ha_participants"] = _per_commune(
+        parts.loc[placed, "code_commune"], parts.loc[placed, "weight"]
+    )
+    item = tally(
+        "helloasso_participations", "ha_participants", item_path.name,
+        rows_read=summary.rows_read, quarantined=summary.quarantined, in_scope=scope,
+        placement=parts, labels=parts["label"], weights=parts["weight"], territory=territory,
+        names=names,
+    )  # fmt: skip
+    item.quarantine_reasons = format_reasons(summary.reasons)
+    item.notes = [f"read as {summary.encoding}, aggregated with DuckDB", *summary.notes]
+    tallies.append(item)
 
-    # JeVeuxAider ------------------------------------------------------------------------
+    # JeVeuxAider --------------------------------------------------------------------------
     jva_dir = raw_dir / "jeveuxaider"
-    missions = jeveuxaider.read_missions(jva_dir / jeveuxaider.MISSIONS_FILE)
+    mission_path = helloasso.table_path(jva_dir, jeveuxaider.MISSIONS)
+    match_path = helloasso.table_path(jva_dir, jeveuxaider.PARTICIPATIONS)
+    mission_checked = jeveuxaider.read_missions(mission_path, max_share)
+    missions = typed_records(mission_checked).reset_index()
     missions = pd.concat(
         [missions, matcher.match(missions["postal_code"], missions["city"])], axis=1
     )
-    missions["label"] = (
-        "mission "
-        + missions["id"].astype(str)
-        + " ("
-        + missions["postal_code"]
-        + " "
-        + missions["city"]
-        + ")"
-    )
-    matches = _attach(jeveuxaider.read_participations(jva_dir / jeveuxaider.PARTICIPATIONS_FILE), "mission_id",
-                      missions, "id", "mission_id")  # fmt: skip
-    created = matches["created_at"].str[:10]
-    in_window = created <= year_end if jva_cumulative else created.str[:4] == f"{data_year:04d}"
-    scope = in_window & matches["state"].isin(states["jeveuxaider_participations"])
-    totals["jva_matches"] = _per_commune(
-        matches.loc[scope & matches["code_commune"].notna(), "code_commune"]
-    )
-    tallies.append(tally("jeveuxaider_participations", "jva_matches", jeveuxaider.PARTICIPATIONS_FILE, len(matches),
-                         scope, matches["match"], matches["label"], matches["reason"]))  # fmt: skip
+    missions["counted_type"] = True
+    missions["label"] = _label(missions, "mission", "id", "postal_code", "city")
+    item = tally(
+        "jeveuxaider_missions", "", mission_path.name,
+        rows_read=mission_checked.rows_read, quarantined=mission_checked.quarantined,
+        in_scope=pd.Series(True, index=missions.index), placement=missions,
+        labels=missions["label"], territory=territory, names=names,
+    )  # fmt: skip
+    item.quarantine_reasons = format_reasons(mission_checked.reasons())
+    item.notes = [*_source_notes(mission_checked), "missions place the mises en relation; all are in scope"]  # fmt: skip
+    tallies.append(item)
+    stage.add("jeveuxaider_missions", mission_checked.quarantine)
 
-    counts = pd.DataFrame({"code_commune": codes})
-    for column in COUNT_COLUMNS:
-        values = totals[column].reindex(codes, fill_value=0).to_numpy()
-        counts[column] = np.asarray(values, dtype="int64")
-    report = pd.DataFrame([t.as_row() for t in tallies], columns=list(REPORT_COLUMNS))
-    # The report must reconcile with the counts: what was matched is what was counted.
-    for source, column, matched in zip(
-        report["source"], report["count"], report["matched"], strict=True
-    ):
-        if int(counts[column].sum()) != matched:
-            raise AssertionError(f"{source}: {matched} matched but {counts[column].sum()} counted")
-    return counts, report
+    match_checked = jeveuxaider.read_participations(match_path, max_share)
+    matches = _attach(typed_records(match_checked).reset_index(), "mission_id", missions, "mission", _quarantined_ids(mission_checked, "id"))  # fmt: skip
+    created = matches["created_at"].str[:10]
+    window = created <= f"{year}-12-31" if jva_cumulative else created.str[:4] == year
+    scope = window & matches["state"].isin(states["jeveuxaider_participations"])
+    totals["jva_matches"] = _per_commune(matches.loc[scope & inside(matches), "code_commune"])
+    item = tally(
+        "jeveuxaider_participations", "jva_matches", match_path.name,
+        rows_read=match_checked.rows_read, quarantined=match_checked.quarantined, in_scope=scope,
+        placement=matches, labels=matches["label"], territory=territory, names=names,
+    )  # fmt: skip
+    item.quarantine_reasons = format_reasons(match_checked.reasons())
+    item.notes = _source_notes(match_checked)
+    tallies.append(item)
+    stage.add("jeveuxaider_participations", match_checked.quarantine)
+    return totals, tallies

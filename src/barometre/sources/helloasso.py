@@ -1,66 +1,79 @@
-"""HelloAsso extracts (organisations, forms = campaigns, participations = items): first version.
+"""HelloAsso extracts: organisations, forms (campaigns) and participations (items).
 
-Layouts (``data/README.md``), derived from the platform's API v5 data model:
+Layouts (``data/README.md``), derived from the platform's API v5 data model (summary in
+``../shared/data/helloasso/HELLOASSO_SCHEMA.md``); each table may come as CSV (``,``, UTF-8 or
+Windows-1252) or Parquet:
 
-* ``helloasso/organizations.csv`` — one row per organisation, located by ``postal_code`` +
-  ``city`` like the platform (no INSEE code), optional coordinates and RNA number;
-* ``helloasso/forms.csv`` — one row per form (campaign) with its ``form_type`` and ``state``;
-* ``helloasso/participations.parquet`` — one row per item (membership, ticket, donation,
-  product, payment line) with its ``state``; no personal column is ever read from it.
+* ``helloasso/organizations.{csv,parquet}`` — one row per organisation, located by
+  ``postal_code`` + ``city`` as on the platform (no INSEE code), optional RNA number and
+  coordinates;
+* ``helloasso/forms.{csv,parquet}`` — one row per form (campaign) with type, state and date;
+* ``helloasso/participations.{parquet,csv}`` — one row per item (membership, ticket,
+  donation, product or payment line) with its state; no payer or beneficiary column is read.
 
-Participations can run to tens of millions of rows: they are aggregated by organisation with
-DuckDB straight from the Parquet file (projection of the needed columns, 2 threads, bounded
-memory), never loaded whole into pandas.
+Participations run to tens of millions of rows: :func:`participations_by_organization`
+checks their contract and aggregates them by organisation with DuckDB, streaming from the
+file (projection of the contract's columns, 2 threads, a memory limit, spilling to a private
+temporary folder), never loading them whole. A CSV file is first copied, streaming, to a
+temporary Parquet file that keeps each record's data row.
 """
 
 from __future__ import annotations
 
+import re
+import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from barometre.sources import (
-    DATETIME_PATTERN,
-    SourceError,
-    check_pattern,
-    parse_ids,
-    read_source_csv,
+from barometre.sources.common import SourceError
+from barometre.sources.contracts import (
+    DEFAULT_MAX_QUARANTINE_SHARE,
+    PLATFORM_MAX_DATE,
+    Checked,
+    Contract,
+    Field,
+    apply_contract,
+    enforce_tolerance,
+    sql_checks,
+    sql_reason,
+    sql_text,
+)
+from barometre.sources.reading import (
+    check_header,
+    classify_columns,
+    malformed_frame,
+    parquet_schema,
+    read_table,
+    stream_csv_to_parquet,
 )
 
-ORGANIZATIONS_FILE = "organizations.csv"
-FORMS_FILE = "forms.csv"
-PARTICIPATIONS_FILE = "participations.parquet"
+ORGANIZATIONS = "organizations"
+FORMS = "forms"
+PARTICIPATIONS = "participations"
 
-ORGANIZATION_COLUMNS = ("id", "type", "postal_code", "city", "created_at")
-ORGANIZATION_OPTIONAL = ("name", "rna_number", "category", "latitude", "longitude")
-FORM_COLUMNS = ("form_id", "organization_id", "form_type", "state", "created_at")
-FORM_OPTIONAL = ("title", "start_date", "end_date")
-PARTICIPATION_COLUMNS = ("id", "form_id", "organization_id", "date", "state")
-PARTICIPATION_OPTIONAL = ("amount_cents", "item_type")
-
+ORGANIZATION_TYPES = (
+    "Association1901Rig", "Association1901Rup", "Association1901", "FondationRup",
+    "FondDotation", "FondationSousEgide", "FondationScientifique", "FondationPartenariale",
+    "FondationUniversitaire", "FondationHospitaliere", "Association1905", "Association1905Rup",
+    "Entreprise", "Cooperative", "Etablissement", "Association1908", "Association1908Rig",
+    "Association1908Rup", "AssociationMilitaire", "AssociationProprietaire", "Collectivités",
+    "ComiteEntreprise", "CSE", "FabriqueEglise", "FondsPerenite", "GIE", "GIP", "MenseCuriale",
+    "SCIC", "SCOP", "Autres",
+)  # fmt: skip
+"""``OrganizationType`` values of the API v5."""
+ASSOCIATION_TYPES = tuple(t for t in ORGANIZATION_TYPES if t.startswith("Association"))
+"""Organisation types counted as associations by default (1908 = local law of Alsace-Moselle)."""
 FORM_TYPES = ("Membership", "Event", "Donation", "CrowdFunding", "Shop", "PaymentForm", "Checkout")
 FORM_STATES = ("Public", "Private", "Draft", "Deleted", "Disabled")
-ITEM_STATES = (
-    "Waiting",
-    "Processed",
-    "Registered",
-    "Deleted",
-    "Unknown",
-    "Canceled",
-    "Refused",
-    "Abandoned",
-)
-ASSOCIATION_TYPES = (
-    "Association1901", "Association1901Rig", "Association1901Rup", "Association1905",
-    "Association1905Rup", "Association1908", "Association1908Rig", "Association1908Rup",
-    "AssociationMilitaire", "AssociationProprietaire",
+ITEM_STATES = ("Waiting", "Processed", "Registered", "Deleted", "Unknown", "Canceled", "Refused", "Abandoned")  # fmt: skip
+TIER_TYPES = (
+    "Donation", "Payment", "Registration", "Membership", "MonthlyDonation", "MonthlyPayment",
+    "OfflineDonation", "Contribution", "Bonus", "Product",
 )  # fmt: skip
-"""Organisation types counted as associations (HelloAsso ``OrganizationType`` values whose name
-starts with ``Association``; 1908 = associations of local law in Alsace-Moselle)."""
 
 DEFAULT_FORM_STATES = ("Public", "Private", "Disabled")
 """A campaign counts once published (public or private link), even if closed since; drafts and
@@ -68,84 +81,381 @@ deleted forms do not."""
 DEFAULT_ITEM_STATES = ("Processed", "Registered")
 """A participant counts when the item is paid (Processed) or a free registration (Registered)."""
 
+MIN_DATE = "2008-01-01"
+_DATES = {"min_date": MIN_DATE, "max_date": PLATFORM_MAX_DATE, "min_date_label": "before HelloAsso existed"}  # fmt: skip
 
-def read_organizations(path: Path) -> pd.DataFrame:
-    """Organisations: ``id`` (int64, unique) and text columns; dates checked (ISO 8601)."""
-    frame = read_source_csv(path, ORGANIZATION_COLUMNS, ORGANIZATION_OPTIONAL, sep=",")
-    check_pattern(frame, "created_at", DATETIME_PATTERN, path, "ISO 8601 date")
-    frame["id"] = parse_ids(frame, "id", path)
-    return frame
+ORGANIZATIONS_CONTRACT = Contract(
+    name="helloasso_organizations",
+    key="id",
+    fields=(
+        Field("id", "id", description="organisation id (join key of forms and participations)"),
+        Field("type", "enum", values=ORGANIZATION_TYPES, description="OrganizationType"),
+        Field("postal_code", nullable=True, description="postcode as typed on the platform"),
+        Field("city", nullable=True, description="city as typed on the platform"),
+        Field("created_at", "datetime", description="account creation", **_DATES),
+        Field("name", required=False, nullable=True),
+        Field("rna_number", required=False, nullable=True, description="RNA number when known"),
+        Field("category", required=False, nullable=True, description="JO category"),
+        Field("latitude", "latitude", required=False, nullable=True),
+        Field("longitude", "longitude", required=False, nullable=True),
+    ),
+)
+FORMS_CONTRACT = Contract(
+    name="helloasso_forms",
+    key="form_id",
+    fields=(
+        Field("form_id", "id"),
+        Field("organization_id", "id", description="owner (organizations.id)"),
+        Field("form_type", "enum", values=FORM_TYPES),
+        Field("state", "enum", values=FORM_STATES),
+        Field("created_at", "datetime", description="creation of the form", **_DATES),
+        Field("title", required=False, nullable=True),
+        Field("start_date", "datetime", required=False, nullable=True, max_date=PLATFORM_MAX_DATE),
+        Field("end_date", "datetime", required=False, nullable=True, max_date=PLATFORM_MAX_DATE),
+    ),
+)
+PARTICIPATIONS_CONTRACT = Contract(
+    name="helloasso_participations",
+    key="id",
+    fields=(
+        Field("id", "id", description="item id"),
+        Field("form_id", "id", description="form (forms.form_id)"),
+        Field("organization_id", "id", description="organisation (organizations.id)"),
+        Field("date", "datetime", description="date of the order", **_DATES),
+        Field("state", "enum", values=ITEM_STATES, description="ItemState"),
+        Field(
+            "amount_cents", "count", required=False, nullable=True, description="amount in cents"
+        ),
+        Field(
+            "item_type",
+            "enum",
+            values=TIER_TYPES,
+            required=False,
+            nullable=True,
+            description="TierType",
+        ),
+    ),
+)
 
 
-def read_forms(path: Path) -> pd.DataFrame:
-    """Forms (campaigns): ``form_id`` (int64, unique), ``organization_id`` (int64), text columns."""
-    frame = read_source_csv(path, FORM_COLUMNS, FORM_OPTIONAL, sep=",")
-    check_pattern(frame, "created_at", DATETIME_PATTERN, path, "ISO 8601 date")
-    frame["form_id"] = parse_ids(frame, "form_id", path)
-    frame["organization_id"] = parse_ids(frame, "organization_id", path, unique=False)
-    unknown = ~frame["form_type"].isin(FORM_TYPES)
-    if unknown.any():
-        row = int(unknown.to_numpy().argmax())
+def table_path(folder: Path, stem: str) -> Path:
+    """``<folder>/<stem>.parquet`` or ``<stem>.csv``: exactly one of them must exist."""
+    candidates = [p for p in (folder / f"{stem}.parquet", folder / f"{stem}.csv") if p.is_file()]
+    if not candidates:
         raise SourceError(
-            f"unknown form type (expected one of {list(FORM_TYPES)})",
-            file=path, row=row + 1, column="form_type", value=frame["form_type"].iloc[row],
-        )  # fmt: skip
-    return frame
+            f"file not found (expected {stem}.csv or {stem}.parquet)", file=folder / f"{stem}.csv"
+        )
+    if len(candidates) > 1:
+        raise SourceError(f"both {stem}.csv and {stem}.parquet are present: keep one", file=folder)
+    return candidates[0]
+
+
+def read_checked(
+    path: Path, contract: Contract, max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE
+) -> Checked:
+    """Read one table (CSV or Parquet) and apply its contract."""
+    raw = read_table(path, contract.required, contract.optional, sep=contract.sep)
+    return apply_contract(
+        [(raw, Path(path).name)], contract, max_quarantine_share=max_quarantine_share
+    )
+
+
+def read_organizations(
+    path: Path, max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE
+) -> Checked:
+    """Organisations, checked (:data:`ORGANIZATIONS_CONTRACT`)."""
+    return read_checked(path, ORGANIZATIONS_CONTRACT, max_quarantine_share)
+
+
+def read_forms(path: Path, max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE) -> Checked:
+    """Forms (campaigns), checked (:data:`FORMS_CONTRACT`)."""
+    return read_checked(path, FORMS_CONTRACT, max_quarantine_share)
+
+
+# --------------------------------------------------------------------------------------------
+# Participations: streamed contract checks and aggregation with DuckDB
+
+
+@dataclass
+class ParticipationSummary:
+    """Participations aggregated by organisation, with what was quarantined and why.
+
+    ``per_org``: ``organization_id`` (int64), ``rows`` (accepted rows), ``in_scope`` (accepted
+    rows dated in the data year in a counted state). ``reasons``: failures grouped by (column,
+    message) with ``rows`` and ``examples``, as :meth:`Checked.reasons`.
+    """
+
+    file: str
+    per_org: pd.DataFrame
+    rows_read: int
+    quarantined: int
+    reasons: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    encoding: str = "parquet"
+
+    @property
+    def accepted(self) -> int:
+        return self.rows_read - self.quarantined
+
+
+def _ident(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
 
 
 def participations_by_organization(
-    path: Path, data_year: int, states: Sequence[str], memory_limit: str = "1GB"
-) -> tuple[pd.DataFrame, int]:
-    """Participations aggregated by organisation, streamed from Parquet with DuckDB.
+    path: Path,
+    data_year: int,
+    states: Sequence[str],
+    *,
+    max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE,
+    quarantine_path: Path | None = None,
+    memory_limit: str = "1GB",
+    threads: int = 2,
+) -> ParticipationSummary:
+    """Check the participations' contract and count them by organisation, streaming.
 
-    Returns (``organization_id``, ``rows``: all rows of the organisation, ``in_scope``: rows
-    dated in ``data_year`` whose state is in ``states``) and the number of rows read. The date
-    may be a timestamp or an ISO 8601 string; a value that is not a date raises
-    :class:`SourceError` naming its row.
+    One pass computes, per organisation, the accepted rows and those in scope (dated in
+    ``data_year`` — the year as written, or in French local time for time-zone-aware
+    timestamps — and in a counted ``state``) with the failures of every check; a second finds
+    repeated item ids (the first occurrence is kept). Quarantined rows are written to
+    ``quarantine_path`` (CSV) when given and there are any. Raises :class:`SourceError` for an
+    unusable file (missing column, unreadable, empty, too many quarantined rows).
     """
     path = Path(path)
-    if not path.is_file():
-        raise SourceError("file not found", file=path)
+    if not re.fullmatch(r"\d+(?:\.\d+)?\s*(?:[KMGT]i?B)", memory_limit):
+        raise ValueError(f"memory_limit must look like '1GB' or '512MiB', got {memory_limit!r}")
+    if int(threads) < 1:
+        raise ValueError("threads must be at least 1")
+    contract = PARTICIPATIONS_CONTRACT
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="barometre-participations-") as tmp:
+        if path.suffix.lower() == ".parquet":
+            schema = parquet_schema(path)
+            check_header(path, schema.names, contract.required, ",")
+            ignored, personal = classify_columns(schema.names, contract.columns)
+            source = f"read_parquet({_quote_path(path)}, file_row_number = true)"
+            data_row = "file_row_number + 1"
+            malformed = malformed_frame([], [])
+            encoding = "parquet"
+            if personal:
+                notes.append(f"personal columns not read: {', '.join(personal)}")
+            if ignored:
+                notes.append(f"columns outside the contract, ignored: {', '.join(ignored)}")
+        else:
+            streamed = stream_csv_to_parquet(
+                path, Path(tmp) / "participations.parquet", contract.required, contract.optional, sep=contract.sep
+            )  # fmt: skip
+            source = f"read_parquet({_quote_path(streamed.parquet)})"
+            data_row = "_data_row"
+            malformed = streamed.malformed
+            encoding = streamed.encoding
+            if streamed.personal_columns:
+                notes.append(f"personal columns not read: {', '.join(streamed.personal_columns)}")
+            if streamed.ignored_columns:
+                notes.append(
+                    f"columns outside the contract, ignored: {', '.join(streamed.ignored_columns)}"
+                )
+        con = duckdb.connect(":memory:")
+        try:
+            spill = Path(tmp) / "spill"
+            con.execute(f"SET threads = {int(threads)}")
+            con.execute(f"SET memory_limit = '{memory_limit}'")
+            con.execute("SET preserve_insertion_order = false")
+            con.execute(f"SET temp_directory = {_quote_path(spill)}")
+            described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+            types = {name: kind for name, kind, *_ in described if name in contract.columns}
+            summary = _aggregate(
+                con, source, data_row, types, contract, data_year, states, path.name,
+                quarantine_path, malformed,
+            )  # fmt: skip
+        except duckdb.Error as err:
+            raise SourceError(f"cannot aggregate participations: {err}", file=path) from None
+        finally:
+            con.close()
+    summary.notes = notes
+    summary.encoding = encoding
     try:
-        schema = pq.read_schema(path)
-    except (OSError, ValueError, pa.ArrowException) as err:  # not a Parquet file
-        raise SourceError(f"unreadable Parquet file: {err}", file=path) from None
-    missing = [c for c in PARTICIPATION_COLUMNS if c not in schema.names]
-    if missing:
-        raise SourceError(f"missing column (found: {schema.names})", file=path, column=missing[0])
-    con = duckdb.connect(":memory:")
-    try:
-        con.execute(
-            f"SET threads = 2; SET memory_limit = '{memory_limit}'; SET preserve_insertion_order = false"
+        enforce_tolerance(
+            path, summary.rows_read, summary.quarantined, summary.reasons, max_quarantine_share
         )
-        source = "read_parquet(?, file_row_number = true)"
-        bad = con.execute(
-            f"""SELECT file_row_number, CAST("date" AS VARCHAR) FROM {source}
-                WHERE "date" IS NULL OR TRY_CAST("date" AS DATE) IS NULL
-                   OR organization_id IS NULL LIMIT 1""",
-            [str(path)],
-        ).fetchone()
-        if bad is not None:
-            raise SourceError(
-                "missing or invalid date or organization_id",
-                file=path,
-                row=int(bad[0]) + 1,
-                column="date",
-                value=bad[1],
+    except SourceError:
+        if quarantine_path is not None:
+            Path(quarantine_path).unlink(missing_ok=True)
+        raise
+    return summary
+
+
+def _quote_path(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _aggregate(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    data_row: str,
+    types: dict[str, str],
+    contract: Contract,
+    data_year: int,
+    states: Sequence[str],
+    file_name: str,
+    quarantine_path: Path | None,
+    malformed: pd.DataFrame,
+) -> ParticipationSummary:
+    checks = sql_checks(contract, types)
+    flags = [f"ok_{i}" for i in range(len(checks))]
+    valid = " AND ".join(flags) if flags else "TRUE"
+    columns = [c for c in contract.columns if c in types]
+
+    def key(column: str) -> str:
+        kind = types[column].upper()
+        if kind in (
+            "TINYINT",
+            "SMALLINT",
+            "INTEGER",
+            "BIGINT",
+            "UTINYINT",
+            "USMALLINT",
+            "UINTEGER",
+        ):
+            return f"CAST({_ident(column)} AS BIGINT)"
+        return f"TRY_CAST({sql_text(column, kind)} AS BIGINT)"
+
+    date_kind = types["date"].upper()
+    if "TIME ZONE" in date_kind or date_kind == "TIMESTAMPTZ":
+        year = "year(timezone('Europe/Paris', \"date\"))"
+    elif date_kind.startswith("TIMESTAMP") or date_kind == "DATE":
+        year = 'year("date")'
+    else:
+        year = f"TRY_CAST(substr({sql_text('date', date_kind)}, 1, 4) AS INTEGER)"
+    # Unused projections are pruned by DuckDB: the text values cost nothing to the aggregate.
+    base = (
+        f"SELECT {data_row} AS data_row, {key('organization_id')} AS org_key, "
+        f"{key('id')} AS id_key, {year} AS item_year, "
+        f"{sql_text('state', types['state'])} AS state_text, "
+        + "".join(f"{sql_text(c, types[c])} AS {_ident('v_' + c)}, " for c in columns)
+        + ", ".join(f"{c.ok} AS {f}" for c, f in zip(checks, flags, strict=True))
+        + f" FROM {source}"
+    )
+    state_list = "[" + ", ".join(_quote(s) for s in states) + "]"
+    scope = f"item_year = {int(data_year)} AND list_contains({state_list}, state_text)"
+    counters = "".join(f", count(*) FILTER (WHERE NOT {f}) AS n_{f}" for f in flags)
+    per_org = con.execute(
+        f"""SELECT org_key, count(*) AS n_rows,
+                   count(*) FILTER (WHERE {valid}) AS accepted,
+                   count(*) FILTER (WHERE {valid} AND {scope}) AS in_scope {counters}
+            FROM ({base}) GROUP BY org_key"""
+    ).df()
+    rows_in_file = int(per_org["n_rows"].sum())
+    failures = {f: int(per_org[f"n_{f}"].sum()) for f in flags}
+    failing_rows = rows_in_file - int(per_org["accepted"].sum())
+    # Repeated item ids among valid rows: the first occurrence is kept.
+    con.execute(
+        f"""CREATE TEMP TABLE repeated AS
+            SELECT id_key, min(data_row) AS first_row FROM ({base}) WHERE {valid}
+            GROUP BY id_key HAVING count(*) > 1"""
+    )
+    later = (
+        f"FROM ({base}) b JOIN repeated r USING (id_key) WHERE {valid} AND b.data_row > r.first_row"
+    )
+    repeats = con.execute(
+        f"SELECT org_key, count(*) AS n, count(*) FILTER (WHERE {scope}) AS n_scope "
+        f"{later} GROUP BY org_key"
+    ).df()
+    n_repeats = int(repeats["n"].sum())
+    reasons = []
+    if failing_rows:
+        examples = con.execute(
+            "SELECT "
+            + ", ".join(
+                f"min(data_row) FILTER (WHERE NOT {f}), "
+                f"arg_min({_ident('v_' + c.column)}, data_row) FILTER (WHERE NOT {f})"
+                for c, f in zip(checks, flags, strict=True)
             )
-        start, end = f"{data_year:04d}-01-01", f"{data_year + 1:04d}-01-01"
-        per_org = con.execute(
-            f"""SELECT CAST(organization_id AS BIGINT) AS organization_id,
-                       count(*) AS rows,
-                       count(*) FILTER (WHERE CAST("date" AS DATE) >= CAST(? AS DATE)
-                                          AND CAST("date" AS DATE) < CAST(? AS DATE)
-                                          AND list_contains(?, CAST(state AS VARCHAR))) AS in_scope
-                FROM {source} GROUP BY 1 ORDER BY 1""",
-            [start, end, list(states), str(path)],
-        ).df()
-    except duckdb.Error as err:
-        raise SourceError(f"cannot aggregate participations: {err}", file=path) from None
-    finally:
-        con.close()
-    per_org = per_org.astype({"organization_id": "int64", "rows": "int64", "in_scope": "int64"})
-    return per_org, int(per_org["rows"].sum())
+            + f" FROM ({base})"
+        ).fetchall()[0]
+        for i, (check, flag) in enumerate(zip(checks, flags, strict=True)):
+            if failures[flag]:
+                row, value = examples[2 * i], examples[2 * i + 1]
+                example = f"data row {row} of {file_name} ({value!r})"
+                reasons.append((check.column, check.message, failures[flag], example))
+    if n_repeats:
+        row, value = con.execute(
+            f"SELECT b.data_row, CAST(b.id_key AS VARCHAR) {later} ORDER BY b.data_row LIMIT 1"
+        ).fetchall()[0]
+        example = f"data row {row} of {file_name} ({value!r})"
+        reasons.append(("id", "duplicated identifier", n_repeats, example))
+    for message, group in malformed.groupby("reason", sort=False):
+        example = f"data row {int(group['data_row'].iloc[0])} of {file_name}"
+        reasons.append(("", str(message), len(group), example))
+    reason_frame = pd.DataFrame(reasons, columns=["column", "message", "rows", "examples"])
+    reason_frame = reason_frame.sort_values(
+        ["rows", "column", "message"], ascending=[False, True, True], kind="mergesort"
+    ).reset_index(drop=True)
+    quarantined = failing_rows + n_repeats + len(malformed)
+    if quarantine_path is not None and quarantined:
+        _write_quarantine(
+            con, base, checks, flags, valid, file_name, quarantine_path, malformed, columns,
+            repeats=bool(n_repeats),
+        )  # fmt: skip
+    per_org = per_org[per_org["org_key"].notna() & (per_org["accepted"] > 0)]
+    result = (
+        per_org.rename(columns={"org_key": "organization_id", "accepted": "rows"})
+        .astype({"organization_id": "int64"})
+        .set_index("organization_id")[["rows", "in_scope"]]
+    )
+    if n_repeats:
+        repeats = repeats.astype({"org_key": "int64"}).set_index("org_key")
+        result["rows"] -= repeats["n"].reindex(result.index, fill_value=0)
+        result["in_scope"] -= repeats["n_scope"].reindex(result.index, fill_value=0)
+    result = result.astype("int64").sort_index().reset_index()
+    return ParticipationSummary(
+        file=file_name,
+        per_org=result,
+        rows_read=rows_in_file + len(malformed),
+        quarantined=quarantined,
+        reasons=reason_frame,
+    )
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _write_quarantine(
+    con: duckdb.DuckDBPyConnection,
+    base: str,
+    checks: list,
+    flags: list[str],
+    valid: str,
+    file_name: str,
+    path: Path,
+    malformed: pd.DataFrame,
+    columns: list[str],
+    *,
+    repeats: bool,
+) -> None:
+    """COPY the quarantined rows (file, data_row, reason, the contract's columns as text)."""
+    reason = sql_reason([replace(c, value=_ident("v_" + c.column)) for c in checks], flags)
+    if repeats:
+        join = "LEFT JOIN repeated r USING (id_key)"
+        repeated = f"(r.first_row IS NOT NULL AND b.data_row > r.first_row AND {valid})"
+        repeat_reason = (
+            f"CASE WHEN {repeated} THEN 'id ' || quote_text || "
+            f"': duplicated identifier (first at data row ' || CAST(r.first_row AS VARCHAR) "
+            f"|| ' of ' || {_quote(file_name)} || ')' END"
+        ).replace("quote_text", "'''' || CAST(b.id_key AS VARCHAR) || ''''")
+    else:
+        join, repeated, repeat_reason = "", "FALSE", "NULL"
+    con.register("malformed_rows", malformed)
+    selected = ", ".join(f"b.{_ident('v_' + c)} AS {_ident(c)}" for c in columns)
+    empty = ", ".join(f"'' AS {_ident(c)}" for c in columns)
+    query = f"""
+        SELECT {_quote(file_name)} AS file, b.data_row,
+               concat_ws('; ', NULLIF({reason}, ''), {repeat_reason}) AS reason, {selected}
+        FROM ({base}) b {join}
+        WHERE NOT ({valid}) OR {repeated}
+        UNION ALL
+        SELECT {_quote(file_name)} AS file, CAST(data_row AS BIGINT), reason, {empty}
+        FROM malformed_rows
+        ORDER BY data_row"""
+    con.execute(f"COPY ({query}) TO {_quote_path(path)} (FORMAT CSV, HEADER)")

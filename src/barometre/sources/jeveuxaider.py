@@ -1,44 +1,38 @@
-"""JeVeuxAider.gouv.fr extracts (missions and "mises en relation"): first-version loader.
+"""JeVeuxAider.gouv.fr extracts: missions and participations ("mises en relation").
 
 Layouts (``data/README.md``), derived from the platform's data model (tables ``missions`` and
-``participations``, a "mise en relation" being one row of ``participations``):
+``participations``, summary in ``../shared/data/jeveuxaider/JEVEUXAIDER_DATA_MODEL.md``); each
+table may come as CSV (``,``) or Parquet:
 
-* ``jeveuxaider/missions.csv`` — one row per mission, located by ``postal_code`` + ``city``
-  (+ ``department``, coordinates); remote missions ("Mission à distance") may have no place;
-* ``jeveuxaider/participations.csv`` — one row per mise en relation: ``id``, ``mission_id``,
-  ``state``, ``created_at``. Volunteers' profiles (names, e-mails, phones, birth dates,
-  postcodes) are never read, even if an export carries them.
+* ``jeveuxaider/missions.{csv,parquet}`` — one row per mission, located by ``postal_code`` +
+  ``city`` (+ ``department``, coordinates); remote missions ("Mission à distance") may have no
+  place and cannot be placed;
+* ``jeveuxaider/participations.{csv,parquet}`` — one row per mise en relation: ``id``,
+  ``mission_id``, ``state``, ``created_at``. Volunteers' profiles (names, e-mails, phones,
+  birth dates, postcodes) are never read, even when a back-office export carries them.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
-from barometre.sources import (
-    DATETIME_PATTERN,
-    SourceError,
-    check_pattern,
-    parse_ids,
-    read_source_csv,
+from barometre.sources.contracts import (
+    DEFAULT_MAX_QUARANTINE_SHARE,
+    PLATFORM_MAX_DATE,
+    Checked,
+    Contract,
+    Field,
 )
+from barometre.sources.helloasso import read_checked
 
-MISSIONS_FILE = "missions.csv"
-PARTICIPATIONS_FILE = "participations.csv"
-
-MISSION_COLUMNS = ("id", "postal_code", "city", "state", "created_at")
-MISSION_OPTIONAL = (
-    "structure_id", "structure_name", "name", "type", "department", "latitude", "longitude",
-    "participations_max", "start_date", "end_date",
-)  # fmt: skip
-PARTICIPATION_COLUMNS = ("id", "mission_id", "state", "created_at")
-PARTICIPATION_OPTIONAL = ("updated_at",)
+MISSIONS = "missions"
+PARTICIPATIONS = "participations"
 
 MISSION_STATES = (
     "Brouillon", "En attente de validation", "En cours de traitement", "Validée", "Terminée",
     "Annulée", "Signalée",
 )  # fmt: skip
+MISSION_TYPES = ("Mission en présentiel", "Mission à distance")
 PARTICIPATION_STATES = (
     "En attente de validation", "En cours de traitement", "Validée", "Refusée", "Annulée",
 )  # fmt: skip
@@ -47,26 +41,54 @@ DEFAULT_PARTICIPATION_STATES = PARTICIPATION_STATES
 ("participations" = all rows created in the period); an edition may narrow it (e.g. to
 ``Validée``) in its ``counted_states``."""
 
+MIN_DATE = "2016-01-01"
+"""JeVeuxAider opened in March 2020 on the base of the Réserve civique platform (2017): older
+dates are out of range."""
+_DATES = {"min_date": MIN_DATE, "max_date": PLATFORM_MAX_DATE, "min_date_label": "before the platform existed"}  # fmt: skip
 
-def read_missions(path: Path) -> pd.DataFrame:
-    """Missions: ``id`` (int64, unique) and text columns; ``created_at`` checked (ISO 8601)."""
-    frame = read_source_csv(path, MISSION_COLUMNS, MISSION_OPTIONAL, sep=",")
-    check_pattern(frame, "created_at", DATETIME_PATTERN, path, "ISO 8601 date")
-    frame["id"] = parse_ids(frame, "id", path)
-    return frame
+MISSIONS_CONTRACT = Contract(
+    name="jeveuxaider_missions",
+    key="id",
+    fields=(
+        Field("id", "id", description="mission id"),
+        Field("postal_code", nullable=True, description="mission's postcode (empty when remote)"),
+        Field("city", nullable=True, description="mission's city"),
+        Field("state", "enum", values=MISSION_STATES),
+        Field("created_at", "datetime", description="creation", **_DATES),
+        Field("structure_id", "id", required=False, nullable=True),
+        Field("structure_name", required=False, nullable=True),
+        Field("name", required=False, nullable=True),
+        Field("type", "enum", values=MISSION_TYPES, required=False, nullable=True),
+        Field("department", required=False, nullable=True),
+        Field("latitude", "latitude", required=False, nullable=True),
+        Field("longitude", "longitude", required=False, nullable=True),
+        Field("participations_max", "count", required=False, nullable=True, description="places offered"),
+        Field("start_date", "datetime", required=False, nullable=True, max_date=PLATFORM_MAX_DATE),
+        Field("end_date", "datetime", required=False, nullable=True, max_date=PLATFORM_MAX_DATE),
+    ),
+)  # fmt: skip
+PARTICIPATIONS_CONTRACT = Contract(
+    name="jeveuxaider_participations",
+    key="id",
+    fields=(
+        Field("id", "id", description="mise en relation id"),
+        Field("mission_id", "id", description="mission (missions.id)"),
+        Field("state", "enum", values=PARTICIPATION_STATES),
+        Field("created_at", "datetime", description="application date", **_DATES),
+        Field("updated_at", "datetime", required=False, nullable=True, **_DATES),
+    ),
+)
 
 
-def read_participations(path: Path) -> pd.DataFrame:
-    """Mises en relation: ``id`` (int64, unique), ``mission_id`` (int64), ``state``,
-    ``created_at`` (checked ISO 8601, required)."""
-    frame = read_source_csv(path, PARTICIPATION_COLUMNS, PARTICIPATION_OPTIONAL, sep=",")
-    empty = frame["created_at"] == ""
-    if empty.any():
-        row = int(empty.to_numpy().argmax()) + 1
-        raise SourceError(
-            "missing creation date", file=path, row=row, column="created_at", value=""
-        )
-    check_pattern(frame, "created_at", DATETIME_PATTERN, path, "ISO 8601 date")
-    frame["id"] = parse_ids(frame, "id", path)
-    frame["mission_id"] = parse_ids(frame, "mission_id", path, unique=False)
-    return frame
+def read_missions(
+    path: Path, max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE
+) -> Checked:
+    """Missions, checked (:data:`MISSIONS_CONTRACT`)."""
+    return read_checked(path, MISSIONS_CONTRACT, max_quarantine_share)
+
+
+def read_participations(
+    path: Path, max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE
+) -> Checked:
+    """Mises en relation, checked (:data:`PARTICIPATIONS_CONTRACT`)."""
+    return read_checked(path, PARTICIPATIONS_CONTRACT, max_quarantine_share)
