@@ -43,12 +43,15 @@ config = load_edition(Path(edition_config))
 raw = Path(raw_dir) if Path(raw_dir).is_absolute() else build / raw_dir
 communes = geography.load_communes(config.cog_year, departments=departments)
 links = geography.load_commune_links(config.cog_year)
+quarantine = build / "work" / "quarantine"  # rejected records, with their reason (confidential)
+quarantine.mkdir(parents=True, exist_ok=True)
 counts, match_report = commune_counts(
     raw, communes, config.data_year, config.counted_states or None,
     code_links=dict(zip(links["code"], links["code_commune_parent"])),
+    cog_year=config.cog_year, quarantine_dir=quarantine,
 )
 save_table(counts, build / "work" / "commune_counts.csv", key=["code_commune"])  # exact counts: confidential
-save_table(match_report, build / "tables" / "match_report.csv", key=["source"])
+save_table(match_report, build / "tables" / "match_report.csv", key=["source"], sort=False)
 print(f"{len(communes)} communes (COG {config.cog_year}), {len(counts)} with counts")'''),
  ("md", "## Rattachement des enregistrements aux communes"),
  ("code", "match_report"),

@@ -173,7 +173,7 @@ def edition_steps(
             title="Sources → table communale harmonisée",
             notebook="01_sources.ipynb",
             inputs=[raw, *reference_inputs(config), *config_inputs],
-            outputs=["work/commune_counts.csv", "tables/match_report.csv"],
+            outputs=["work/commune_counts.csv", "tables/match_report.csv", "work/quarantine"],
             params={**common, "raw_dir": str(raw)},
         ),
         Step(

@@ -505,19 +505,20 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         formats={"Écart moyen de rang": lambda v: fr_number(v, 1), "Écart maximal": fr_number},
         align={"Écart moyen de rang": "right", "Écart maximal": "right"},
     )
-    table(
-        "match_report",
-        pd.DataFrame(
-            {
-                "Source": matches["source"],
-                "Lignes lues": matches["rows_read"],
-                "Rattachées": matches["matched"],
-                "Non rattachées": matches["unmatched"],
-            }
-        ),
-        formats={c: fr_number for c in ("Lignes lues", "Rattachées", "Non rattachées")},
-        align={c: "right" for c in ("Lignes lues", "Rattachées", "Non rattachées")},
+    quarantined = matches["quarantined"] if "quarantined" in matches.columns else 0
+    out_of_scope = matches["out_of_scope"] if "out_of_scope" in matches.columns else 0
+    match_frame = pd.DataFrame(
+        {
+            "Source": matches["source"],
+            "Lignes lues": matches["rows_read"],
+            "En quarantaine": quarantined,
+            "Hors champ": out_of_scope,
+            "Rattachées": matches["matched"],
+            "Non rattachées": matches["unmatched"],
+        }
     )
+    numeric = [c for c in match_frame.columns if c != "Source"]
+    table("match_report", match_frame, formats={c: fr_number for c in numeric}, align={c: "right" for c in numeric})
     versions = package_versions()
     git = git_commit()
     raw_dir = build_dir / "raw"
