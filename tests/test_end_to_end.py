@@ -125,3 +125,28 @@ def test_publications_text_quality(built):
     for text in (baro, method):
         for forbidden in ("nan", "None", "TODO", "{{<"):
             assert f" {forbidden} " not in f" {text} ", forbidden
+
+
+def test_2025_edition_builds_with_year_over_year_and_departmental_palmares(built):
+    """The 2025 edition reuses the 2024 build (skipped, never overwritten) and shows what changed."""
+    build_dir, _, _ = built
+    root = build_dir.parent
+    before = {p: p.stat().st_mtime_ns for p in (build_dir / "tables").rglob("*") if p.is_file()}
+    cmd = [str(BARO), "build", "--edition", "2025", "--demo", "--departments", DEPARTMENTS, "--build-root", str(root)]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = {p: p.stat().st_mtime_ns for p in (build_dir / "tables").rglob("*") if p.is_file()}
+    assert before == after, "the 2024 edition was rewritten by the 2025 build"
+    current = root / f"2025-dep-{DEPARTMENTS}"
+    laureates = pd.read_csv(current / "tables" / "yoy_laureates.csv")
+    assert set(laureates["status"]) <= {"retained", "new", "left"}
+    assert (laureates["status"] != "left").sum() == len(pd.read_csv(current / "tables" / "palmares.csv"))
+    departmental = pd.read_csv(current / "tables" / "departmental_palmares.csv", dtype={"code_departement": str})
+    assert set(departmental["code_departement"]) == set(DEPARTMENTS.split(","))
+    text = " ".join(pdf_text(current / "publications" / "barometre.pdf").split())
+    assert "Ce qui a changé depuis 2024" in text
+    assert "Le palmarès départemental" in text
+    assert "Générosité financière" in " ".join(pdf_text(current / "publications" / "methodologie.pdf").split())
+    from barometre.disclosure import scan_build
+
+    assert scan_build(current) == []

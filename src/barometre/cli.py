@@ -121,6 +121,10 @@ def build_command(
     except (ConfigError, PipelineError, SpecError, DataError, ValueError, FileNotFoundError) as err:
         fail(str(err))
         return
+    except Exception as err:  # an internal error: one line for the user, not a traceback
+        fail(f"internal error ({type(err).__name__}): {err}; rerun with --force after fixing, "
+             "or report it with the build folder's notebooks/", code=3)
+        return
     skipped = [r.name for r in result.records if r.status == "skipped"]
     console.print(f"edition {result.config.edition} built in {result.seconds:.1f} s"
                   + (f" (skipped: {', '.join(skipped)})" if skipped else ""))

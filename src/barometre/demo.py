@@ -1132,6 +1132,11 @@ def synthesize_demo(
         & (matches["created_at"].str[:4] <= year).to_numpy()
     )
     truth["jva_matches"] = per_commune(jva["mission_commune"][jva["match_mission"]], match_ok)
+    donation_form = forms["form_type"].isin(["Donation", "CrowdFunding"]).to_numpy()
+    truth["ha_donations"] = per_commune(
+        ha["org_commune"][item_org],
+        org_ok[item_org] & ha["item_counted"] & donation_form[ha["item_form"]],
+    )
     truth = truth[["code_commune", *COUNT_COLUMNS]]
     unplaceable = {
         "rna": int((~rna_placeable).sum()),

@@ -56,6 +56,7 @@ COUNT_COLUMNS: tuple[str, ...] = (
     "ha_campaigns",
     "ha_participants",
     "jva_matches",
+    "ha_donations",
 )
 
 SOURCES: tuple[str, ...] = (
@@ -388,6 +389,17 @@ def _count_sources(
     item.quarantine_reasons = format_reasons(summary.reasons)
     item.notes = [f"read as {summary.encoding}, aggregated with DuckDB", *summary.notes]
     tallies.append(item)
+
+    # Donations (financial generosity, from the 2025 edition): participations of the year in
+    # a counted state, in Donation and CrowdFunding forms of counted organisations, placed by
+    # the organisation's commune.
+    per_form = helloasso.participations_by_form(item_path, data_year, states["helloasso_participations"])
+    donation_forms = forms[forms["form_type"].isin(helloasso.DONATION_FORM_TYPES) & forms["counted_type"]]
+    donations = donation_forms.assign(form_id=donation_forms["form_id"].astype(str)).merge(
+        per_form, on="form_id", how="inner"
+    )
+    placed_donations = donations[inside(donations)]
+    totals["ha_donations"] = _per_commune(placed_donations["code_commune"], placed_donations["n"])
 
     # JeVeuxAider --------------------------------------------------------------------------
     jva_dir = raw_dir / "jeveuxaider"

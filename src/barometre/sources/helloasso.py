@@ -459,3 +459,49 @@ def _write_quarantine(
         FROM malformed_rows
         ORDER BY data_row"""
     con.execute(f"COPY ({query}) TO {_quote_path(path)} (FORMAT CSV, HEADER)")
+
+
+DONATION_FORM_TYPES: tuple[str, ...] = ("Donation", "CrowdFunding")
+"""Form types whose participations are donations (financial-generosity indicator, 2025 on)."""
+
+
+def participations_by_form(
+    path: Path,
+    data_year: int,
+    states: Sequence[str],
+    *,
+    memory_limit: str = "1GB",
+    threads: int = 2,
+) -> pd.DataFrame:
+    """Participations dated in ``data_year`` in a counted state, per form (``form_id``, ``n``).
+
+    A second streaming pass over the participations (DuckDB), for the counts that depend on the
+    form (donations): distinct item ids only, so a repeated row (quarantined by
+    :func:`participations_by_organization`) is not counted twice; rows whose date or state do
+    not parse are not counted (they are the quarantined ones of that function).
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        source = f"read_parquet({_quote_path(path)})"
+    else:
+        source = f"read_csv({_quote_path(path)}, all_varchar = true, header = true)"
+    quoted_states = ", ".join("'" + str(s).replace("'", "''") + "'" for s in states) or "NULL"
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"SET threads = {int(threads)}")
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        frame = con.execute(
+            f"""
+            SELECT CAST(form_id AS VARCHAR) AS form_id, count(DISTINCT CAST(id AS VARCHAR)) AS n
+            FROM {source}
+            WHERE TRY_CAST(substr(CAST("date" AS VARCHAR), 1, 4) AS INTEGER) = {int(data_year)}
+              AND CAST(state AS VARCHAR) IN ({quoted_states})
+            GROUP BY 1
+            ORDER BY 1
+            """
+        ).df()
+    except duckdb.Error as err:
+        raise SourceError(f"cannot count participations per form: {err}", file=path) from None
+    finally:
+        con.close()
+    return frame
