@@ -89,8 +89,9 @@ def figure_scores_by_class(communes: pd.DataFrame, labels: list[str], path: Path
     ax.invert_yaxis()
     ax.set_xlabel("Score Cités Vives (0–100)")
     _fr_axis(ax, "x")
-    ax.legend(loc="lower right", frameon=False)
-    ax.set_title("Score par classe de population")
+    # legend above the plot, where it cannot be mistaken for a laureate
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, borderaxespad=0.2)
+    ax.set_title("Score par classe de population", loc="left")
     fig.text(0, -0.04, SOURCE_NOTE[demo], fontsize=7, color=MUTED)
     return save_figure(fig, path)
 
