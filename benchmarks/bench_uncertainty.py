@@ -1,7 +1,7 @@
 """Benchmark of the robustness analysis at national size (printed, never asserted in tests).
 
 Input, in order of preference: ``--input`` (an engine input table, e.g. the national demo
-edition's ``build/2024/tables/indicators_input.csv``), else that file if a build exists, else
+edition's ``build/2024/work/indicators_input.csv``), else that file if a build exists, else
 every commune of the edition's COG vintage (``barometre.geography``) with seeded synthetic counts
 (:mod:`barometre.robustness.synthetic`), else synthetic communes altogether.
 
@@ -41,7 +41,7 @@ def peak_gb() -> float:
 
 
 def unit_table(input_path: Path | None, cog_year: int, seed: int) -> tuple[pd.DataFrame, str]:
-    default = PROJECT_ROOT / "build" / "2024" / "tables" / "indicators_input.csv"
+    default = PROJECT_ROOT / "build" / "2024" / "work" / "indicators_input.csv"
     for path in (input_path, default):
         if path is not None and Path(path).is_file():
             return read_table(Path(path)), f"engine input {path}"
@@ -75,6 +75,18 @@ def main(argv: list[str] | None = None) -> int:
     spec = load_spec(config.path(config.index_spec))
     table, source = unit_table(args.input, config.cog_year, config.seed)
     assumptions = edition_assumptions(config, n_runs=args.runs)
+    if assumptions.rates is not None:
+        # the raw/shrunk assumption needs both engine inputs, beside the given one
+        folder = Path(args.input).parent if args.input else PROJECT_ROOT / "build" / "2024" / "work"
+        paths = {label: folder / f"indicators_input_{label}.csv" for label in assumptions.rates.options}
+        if all(p.is_file() for p in paths.values()):
+            from barometre.tables import read_table
+
+            table = {label: read_table(p) for label, p in paths.items()}
+            source += f" (+ {', '.join(paths)} rate variants)"
+        else:
+            assumptions = assumptions.model_copy(update={"rates": None})
+            source += " (rates assumption dropped: a single input table)"
     print(f"input: {source}")
     print(f"machine: {len(__import__('os').sched_getaffinity(0))} cores, numpy {np.__version__}")
 
