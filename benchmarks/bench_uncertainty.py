@@ -1,7 +1,7 @@
 """Benchmark of the robustness analysis at national size (printed, never asserted in tests).
 
 Input, in order of preference: ``--input`` (an engine input table, e.g. the national demo
-edition's ``build/2024/work/indicators_input.csv``), else that file if a build exists, else
+edition's ``indicators_input.csv`` in the build's confidential ``work`` folder), else that file if a build exists, else
 every commune of the edition's COG vintage (``barometre.geography``) with seeded synthetic counts
 (:mod:`barometre.robustness.synthetic`), else synthetic communes altogether.
 

@@ -12,7 +12,7 @@ commune, so:
   a class total), a group with exactly one suppressed cell would let a reader recover it by
   difference, so the smallest other cell of that group is suppressed too (Hundepool et al.,
   *Statistical Disclosure Control*, Wiley 2012, ch. 4);
-- rankings use the exact values internally: they live only under ``build/<edition>/work/``, the
+- rankings use the exact values internally: they live only in the ``work`` folder of ``build/<edition>``, the
   confidential working area, which is never published, exported or rendered;
 - personal columns (names, e-mails, birth dates, payers' addresses…) are dropped at ingestion
   and must appear nowhere in the build folder, ``work/`` included.
