@@ -20,6 +20,7 @@ from hypothesis.extra import numpy as hnp
 from scipy.stats import rankdata
 
 from barometre.composite import build_index, load_data, load_spec, spec_from_dict
+from barometre.composite.steps import TIE_DECIMALS
 from barometre.config import load_edition
 from barometre.robustness import (
     AssumptionsError,
@@ -219,7 +220,8 @@ def test_design_is_reproducible_from_the_seed(barometre_spec):
 
 # --- batched ranks -------------------------------------------------------------------------------
 def reference_ranks(row: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    full = np.repeat(row, counts)
+    # the engine's rule: scores compared after rounding to TIE_DECIMALS decimals
+    full = np.repeat(np.round(row, TIE_DECIMALS), counts)
     scored = ~np.isnan(full)
     ranks = np.zeros(full.size, dtype=np.int64)
     ranks[scored] = rankdata(-full[scored], method="min")
@@ -245,16 +247,19 @@ def test_batched_ranks_follow_the_engine_tie_rule(scores, data):
 
 
 def test_batched_ranks_resolve_truncation_clashes_exactly():
-    # 40 000 entries use 16 index bits: scores 1 ulp apart share their truncated key
+    # 40 000 entries use 16 index bits: scores 1e-12 apart share their truncated key but are
+    # different after rounding to TIE_DECIMALS only when they straddle a rounding step
     rng = np.random.default_rng(3)
-    scores = rng.random((3, 40_000)) * 100
-    scores[1, 10] = np.nextafter(scores[1, 11], np.inf)
+    scores = np.round(rng.random((4, 40_000)) * 100, 6)
+    scores[1, 10] = scores[1, 11] + 2e-9  # distinct after rounding to 9 decimals
     scores[2, 20] = scores[2, 21]  # a true tie
+    scores[3, 30] = np.nextafter(scores[3, 31], np.inf)  # 1 ulp apart: floating-point noise
     ranks = rank_desc_min(scores)
-    for run in range(3):
-        expected = rankdata(-scores[run], method="min").astype(np.int64)
+    for run in range(4):
+        expected = rankdata(-np.round(scores[run], TIE_DECIMALS), method="min").astype(np.int64)
         np.testing.assert_array_equal(ranks[run], expected)
     assert ranks[1, 10] == ranks[1, 11] - 1 and ranks[2, 20] == ranks[2, 21]
+    assert ranks[3, 30] == ranks[3, 31]  # the near-tie of the 2024 benchmark: a tie
 
 
 def test_rank_quantiles_are_type_7_over_ranked_runs():

@@ -510,12 +510,28 @@ def aggregate(
 
 
 # --- rank ------------------------------------------------------------------------------------
+#: Scores are compared after rounding to this many decimals: two scores that are mathematically
+#: equal but were computed along different floating-point paths (e.g. the engine and the
+#: vectorised robustness path, or two orders of summation) differ by ~1e-14 and must tie, not
+#: be ordered by rounding noise. Every score scale of the engine (0–100, z-scores, percentiles)
+#: has meaningful differences far above 1e-9.
+TIE_DECIMALS = 9
+
+
+def tie_rounded(scores: np.ndarray) -> np.ndarray:
+    """Scores rounded for ranking (:data:`TIE_DECIMALS`); NaN and ±inf are kept."""
+    return np.round(np.asarray(scores, dtype=np.float64), TIE_DECIMALS)
+
+
 def rank_desc(scores: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
-    """Descending ranks, ties sharing the lowest rank (1 = best); missing scores stay missing."""
-    return scores.rank(ascending=False, method="min").astype("Int64")
+    """Descending ranks, ties sharing the lowest rank (1 = best); missing scores stay missing.
+
+    Scores equal after rounding to :data:`TIE_DECIMALS` decimals are ties."""
+    return scores.round(TIE_DECIMALS).rank(ascending=False, method="min").astype("Int64")
 
 
 def rank_within(scores: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
     """Descending ranks within each value of ``groups`` (same tie rule as :func:`rank_desc`)."""
     key = groups.reindex(scores.index)
-    return scores.groupby(key, dropna=True).rank(ascending=False, method="min").astype("Int64")
+    rounded = scores.round(TIE_DECIMALS)
+    return rounded.groupby(key, dropna=True).rank(ascending=False, method="min").astype("Int64")

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from barometre.composite.steps import tie_rounded
+
 _SIGN_FLIP = np.int64(0x7FFFFFFFFFFFFFFF)
 
 
@@ -75,9 +77,12 @@ def rank_desc_min(scores: np.ndarray, counts: np.ndarray | None = None) -> np.nd
     """Descending 'min' ranks of each row of ``scores`` (runs × entries); 0 where NaN.
 
     ``counts[j]`` is the number of units entry ``j`` stands for (default 1): the rank of an entry
-    is 1 + the number of units with a strictly higher score in the same row.
+    is 1 + the number of units with a strictly higher score in the same row, scores being
+    compared after rounding to :data:`barometre.composite.steps.TIE_DECIMALS` decimals (the
+    engine's rule: floating-point noise between two computations never splits a tie).
     """
-    scores = np.asarray(scores, dtype=np.float64)
+    # the engine's tie rule: scores equal after rounding to TIE_DECIMALS decimals are ties
+    scores = tie_rounded(scores)
     if scores.ndim != 2:
         raise ValueError("scores must be a (runs × entries) array")
     n_runs, n = scores.shape
