@@ -68,6 +68,31 @@ class ShrinkageConfig(_Strict):
     min_group_size: int = Field(default=30, ge=2)
 
 
+class PalmaresRule(_Strict):
+    """The decision rule of the palmarès, declared before ranking (methodology annex).
+
+    In each population class, among the eligible communes: « Lauréat » when the probability of
+    being in the top ``palmares_size`` of the class (sampling and method uncertainty together,
+    from the joint runs) is at least ``laureate_min_probability`` AND the commune is in the
+    class's τ-best set at ``tau_best_coverage`` (Mogstad et al. 2024, τ = palmarès size);
+    « Mention » for the other members of that set with a probability at least
+    ``mention_min_probability``. A class awards fewer prizes when fewer communes qualify;
+    laureates whose simultaneous rank confidence sets (``simultaneous_coverage``) overlap are
+    ex aequo and listed alphabetically.
+    """
+
+    laureate_min_probability: float = Field(default=0.5, gt=0, le=1)
+    mention_min_probability: float = Field(default=0.1, ge=0, le=1)
+    tau_best_coverage: float = Field(default=0.90, gt=0, lt=1)
+    simultaneous_coverage: float = Field(default=0.90, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PalmaresRule:
+        if self.mention_min_probability > self.laureate_min_probability:
+            raise ValueError("mention_min_probability must not exceed laureate_min_probability")
+        return self
+
+
 class EditionConfig(_Strict):
     """Everything one edition of the baromètre depends on."""
 
@@ -83,6 +108,7 @@ class EditionConfig(_Strict):
     weights: str | None = Field(default=None, description="Weight set of the index spec.")
     classes: PopulationClasses = Field(default_factory=PopulationClasses)
     palmares_size: int = Field(default=4, ge=1)
+    palmares_rule: PalmaresRule = Field(default_factory=PalmaresRule)
     departmental_palmares_size: int | None = Field(
         default=None, ge=1, description="Top communes per department (from the 2025 edition)."
     )
