@@ -708,13 +708,48 @@ def check_commune_table(communes: pd.DataFrame) -> pd.DataFrame:
         ) from None
 
 
-def counts_schema(count_columns: Sequence[str]) -> pa.DataFrameSchema:
-    """The counts leaving the loaders: one row per commune (unique code), non-negative int64."""
+def counts_schema(
+    count_columns: Sequence[str], clustered: Sequence[str] = ()
+) -> pa.DataFrameSchema:
+    """The counts leaving the loaders: one row per commune (unique code), non-negative int64.
+
+    For each count of ``clustered``, after the counts, its cluster statistics
+    ``<count>_clusters``, ``<count>_cluster_sumsq``, ``<count>_cluster_max`` (and
+    ``ha_participants_organizations`` when ``ha_participants`` is clustered), with the
+    identities of cluster sizes s ≥ 1 summing to the count n: all zero where n = 0; clusters ≤
+    n; max ≤ n ≤ clusters × max; n ≤ Σs² ≤ max × n; Σs² × clusters ≥ n² (Cauchy–Schwarz).
+    """
+    columns = {c: pa.Column("int64", pa.Check.ge(0)) for c in count_columns}
+    checks = []
+    for count in clustered:
+        k, q, m = (f"{count}_clusters", f"{count}_cluster_sumsq", f"{count}_cluster_max")
+        columns.update({c: pa.Column("int64", pa.Check.ge(0)) for c in (k, q, m)})
+
+        def identities(frame: pd.DataFrame, n=count, k=k, q=q, m=m) -> pd.Series:
+            n_, k_, q_, m_ = (frame[c].astype("float64") for c in (n, k, q, m))
+            zero = (n_ == 0) & (k_ == 0) & (q_ == 0) & (m_ == 0)
+            positive = (
+                (n_ > 0) & (k_ >= 1) & (k_ <= n_) & (m_ >= 1) & (m_ <= n_) & (k_ * m_ >= n_)
+                & (q_ >= n_) & (q_ <= m_ * n_) & (q_ * k_ >= n_ * n_)
+            )  # fmt: skip
+            return zero | positive
+
+        checks.append(pa.Check(identities, error=f"cluster statistics of {count} consistent with the count"))
+    if "ha_participants" in clustered:
+        columns["ha_participants_organizations"] = pa.Column("int64", pa.Check.ge(0))
+        checks.append(
+            pa.Check(
+                lambda f: (f["ha_participants_organizations"] <= f["ha_participants_clusters"])
+                & ((f["ha_participants_organizations"] == 0) == (f["ha_participants"] == 0)),
+                error="organisations behind ha_participants: ≤ its clusters, zero iff it is zero",
+            )
+        )
     return pa.DataFrameSchema(
         {
             "code_commune": pa.Column(str, pa.Check.str_matches(COMMUNE_CODE), unique=True),
-            **{c: pa.Column("int64", pa.Check.ge(0)) for c in count_columns},
+            **columns,
         },
+        checks=checks,
         name="commune counts",
         strict=True,
         ordered=True,

@@ -17,6 +17,15 @@ and value), places every record in a commune and counts, for the data year:
                            date"); ``jva_cumulative=False`` counts the data year only
 =========================  ==================================================================
 
+For the counts that are sums over *clusters* (the model of the indicators step needs them:
+participations come in campaigns, mises en relation in missions), the table also carries, with
+exactly the count's scope, window and state filters, per commune: ``<count>_clusters`` (clusters
+holding at least one counted record), ``<count>_cluster_sumsq`` (Σ size² over those clusters)
+and ``<count>_cluster_max`` (the largest cluster), the clusters being those of
+:data:`CLUSTERED_COUNTS`; plus ``ha_participants_organizations`` (organisations behind the
+participants). The sizes of a commune's clusters sum to its count. These columns are as
+confidential as the counts (the ``work`` area only).
+
 Counts stay counts (ratios are the indicators step's business). HelloAsso campaigns and
 participants are placed at their organisation's commune; JeVeuxAider matches at their
 mission's commune. Nothing is written unless the whole run succeeds (quarantine files are
@@ -64,6 +73,20 @@ COUNT_COLUMNS: tuple[str, ...] = (
     "jva_matches",
     "ha_donations",
 )
+
+CLUSTERED_COUNTS: dict[str, str] = {
+    "ha_campaigns": "organisation",
+    "ha_participants": "campaign (form, within the item's organisation)",
+    "jva_matches": "mission",
+    "ha_donations": "campaign (Donation or CrowdFunding form)",
+}
+"""Counts that are sums over clusters, and the cluster of each."""
+CLUSTER_STATISTICS: tuple[str, ...] = ("clusters", "cluster_sumsq", "cluster_max")
+CLUSTER_COLUMNS: tuple[str, ...] = (
+    *(f"{count}_{stat}" for count in CLUSTERED_COUNTS for stat in CLUSTER_STATISTICS),
+    "ha_participants_organizations",
+)
+"""Cluster statistics per commune, after :data:`COUNT_COLUMNS` in the counts table."""
 
 SOURCES: tuple[str, ...] = (
     "rna",
@@ -131,6 +154,33 @@ def _per_commune(codes: pd.Series, weights: pd.Series | None = None) -> pd.Serie
     if weights is None:
         return codes.value_counts()
     return weights.groupby(codes.to_numpy()).sum()
+
+
+def _cluster_stats(
+    name: str,
+    codes: pd.Series,
+    clusters: Sequence[pd.Series],
+    weights: pd.Series | None = None,
+) -> dict[str, pd.Series]:
+    """Cluster statistics of the count ``name`` per commune: the records (one row each, or
+    ``weights`` records per row) of commune ``codes`` grouped by the ``clusters`` keys.
+
+    Returns ``{name}_clusters`` (clusters of positive size), ``{name}_cluster_sumsq`` (Σ size²)
+    and ``{name}_cluster_max``, each a Series indexed by commune code."""
+    frame = pd.DataFrame({"code_commune": codes.to_numpy()})
+    keys = ["code_commune"]
+    for n, key in enumerate(clusters):
+        frame[f"k{n}"] = key.to_numpy()
+        keys.append(f"k{n}")
+    frame["size"] = 1 if weights is None else np.asarray(weights, dtype="int64")
+    sizes = frame.groupby(keys, sort=False, dropna=False)["size"].sum()
+    sizes = sizes[sizes > 0].astype("int64")
+    per = sizes.groupby(level="code_commune")
+    return {
+        f"{name}_clusters": per.size(),
+        f"{name}_cluster_sumsq": (sizes * sizes).groupby(level="code_commune").sum(),
+        f"{name}_cluster_max": per.max(),
+    }
 
 
 def _label(frame: pd.DataFrame, what: str, key: str, *place: str) -> pd.Series:
@@ -206,7 +256,7 @@ def commune_counts(
 
     Returns ``(counts, report)``: ``counts`` has one row per commune of ``communes`` (sorted by
     ``code_commune``; zero where nothing was placed) and the int64 columns
-    :data:`COUNT_COLUMNS`; ``report`` one row per source table of :data:`SOURCES`
+    :data:`COUNT_COLUMNS` then :data:`CLUSTER_COLUMNS`; ``report`` one row per source table of :data:`SOURCES`
     (:data:`~barometre.sources.report.REPORT_COLUMNS`), reconciling ``rows_read = quarantined
     + accepted``, ``accepted = out_of_scope + matched + unmatched`` and ``matched`` = the
     count's national total.
@@ -240,10 +290,10 @@ def commune_counts(
             stage, max_quarantine_share, cog_year,
         )  # fmt: skip
         counts = pd.DataFrame({"code_commune": codes})
-        for column in COUNT_COLUMNS:
+        for column in (*COUNT_COLUMNS, *CLUSTER_COLUMNS):
             values = totals[column].reindex(codes, fill_value=0).to_numpy()
             counts[column] = np.asarray(values, dtype="int64")
-        counts = counts_schema(COUNT_COLUMNS).validate(counts)
+        counts = counts_schema(COUNT_COLUMNS, clustered=tuple(CLUSTERED_COUNTS)).validate(counts)
         _note_zero_population(communes, counts, tallies)
         report = pd.DataFrame([t.as_row() for t in tallies], columns=list(REPORT_COLUMNS))
         report = MATCH_REPORT_SCHEMA.validate(report)
@@ -362,7 +412,9 @@ def _count_sources(
         & (forms["created_at"].str[:4] == year)
         & forms["state"].isin(states["helloasso_forms"])
     )
-    totals["ha_campaigns"] = _per_commune(forms.loc[scope & inside(forms), "code_commune"])
+    counted = forms.loc[scope & inside(forms)]
+    totals["ha_campaigns"] = _per_commune(counted["code_commune"])
+    totals.update(_cluster_stats("ha_campaigns", counted["code_commune"], [counted["organization_id"]]))
     item = tally(
         "helloasso_forms", "ha_campaigns", form_path.name,
         rows_read=form_checked.rows_read, quarantined=form_checked.quarantined, in_scope=scope,
@@ -398,6 +450,17 @@ def _count_sources(
     totals["ha_participants"] = _per_commune(
         parts.loc[placed, "code_commune"], parts.loc[placed, "weight"]
     )
+    # organisations behind the count (one in-scope part per organisation)
+    totals["ha_participants_organizations"] = _per_commune(parts.loc[placed, "code_commune"])
+    # clusters: the same in-scope items by campaign, placed at their organisation's commune
+    in_forms = summary.per_form.merge(
+        parts.loc[placed, ["id_", "code_commune"]],
+        left_on="organization_id", right_on="id_", how="inner", validate="many_to_one",
+    )  # fmt: skip
+    totals.update(_cluster_stats(
+        "ha_participants", in_forms["code_commune"],
+        [in_forms["organization_id"], in_forms["form_id"]], in_forms["in_scope"],
+    ))  # fmt: skip
     item = tally(
         "helloasso_participations", "ha_participants", item_path.name,
         rows_read=summary.rows_read, quarantined=summary.quarantined, in_scope=scope,
@@ -418,6 +481,10 @@ def _count_sources(
     )
     placed_donations = donations[inside(donations)]
     totals["ha_donations"] = _per_commune(placed_donations["code_commune"], placed_donations["n"])
+    totals.update(_cluster_stats(
+        "ha_donations", placed_donations["code_commune"], [placed_donations["form_id"]],
+        placed_donations["n"],
+    ))  # fmt: skip
 
     # JeVeuxAider --------------------------------------------------------------------------
     jva_dir = raw_dir / "jeveuxaider"
@@ -446,7 +513,9 @@ def _count_sources(
     created = matches["created_at"].str[:10]
     window = created <= f"{year}-12-31" if jva_cumulative else created.str[:4] == year
     scope = window & matches["state"].isin(states["jeveuxaider_participations"])
-    totals["jva_matches"] = _per_commune(matches.loc[scope & inside(matches), "code_commune"])
+    counted = matches.loc[scope & inside(matches)]
+    totals["jva_matches"] = _per_commune(counted["code_commune"])
+    totals.update(_cluster_stats("jva_matches", counted["code_commune"], [counted["mission_id"]]))
     item = tally(
         "jeveuxaider_participations", "jva_matches", match_path.name,
         rows_read=match_checked.rows_read, quarantined=match_checked.quarantined, in_scope=scope,

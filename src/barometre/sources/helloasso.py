@@ -181,8 +181,11 @@ class ParticipationSummary:
     """Participations aggregated by organisation, with what was quarantined and why.
 
     ``per_org``: ``organization_id`` (int64), ``rows`` (accepted rows), ``in_scope`` (accepted
-    rows dated in the data year in a counted state). ``reasons``: failures grouped by (column,
-    message) with ``rows`` and ``examples``, as :meth:`Checked.reasons`.
+    rows dated in the data year in a counted state). ``per_form``: the same ``in_scope`` rows
+    split by campaign, ``organization_id``, ``form_id``, ``in_scope`` (int64, only pairs with
+    ``in_scope > 0``; it sums to ``per_org.in_scope`` organisation by organisation: the
+    clusters of the participants count). ``reasons``: failures grouped by (column, message)
+    with ``rows`` and ``examples``, as :meth:`Checked.reasons`.
     """
 
     file: str
@@ -192,6 +195,11 @@ class ParticipationSummary:
     reasons: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     encoding: str = "parquet"
+    per_form: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {c: pd.Series([], dtype="int64") for c in ("organization_id", "form_id", "in_scope")}
+        )
+    )
 
     @property
     def accepted(self) -> int:
@@ -214,10 +222,11 @@ def participations_by_organization(
 ) -> ParticipationSummary:
     """Check the participations' contract and count them by organisation, streaming.
 
-    One pass computes, per organisation, the accepted rows and those in scope (dated in
-    ``data_year`` — the year as written, or in French local time for time-zone-aware
+    One pass computes, per organisation and form, the accepted rows and those in scope (dated
+    in ``data_year`` — the year as written, or in French local time for time-zone-aware
     timestamps — and in a counted ``state``) with the failures of every check; a second finds
-    repeated item ids (the first occurrence is kept). Quarantined rows are written to
+    repeated item ids (the first occurrence is kept). The result is given per organisation
+    (``per_org``) and, for the rows in scope, per (organisation, form) (``per_form``). Quarantined rows are written to
     ``quarantine_path`` (CSV) when given and there are any. Raises :class:`SourceError` for an
     unusable file (missing column, unreadable, empty, too many quarantined rows).
     """
@@ -330,7 +339,7 @@ def _aggregate(
     # Unused projections are pruned by DuckDB: the text values cost nothing to the aggregate.
     base = (
         f"SELECT {data_row} AS data_row, {key('organization_id')} AS org_key, "
-        f"{key('id')} AS id_key, {year} AS item_year, "
+        f"{key('form_id')} AS form_key, {key('id')} AS id_key, {year} AS item_year, "
         f"{sql_text('state', types['state'])} AS state_text, "
         + "".join(f"{sql_text(c, types[c])} AS {_ident('v_' + c)}, " for c in columns)
         + ", ".join(f"{c.ok} AS {f}" for c, f in zip(checks, flags, strict=True))
@@ -339,11 +348,24 @@ def _aggregate(
     state_list = "[" + ", ".join(_quote(s) for s in states) + "]"
     scope = f"item_year = {int(data_year)} AND list_contains({state_list}, state_text)"
     counters = "".join(f", count(*) FILTER (WHERE NOT {f}) AS n_{f}" for f in flags)
-    per_org = con.execute(
-        f"""SELECT org_key, count(*) AS n_rows,
+    # One pass over the file, grouped by (organisation, form); the per-organisation table sums it.
+    con.execute(
+        f"""CREATE TEMP TABLE per_org_form AS
+            SELECT org_key, form_key, count(*) AS n_rows,
                    count(*) FILTER (WHERE {valid}) AS accepted,
                    count(*) FILTER (WHERE {valid} AND {scope}) AS in_scope {counters}
-            FROM ({base}) GROUP BY org_key"""
+            FROM ({base}) GROUP BY org_key, form_key"""
+    )
+    sums = "".join(f", CAST(sum(n_{f}) AS BIGINT) AS n_{f}" for f in flags)
+    per_org = con.execute(
+        f"""SELECT org_key, CAST(sum(n_rows) AS BIGINT) AS n_rows,
+                   CAST(sum(accepted) AS BIGINT) AS accepted,
+                   CAST(sum(in_scope) AS BIGINT) AS in_scope {sums}
+            FROM per_org_form GROUP BY org_key"""
+    ).df()
+    per_form = con.execute(
+        "SELECT org_key, form_key, in_scope FROM per_org_form "
+        "WHERE in_scope > 0 AND org_key IS NOT NULL AND form_key IS NOT NULL"
     ).df()
     rows_in_file = int(per_org["n_rows"].sum())
     failures = {f: int(per_org[f"n_{f}"].sum()) for f in flags}
@@ -358,8 +380,8 @@ def _aggregate(
         f"FROM ({base}) b JOIN repeated r USING (id_key) WHERE {valid} AND b.data_row > r.first_row"
     )
     repeats = con.execute(
-        f"SELECT org_key, count(*) AS n, count(*) FILTER (WHERE {scope}) AS n_scope "
-        f"{later} GROUP BY org_key"
+        f"SELECT org_key, form_key, count(*) AS n, count(*) FILTER (WHERE {scope}) AS n_scope "
+        f"{later} GROUP BY org_key, form_key"
     ).df()
     n_repeats = int(repeats["n"].sum())
     reasons = []
@@ -403,17 +425,28 @@ def _aggregate(
         .astype({"organization_id": "int64"})
         .set_index("organization_id")[["rows", "in_scope"]]
     )
+    forms = (
+        per_form.rename(columns={"org_key": "organization_id", "form_key": "form_id"})
+        .astype("int64")
+        .set_index(["organization_id", "form_id"])
+    )
     if n_repeats:
-        repeats = repeats.astype({"org_key": "int64"}).set_index("org_key")
-        result["rows"] -= repeats["n"].reindex(result.index, fill_value=0)
-        result["in_scope"] -= repeats["n_scope"].reindex(result.index, fill_value=0)
+        repeats = repeats.astype({"org_key": "int64", "form_key": "int64"})
+        by_org = repeats.groupby("org_key")[["n", "n_scope"]].sum()
+        result["rows"] -= by_org["n"].reindex(result.index, fill_value=0)
+        result["in_scope"] -= by_org["n_scope"].reindex(result.index, fill_value=0)
+        by_form = repeats.set_index(["org_key", "form_key"])["n_scope"]
+        by_form.index = by_form.index.set_names(["organization_id", "form_id"])
+        forms["in_scope"] -= by_form.reindex(forms.index, fill_value=0)
     result = result.astype("int64").sort_index().reset_index()
+    forms = forms[forms["in_scope"] > 0].astype("int64").sort_index().reset_index()
     return ParticipationSummary(
         file=file_name,
         per_org=result,
         rows_read=rows_in_file + len(malformed),
         quarantined=quarantined,
         reasons=reason_frame,
+        per_form=forms,
     )
 
 
