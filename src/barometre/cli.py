@@ -27,6 +27,10 @@ index_app = typer.Typer(
 )
 app.add_typer(index_app, name="index")
 
+from barometre.consultation.cli import consultation_app  # noqa: E402 - a sub-command group
+
+app.add_typer(consultation_app, name="consultation")
+
 
 def fail(message: str, code: int = 2) -> None:
     """Print a user-facing error and exit without a traceback."""

@@ -1,0 +1,113 @@
+"""``barometre consultation …``: the consultation lens on the command line.
+
+``barometre consultation score INPUT.csv --out OUT.csv [--weight 0.5]`` (a contract): one row
+per proposal with the Make-compatible columns (:data:`~scoring.MAKE_COLUMNS`) then the honest
+ones (:data:`~scoring.HONEST_COLUMNS`). Errors a user can fix print one line ``error: …`` and
+exit with 2 (3 for an unexpected failure), never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+consultation_app = typer.Typer(
+    help="Consultation lens: a Make.org-style consultation (proposals, votes, qualifications) "
+    "scored, ranked and crossed with local engagement.",
+    no_args_is_help=True,
+)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    from barometre.cli import fail  # imported late: barometre.cli imports this module
+
+    fail(message, code)
+
+
+def write_csv_atomic(table: pd.DataFrame, out: Path) -> None:
+    """Write ``table`` to ``out`` through a temporary file of the same folder (no half-written
+    file if interrupted)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(handle)
+    try:
+        table.to_csv(tmp, index=False, lineterminator="\n")
+        os.replace(tmp, out)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+@consultation_app.command("score")
+def score_command(
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT.csv", help="A consultation in the counts layout (CSV or Parquet; data/README.md).")],
+    out: Annotated[Path, typer.Option("--out", help="CSV to write: one row per proposal.")],
+    weight: Annotated[float, typer.Option("--weight", help="Weight of the verified counter in the Make-compatible scores (the sequence counter gets 1 − weight).")] = 0.5,
+    counter: Annotated[str, typer.Option("--counter", help="Counter of the honest zone probabilities: sequence or verified.")] = "sequence",
+    prior: Annotated[float, typer.Option("--prior", help="Dirichlet prior per share (honest scoring).")] = 1.0 / 3.0,
+    draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws per proposal (honest scoring).")] = 4000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random generator (honest scoring).")] = 20250601,
+    method: Annotated[str, typer.Option("--method", help="Zone probabilities by 'mc' (seeded simulation) or 'quadrature' (deterministic).")] = "mc",
+    quarantine: Annotated[Path | None, typer.Option("--quarantine", help="Write the quarantined rows (CSV, with their reasons) to this path.")] = None,
+    max_quarantine_share: Annotated[float, typer.Option("--max-quarantine-share", help="Share of quarantined rows above which the file is unusable.")] = 0.10,
+) -> None:
+    """Score every proposal: Make-compatible scores, half-widths and zone, and the posterior
+    probability of each zone.
+
+    Columns: id, n_votes, agree, disagree, neutral, top_score, top_score_ci, controversy,
+    controversy_ci, rejection, rejection_ci, neutral_ci, zone (consensus / controversy /
+    rejection / limbo), then p_consensus, p_controversy, p_rejection, p_limbo, zone_probable.
+    """
+    from barometre.consultation.readers import detect_layout, read_counts
+    from barometre.consultation.scoring import score_consultation, zone_crosstab
+    from barometre.sources import SourceError
+
+    started = time.perf_counter()
+    if not 0.0 <= weight <= 1.0:
+        _fail(f"--weight must be between 0 and 1 (got {weight})")
+    if counter not in ("sequence", "verified"):
+        _fail(f"--counter must be sequence or verified (got {counter!r})")
+    if method not in ("mc", "quadrature"):
+        _fail(f"--method must be mc or quadrature (got {method!r})")
+    if draws < 1:
+        _fail(f"--draws must be at least 1 (got {draws})")
+    if not prior > 0:
+        _fail(f"--prior must be positive (got {prior})")
+    try:
+        if detect_layout(input_path) == "opendata":
+            _fail(
+                f"{input_path.name} is in the open-data layout (proposition, votes, adhesion…), "
+                "which carries no disagree / neutral / qualification counts: Make scores need "
+                "the counts layout (see data/README.md)"
+            )
+        consultation = read_counts(input_path, max_quarantine_share=max_quarantine_share)
+        read_seconds = time.perf_counter() - started
+        scored = score_consultation(
+            consultation.proposals, weight=weight, counter=counter, prior=prior, draws=draws,
+            seed=seed, method=method,
+        )  # fmt: skip
+        write_csv_atomic(scored, out)
+        if quarantine is not None:
+            write_csv_atomic(consultation.quarantine, quarantine)
+    except typer.Exit:
+        raise
+    except SourceError as err:
+        _fail(f"consultation: {err}")
+    except (ValueError, OSError) as err:
+        _fail(str(err))
+    except Exception as err:  # noqa: BLE001 - one line, never a traceback
+        _fail(f"unexpected failure while scoring {input_path.name}: {type(err).__name__}: {err}", code=3)  # fmt: skip
+    for line in consultation.lines():
+        typer.echo(line)
+    table = zone_crosstab(scored)
+    typer.echo("zones (rows: Make-compatible, on point scores; columns: most probable under the posterior):")
+    for line in table.to_string().splitlines():
+        typer.echo(f"  {line}")
+    typer.echo(f"scored {len(scored):,} proposals in {time.perf_counter() - started:.2f} s "
+               f"(reading {read_seconds:.2f} s); wrote {out}")
