@@ -140,13 +140,15 @@ def type2_moments(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return skew, kurt
     if not ok.all():
         d, m2 = d[ok], m2[ok]
-    s3 = np.sum(d**3, axis=1)
-    g1 = np.sqrt(n) * s3 / _scalar_pow(m2, 1.5)
-    skew[ok] = g1 * np.sqrt(n * (n - 1)) / (n - 2)
-    if n >= 4:
-        s4 = np.sum(d**4, axis=1)
-        r = n * s4 / _scalar_pow(m2, 2)
-        kurt[ok] = ((n + 1) * (r - 3) + 6) * (n - 1) / ((n - 2) * (n - 3))
+    # Quiet, not different: tiny (underflowing) spreads give 0/0 = NaN as in the engine.
+    with np.errstate(all="ignore"):
+        s3 = np.sum(d**3, axis=1)
+        g1 = np.sqrt(n) * s3 / _scalar_pow(m2, 1.5)
+        skew[ok] = g1 * np.sqrt(n * (n - 1)) / (n - 2)
+        if n >= 4:
+            s4 = np.sum(d**4, axis=1)
+            r = n * s4 / _scalar_pow(m2, 2)
+            kurt[ok] = ((n + 1) * (r - 3) + 6) * (n - 1) / ((n - 2) * (n - 3))
     return skew, kurt
 
 
