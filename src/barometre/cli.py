@@ -181,6 +181,105 @@ def validate_command(
         typer.echo(line)
 
 
+ranks_app = typer.Typer(
+    help="Confidence sets for ranks (Mogstad, Romano, Shaikh & Wilhelm 2024).",
+    no_args_is_help=True,
+)
+app.add_typer(ranks_app, name="ranks")
+
+
+@ranks_app.command("cs")
+def ranks_cs_command(
+    input_csv: Annotated[Path, typer.Argument(metavar="INPUT.csv", help="CSV with one row per unit.")],
+    id_col: Annotated[str, typer.Option("--id", help="Column of the unit ids (read as text).")],
+    estimate_col: Annotated[str, typer.Option("--estimate", help="Column of the estimates (rank 1 = largest).")],
+    se_col: Annotated[str, typer.Option("--se", help="Column of the standard errors (independent estimates).")],
+    out: Annotated[Path, typer.Option("--out", help="CSV to write: id, estimate, rank, lower, upper.")],
+    coverage: Annotated[float, typer.Option("--coverage", help="Nominal coverage.")] = 0.95,
+    simultaneous: Annotated[
+        bool, typer.Option("--simultaneous", help="Sets holding jointly for all units (default: marginal, per unit).")
+    ] = False,
+    tau_best: Annotated[
+        int | None,
+        typer.Option("--tau-best", metavar="TAU", help="Also flag the confidence set for the TAU best (column in_tau_best; lower/upper are then its one-sided bounds, upper = p)."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap draws.")] = 1,
+    n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap draws (large families use Bonferroni-Holm, no draws).")] = 100_000,
+) -> None:
+    """Confidence sets for the ranks of estimates with standard errors (barometre.rankcs).
+
+    Writes one row per unit, in input order: id, estimate, rank (1 = largest), lower, upper
+    (+ in_tau_best with --tau-best). Errors a user can fix print one line and exit with 2.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from barometre.rankcs import rank_confidence_sets, tau_best_set
+
+    if not input_csv.is_file():
+        fail(f"{input_csv}: no such file")
+    if not 0.0 < coverage < 1.0:
+        fail(f"--coverage must be between 0 and 1, got {coverage}")
+    if n_boot < 1:
+        fail(f"--n-boot must be at least 1, got {n_boot}")
+    if tau_best is not None and tau_best < 1:
+        fail(f"--tau-best must be at least 1, got {tau_best}")
+    if tau_best is not None and simultaneous:
+        fail("--tau-best already gives simultaneous (one-sided) bounds: drop --simultaneous")
+    try:
+        header = pd.read_csv(input_csv, nrows=0).columns
+        missing = [c for c in (id_col, estimate_col, se_col) if c not in header]
+        if missing:
+            fail(f"{input_csv.name}: no column {', '.join(map(repr, missing))} (columns: {', '.join(map(str, header))})")
+        table = pd.read_csv(input_csv, dtype={id_col: str}, usecols=[id_col, estimate_col, se_col])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as err:
+        fail(f"{input_csv.name}: cannot read the CSV: {err}")
+        return
+    if table.empty:
+        fail(f"{input_csv.name}: no rows")
+    if table[id_col].isna().any():
+        fail(f"{input_csv.name}: missing id on line {int(table[id_col].isna().to_numpy().argmax()) + 2}")
+    if table[id_col].duplicated().any():
+        fail(f"{input_csv.name}: duplicate id {table[id_col][table[id_col].duplicated()].iloc[0]!r}")
+    values = {}
+    for col in (estimate_col, se_col):
+        raw = table[col]
+        num = pd.to_numeric(raw, errors="coerce")
+        bad = num.isna() | ~np.isfinite(num.to_numpy(dtype=float, na_value=np.nan))
+        if bad.any():
+            line = int(bad.to_numpy().argmax())
+            what = "missing" if pd.isna(raw.iloc[line]) else f"not a finite number ({raw.iloc[line]!r})"
+            fail(f"{input_csv.name}: column {col!r} on line {line + 2}: {what}")
+        values[col] = num.astype(float).to_numpy()
+    if (values[se_col] < 0).any():
+        line = int((values[se_col] < 0).argmax())
+        fail(f"{input_csv.name}: column {se_col!r} on line {line + 2}: negative standard error")
+    estimates = pd.Series(values[estimate_col], index=pd.Index(table[id_col], name="id"))
+    rng = np.random.default_rng(seed)
+    try:
+        if tau_best is not None:
+            result = tau_best_set(estimates, values[se_col], tau=tau_best, coverage=coverage, n_boot=n_boot, rng=rng)
+        else:
+            result = rank_confidence_sets(
+                estimates, values[se_col], coverage=coverage, simultaneous=simultaneous, n_boot=n_boot, rng=rng
+            )
+    except ValueError as err:
+        fail(str(err))
+        return
+    result = result.reset_index()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.tmp")
+        result.to_csv(tmp, index=False, lineterminator="\n")
+        tmp.replace(out)
+    except OSError as err:
+        fail(f"cannot write {out}: {err}")
+    info = result.attrs
+    how = f"bootstrap, {info['n_boot']} draws, seed {seed}" if info["method"] == "bootstrap" else "Bonferroni-Holm"
+    kind = f"tau-best (tau = {tau_best})" if tau_best is not None else ("simultaneous" if simultaneous else "marginal")
+    typer.echo(f"wrote {len(result)} rows to {out} ({kind}, coverage {coverage:g}, {how})")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app(prog_name="barometre")
 
