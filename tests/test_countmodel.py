@@ -479,3 +479,20 @@ def test_fixed_department_sd_is_used():
     tight = fit_count_model(counts, population, groups=groups, group_sd=0.01)
     assert loose.group_sd == 1.0 and tight.group_sd == 0.01
     assert np.abs(tight.group_effects).max() < np.abs(loose.group_effects).max() / 5
+
+
+def test_poisson_limit_warns_and_keeps_draws_sane():
+    """No overdispersion: α goes towards 0 (or its lower bound), where log α has little or no
+    curvature; α is drawn on its natural scale, so the draws stay within the posterior."""
+    rng = np.random.default_rng(0)
+    population = np.round(np.exp(rng.normal(6.5, 1.3, 3000)))
+    counts = rng.poisson(population * 1e-3).astype(float)
+    groups = rng.choice([f"{d:02d}" for d in range(10)], 3000)
+    with pytest.warns(CountModelWarning, match="no overdispersion"):
+        fit = fit_count_model(counts, population, groups=groups, scale=1.0)
+    assert np.sqrt(fit.covariance[-1, -1]) > 10  # se(log α): no curvature at the bound
+    draws = fit.draws_for(range(200), seed=2)
+    upper = fit.summary(credible=0.999)["upper"].to_numpy()
+    assert np.all(np.isfinite(draws))
+    assert np.quantile(draws.max(axis=0) / upper, 0.99) < 2.0
+    assert draws.mean() == pytest.approx(1e-3, rel=0.1)

@@ -56,9 +56,12 @@ second. With no département and no penalty, it is the maximum likelihood of
 1987): posterior mean ``w_i · y_i/E_i + (1 − w_i) · μ_i`` with data weight
 ``w_i = α μ_i E*_i / (1 + α μ_i E*_i)``, posterior sd, equal-tailed credible intervals.
 
-*Joint draws.* One draw first draws the hyperparameters ``(β, u, log α) ~ N(estimate, V)``
-(``V`` the inverse penalised observed information; ``α`` is drawn on the log scale, its se in
-:meth:`CountModelFit.params_table` is the delta-method ``α · se(log α)``), then every commune's
+*Joint draws.* One draw first draws the hyperparameters ``(β, u, α)`` from a normal
+approximation of their posterior: ``V`` the inverse penalised observed information of
+``(β, u, log α)``, ``α`` drawn on its natural scale with the delta-method covariance
+(``se(α) = α · se(log α)``, as in :meth:`CountModelFit.params_table`; a draw below the lower
+bound of ``α`` is reflected above it, which keeps the Poisson limit ``α → 0`` well behaved where
+``log α`` has no curvature), then every commune's
 rate from its conjugate posterior given those hyperparameters. The communes of one draw share the
 hyperparameters, so draws are joint (a national level that is uncertain moves every commune
 together), not independent marginals. Draw number ``d`` of seed ``s`` uses its own generator
@@ -665,7 +668,9 @@ class CountModelFit:
             shift = factor @ rng.standard_normal(k)
             beta = self.beta + shift[:p]
             u = self.group_effects + shift[p : p + g]
-            alpha = self.alpha * math.exp(shift[-1])
+            alpha = self.alpha * (1.0 + shift[-1])  # delta method: dα = α d(log α)
+            if alpha < ALPHA_BOUNDS[0]:
+                alpha = 2.0 * ALPHA_BOUNDS[0] - alpha  # reflected at the lower bound
         rows = self.usable
         mu = np.exp(self._eta(beta, u)[rows])
         shape = 1.0 / alpha + self.effective_counts[rows]
@@ -829,7 +834,7 @@ def fit_count_model(
             CountModelWarning,
             stacklevel=2,
         )
-    if alpha is None and estimate.alpha <= ALPHA_BOUNDS[0] * 1.01:
+    if alpha is None and estimate.alpha <= ALPHA_BOUNDS[0] * 1.1:
         warnings.warn(
             f"count model {name!r}: no overdispersion beyond the design effect (α at its lower "
             "bound): the posteriors sit at the regression prediction",
