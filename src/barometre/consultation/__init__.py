@@ -3,7 +3,12 @@
 * :mod:`~barometre.consultation.readers` — the two real layouts (per-proposal counts; Make.org's
   open data), checked against their contracts with quarantine (``data/README.md``);
 * :mod:`~barometre.consultation.scoring` — Make-compatible scores, half-widths and zones, and
-  the honest scoring beside them (zone probabilities under a Dirichlet posterior).
+  the honest scoring beside them (zone probabilities under a Dirichlet posterior);
+* :mod:`~barometre.consultation.themes` — themes from keywords or a declared French lexicon;
+* :mod:`~barometre.consultation.territories` — participation per département and region
+  against the baromètre's engagement of the same territory;
+* :mod:`~barometre.consultation.demo` — a seeded synthetic « Mieux vivre en ville »
+  consultation in either layout.
 """
 
 from __future__ import annotations

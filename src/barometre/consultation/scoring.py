@@ -226,10 +226,18 @@ def zone_probabilities(
     for start in range(0, len(alpha), chunk):
         block = alpha[start : start + chunk]
         gamma = rng.standard_gamma(np.broadcast_to(block[:, None, :], (len(block), draws, 3)))
-        total = gamma.sum(axis=2)
-        codes = zone_rule(gamma[..., 0] / total, gamma[..., 1] / total, gamma[..., 2] / total)
-        for z in range(len(ZONES)):
-            out[start : start + chunk, z] = (codes == z).mean(axis=1)
+        # zone_rule on the shares g / Σg, written without the divisions (same comparisons).
+        ga, gd, gn = (np.ascontiguousarray(gamma[..., j]) for j in range(3))
+        total = ga + gd + gn
+        low_neutral = gn < NEUTRAL_LIMBO * total
+        consensus = (ga >= AGREE_CONSENSUS * total) | (low_neutral & (gd < MINORITY * total))
+        rejection = ((gd >= AGREE_CONSENSUS * total) | (low_neutral & (ga < MINORITY * total))) & ~consensus  # fmt: skip
+        limbo = ~low_neutral & ~consensus & ~rejection
+        rows = slice(start, start + chunk)
+        out[rows, CONSENSUS] = consensus.mean(axis=1)
+        out[rows, REJECTION] = rejection.mean(axis=1)
+        out[rows, LIMBO] = limbo.mean(axis=1)
+        out[rows, CONTROVERSY] = (~(consensus | rejection | limbo)).mean(axis=1)
     return out
 
 
