@@ -180,6 +180,45 @@ def test_thresholds_and_quantiles_are_passed_through():
             assert_rows_match(treat_batch(x, method, **params), expected)
 
 
+def straddling_pair(base: np.ndarray, stat, target: float) -> np.ndarray:
+    """Two rows differing in their last value by one ulp, whose engine statistic lies below
+    ``target`` for the first and at or above it for the second (bisection on that value)."""
+    lo, hi = 0.0, 1e3
+    row = base.copy()
+
+    def value(t: float) -> float:
+        row[-1] = t
+        return stat(row)
+
+    assert value(lo) < target <= value(hi)
+    while (mid := (lo + hi) / 2) not in (lo, hi):
+        lo, hi = (mid, hi) if value(mid) < target else (lo, mid)
+    pair = np.vstack([base, base])
+    pair[:, -1] = lo, hi
+    return pair
+
+
+@pytest.mark.parametrize(
+    ("stat", "target", "params"),
+    [
+        (steps.skewness, 2.0, {}),
+        (steps.kurtosis, 3.5, {"skew_threshold": 0.1, "kurt_threshold": 3.5}),
+    ],
+)
+def test_decisions_on_the_threshold_at_large_n(stat, target, params):
+    """At n = 2 000 the fast moments of the batch differ from the engine's in the last bits;
+    rows within their error bound of a threshold must be decided exactly as the engine does."""
+    pairs = [
+        straddling_pair(np.random.default_rng(seed).normal(size=2_000), stat, target)
+        for seed in range(40)
+    ]
+    x = np.vstack(pairs)
+    expected, records = engine_treat(x, "coinr_default", **params)
+    decided = [r.pass_before for r in records]
+    assert all(a and not b for a, b in zip(decided[0::2], decided[1::2], strict=True))
+    assert_rows_match(treat_batch(x, "coinr_default", **params), expected)
+
+
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_subnormal=False)
 tie_prone = st.sampled_from([0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 10.0, 100.0, -7.0])
 cell = st.one_of(tie_prone, finite, st.just(np.nan))
