@@ -31,10 +31,12 @@ from barometre.robustness.figures import (
     slug,
     sobol_figure,
 )
+from barometre.robustness.joint import DrawSampler
 from barometre.robustness.model import RobustnessModel
+from barometre.robustness.sampling import CountModelSampler
 from barometre.robustness.sensitivity import SensitivityResult, run_sensitivity
 from barometre.robustness.uncertainty import UncertaintyResult, run_uncertainty
-from barometre.tables import save_table
+from barometre.tables import read_table, save_table
 
 
 def edition_assumptions(
@@ -59,6 +61,22 @@ def edition_seed(
     return int(assumptions.seed) if assumptions.seed is not None else int(config.seed)
 
 
+def edition_sampler(
+    build_dir: Path, config: EditionConfig, meta: Mapping[str, Any], spec: IndexSpec, seed: int
+) -> CountModelSampler:
+    """Posterior draws of an edition's indicators: the count models of the indicators step,
+    refitted (deterministically) on its confidential model input ``work/count_model_input.csv``."""
+    from barometre.indicators import fit_models, is_ratio, model_input_frame
+
+    model_input = model_input_frame(
+        read_table(Path(build_dir) / "work" / "count_model_input.csv"), config.classes.labels
+    )
+    fits = fit_models(model_input, meta, config.shrinkage.credible)
+    ratio = frozenset(i["code"] for i in meta["indicators"] if is_ratio(i))
+    population = model_input.set_index("code_commune")["population"]
+    return CountModelSampler(list(spec.indicator_codes), fits, ratio, population, seed)
+
+
 @dataclass
 class RobustnessAnalysis:
     model: RobustnessModel
@@ -74,11 +92,15 @@ def analyse(
     seed: int,
     weight_set: str | None = None,
     class_order: list[str] | None = None,
+    sampler: DrawSampler | None = None,
 ) -> RobustnessAnalysis:
-    """Uncertainty then sensitivity analysis, both from one generator seeded with ``seed``."""
+    """Uncertainty then sensitivity analysis, both from one generator seeded with ``seed``.
+
+    With a ``sampler`` (and the ``sampling`` assumption), every run pairs one joint posterior
+    draw of the counts with its method scenario (:mod:`barometre.robustness.joint`)."""
     rng = np.random.default_rng(seed)
     model = RobustnessModel(
-        spec, table, assumptions, weight_set=weight_set, class_order=class_order
+        spec, table, assumptions, weight_set=weight_set, class_order=class_order, sampler=sampler
     )
     uncertainty = run_uncertainty(model, rng)
     sensitivity = run_sensitivity(model, rng)
@@ -141,6 +163,22 @@ def write_tables(build_dir: Path, analysis: RobustnessAnalysis) -> list[Path]:
     )
     written.append(save_table(info, out / "analysis.csv", key=["item"], sort=False))
     return written
+
+
+def write_sampling_table(build_dir: Path, analysis: RobustnessAnalysis, n_draws: int) -> Path:
+    """Confidential ``work/score_sampling.csv``: per commune, the nominal score and its sampling
+    standard error over ``n_draws`` posterior draws under the nominal method (the inputs of the
+    confidence sets for ranks)."""
+    from barometre.robustness.joint import JointEvaluator
+
+    model = analysis.model
+    assert model.sampler is not None
+    moments = JointEvaluator(model, model.sampler).nominal_score_moments(n_draws)
+    moments.insert(0, "score", model.nominal_scores)
+    moments.insert(0, model.class_column or "class", model.unit_classes)
+    return save_table(
+        moments.reset_index(), Path(build_dir) / "work" / "score_sampling.csv", key=[model.spec.units.code]
+    )
 
 
 def write_figures(build_dir: Path, analysis: RobustnessAnalysis, top_n: int = 15) -> list[Path]:

@@ -180,6 +180,14 @@ class RatesChoice(_Strict):
         return self
 
 
+class SamplingChoice(_Strict):
+    """Sampling uncertainty of the counts: each run takes one joint posterior draw of every
+    indicator of every commune (the count model of :mod:`barometre.countmodel`), paired with its
+    method scenario. Draw ``d`` is reproducible on its own from (seed, d)."""
+
+    n_draws: int = Field(default=1000, ge=2, description="Posterior draws the runs choose from.")
+
+
 def _default_treatment() -> TreatmentChoice:
     return TreatmentChoice(
         options=[
@@ -226,6 +234,7 @@ class RobustnessAssumptions(_Strict):
     aggregation: AggregationChoice | None = Field(default_factory=_default_aggregation)
     exclusion: ExclusionChoice | None = Field(default_factory=lambda: ExclusionChoice(p_none=0.5))
     rates: RatesChoice | None = None
+    sampling: SamplingChoice | None = None
     class_column: str | None = Field(
         default="population_class", description="Units are ranked within this group; None: overall."
     )
@@ -236,6 +245,15 @@ class RobustnessAssumptions(_Strict):
     conf_level: float = Field(default=0.95, gt=0, lt=1)
     batch_size: int = Field(default=256, ge=1, description="Runs evaluated together.")
     threads: int = Field(default=2, ge=1, description="Worker threads of the fast path.")
+
+    @model_validator(mode="after")
+    def _sampling_replaces_rates(self) -> RobustnessAssumptions:
+        if self.sampling is not None and self.rates is not None:
+            raise ValueError(
+                "'sampling' and 'rates' cannot both be varied: posterior draws replace the "
+                "raw/shrunk switch (the nominal input is the posterior mean)"
+            )
+        return self
 
     @field_validator("within_ranks")
     @classmethod

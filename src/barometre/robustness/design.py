@@ -31,7 +31,7 @@ from barometre.composite.spec import IndexSpec, NormaliseStep, TreatStep
 from barometre.robustness.assumptions import NormalisationOption, RobustnessAssumptions
 
 #: Discrete assumptions, in the order of their coordinates after the weights.
-CHOICES = ("rates", "treatment", "normalisation", "aggregation", "exclusion")
+CHOICES = ("rates", "treatment", "normalisation", "aggregation", "exclusion", "sampling")
 NO_EXCLUSION = "none"
 
 
@@ -233,6 +233,11 @@ class AssumptionSpace:
             out["exclusion"] = DiscreteAssumption(
                 "exclusion", tuple(self.exclusions), probabilities
             )
+        # sampling: one option per posterior draw (equiprobable); "nominal" = posterior mean
+        n_draws = a.sampling.n_draws if a.sampling is not None else 0
+        out["sampling"] = DiscreteAssumption(
+            "sampling", tuple(f"draw {d}" for d in range(n_draws)) if n_draws else ("nominal",)
+        )
         return out
 
     @property

@@ -25,6 +25,7 @@ ASSUMPTION_LABELS_FR = {
     "aggregation": "Agrégation",
     "exclusion": "Exclusion d'un indicateur",
     "rates": "Taux bruts ou lissés",
+    "sampling": "Aléa d'échantillonnage (comptages)",
 }
 DPI = 150
 

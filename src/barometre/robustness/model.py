@@ -36,7 +36,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,9 @@ from barometre.composite.spec import IndexSpec, NormaliseStep, TreatStep, spec_f
 from barometre.robustness.assumptions import RobustnessAssumptions
 from barometre.robustness.design import NO_EXCLUSION, AssumptionSpace, RunDesign
 from barometre.robustness.ranking import rank_desc_min
+
+if TYPE_CHECKING:
+    from barometre.robustness.joint import DrawSampler
 
 #: Entries per block of the vectorised ranking: blocks of ~2 MB stay in cache (measured: a
 #: 33 000-unit class ranks twice as fast in blocks of 8 runs as in blocks of 256).
@@ -213,6 +216,7 @@ class RobustnessModel:
         assumptions: RobustnessAssumptions,
         weight_set: str | None = None,
         class_order: Sequence[str] | None = None,
+        sampler: DrawSampler | None = None,
     ) -> None:
         self.spec = spec
         self.assumptions = assumptions
@@ -223,7 +227,12 @@ class RobustnessModel:
         if not self.tables:
             raise RobustnessError("no input table")
         self.space = AssumptionSpace(spec, assumptions, weight_set, list(self.tables))
+        if (assumptions.sampling is None) != (sampler is None):
+            raise RobustnessError(
+                "posterior draws need both the 'sampling' assumption and a sampler"
+            )
         self.class_column = assumptions.class_column
+        self.sampler = sampler
         if self.class_column is not None and self.class_column not in spec.units.groups:
             raise RobustnessError(
                 f"class column {self.class_column!r} is not a unit group of the spec {spec.units.groups}"
@@ -470,6 +479,45 @@ class RobustnessModel:
         return _Variant(int(unique.shape[0]), blocks, absent, zeros, classes, method == "geometric")
 
     # --- evaluation -----------------------------------------------------------------------------
+    def empty_outputs(self, n_runs: int, store_ranks: bool) -> RunOutputs:
+        """Zeroed :class:`RunOutputs` for ``n_runs`` runs."""
+        n_classes = len(self.class_labels)
+        return RunOutputs(
+            abs_shift=np.full((n_runs, n_classes), np.nan),
+            ranked=np.zeros((n_runs, n_classes), dtype=np.int64),
+            laureate_ranks=np.zeros((n_runs, self.laureates.size), dtype=np.int64),
+            top_count=np.zeros(self.n_units, dtype=np.int64),
+            ranked_count=np.zeros(self.n_units, dtype=np.int64),
+            within=np.zeros((n_classes, len(self.assumptions.within_ranks)), dtype=np.int64),
+            pairs=np.zeros(n_classes, dtype=np.int64),
+            ranks=np.zeros((n_runs, self.n_units), dtype=np.uint16) if store_ranks else None,
+        )
+
+    def accumulate(self, out: RunOutputs, runs: np.ndarray, ranks: np.ndarray) -> None:
+        """Add the ranks (len(runs) × units, class order, 0 = unranked) of ``runs`` to ``out``."""
+        top = self.assumptions.top
+        nominal = self.nominal_ranks
+        k_array = np.asarray(self.assumptions.within_ranks, dtype=np.int64)
+        if out.ranks is not None:
+            out.ranks[runs] = ranks
+        is_ranked = ranks > 0
+        out.ranked_count += is_ranked.sum(axis=0)
+        out.top_count += (is_ranked & (ranks <= top)).sum(axis=0)
+        for c, (a, b) in enumerate(self.class_slices):
+            r = ranks[:, a:b]
+            ranked = is_ranked[:, a:b]
+            both = ranked & (nominal[a:b] > 0)
+            shift = np.abs(r - nominal[a:b])
+            n_both = both.sum(axis=1)
+            out.ranked[runs, c] = ranked.sum(axis=1)
+            with np.errstate(invalid="ignore"):
+                out.abs_shift[runs, c] = np.where(both, shift, 0).sum(axis=1) / n_both
+            out.pairs[c] += int(n_both.sum())
+            for j, k in enumerate(k_array):
+                out.within[c, j] += int((both & (shift <= k)).sum())
+        if self.laureates.size:
+            out.laureate_ranks[np.ix_(runs, np.arange(self.laureates.size))] = ranks[:, self.laureates]
+
     def _scores(self, variant: _Variant, weights: np.ndarray) -> np.ndarray:
         """Root scores (runs × distinct rows) of one variant for a batch of node weights."""
         scores = np.empty((weights.shape[0], variant.n_unique))
@@ -509,19 +557,14 @@ class RobustnessModel:
         matrix products release the GIL). Memory is bounded by the outputs: O(runs × classes)
         plus, with ``store_ranks``, the runs × units uint16 rank matrix.
         """
+        if self.sampler is not None:
+            from barometre.robustness.joint import JointEvaluator
+
+            return JointEvaluator(self, self.sampler).evaluate(design, store_ranks, progress)
         n_runs, n_classes = len(design), len(self.class_labels)
         k_list = self.assumptions.within_ranks
         top = self.assumptions.top
-        out = RunOutputs(
-            abs_shift=np.full((n_runs, n_classes), np.nan),
-            ranked=np.zeros((n_runs, n_classes), dtype=np.int64),
-            laureate_ranks=np.zeros((n_runs, self.laureates.size), dtype=np.int64),
-            top_count=np.zeros(self.n_units, dtype=np.int64),
-            ranked_count=np.zeros(self.n_units, dtype=np.int64),
-            within=np.zeros((n_classes, len(k_list)), dtype=np.int64),
-            pairs=np.zeros(n_classes, dtype=np.int64),
-            ranks=np.zeros((n_runs, self.n_units), dtype=np.uint16) if store_ranks else None,
-        )
+        out = self.empty_outputs(n_runs, store_ranks)
         names = ("rates", "treatment", "normalisation", "aggregation", "exclusion")
         keys = np.stack([design.choices[n] for n in names], axis=1)
         distinct, group_of = np.unique(keys, axis=0, return_inverse=True)
