@@ -29,13 +29,13 @@ demo = True'''
 
 nbs = {}
 nbs["01_sources.ipynb"] = nb([
- ("md", "# 1. Sources → table communale harmonisée\n\nLit les extractions brutes des trois sources (RNA, HelloAsso, JeVeuxAider), les rattache aux communes du COG de l'édition et compte, par commune, les créations, inscriptions, campagnes, participations et mises en relation de l'année. Le rapport de rattachement réconcilie les lignes lues, rattachées et écartées."),
+ ("md", "# 1. Sources → table communale harmonisée\n\nLit les extractions brutes des trois sources (RNA, HelloAsso, JeVeuxAider), les rattache aux communes du COG de l'édition et compte, par commune, les créations, inscriptions, campagnes, participations et mises en relation de l'année. Les mises en relation JeVeuxAider sont comptées selon la définition de l'édition (`definitions.jva_matches` : stock cumulé depuis le lancement, ou mises en relation créées dans l'année). Le rapport de rattachement réconcilie les lignes lues, rattachées et écartées."),
  ("code", PARAMS + '\nraw_dir = "raw"', ["parameters"]),
  ("code", '''from pathlib import Path
 
 from barometre import geography
 from barometre.config import load_edition
-from barometre.sources.counts import commune_counts
+from barometre.sources.counts import COUNT_COLUMNS, commune_counts
 from barometre.tables import save_table
 
 build = Path(build_dir)
@@ -47,20 +47,22 @@ quarantine = build / "work" / "quarantine"  # rejected records, with their reaso
 quarantine.mkdir(parents=True, exist_ok=True)
 counts, match_report = commune_counts(
     raw, communes, config.data_year, config.counted_states or None,
+    jva_cumulative=config.definitions.jva_cumulative,  # definitions.jva_matches: stock or flow
     code_links=dict(zip(links["code"], links["code_commune_parent"])),
     cog_year=config.cog_year, quarantine_dir=quarantine,
 )
-save_table(counts, build / "work" / "commune_counts.csv", key=["code_commune"])  # exact counts: confidential
+# exact counts and their cluster statistics: confidential
+save_table(counts, build / "work" / "commune_counts.csv", key=["code_commune"])
 save_table(match_report, build / "tables" / "match_report.csv", key=["source"], sort=False)
 print(f"{len(communes)} communes (COG {config.cog_year}), {len(counts)} with counts")'''),
  ("md", "## Rattachement des enregistrements aux communes"),
  ("code", "match_report"),
  ("md", "## Totaux par source"),
- ("code", "counts.drop(columns=['code_commune']).sum(numeric_only=True).to_frame('total')"),
+ ("code", "counts[list(COUNT_COLUMNS)].sum().to_frame('total')  # cluster statistics stay in work/"),
 ])
 
 nbs["02_indicators.ipynb"] = nb([
- ("md", "# 2. Indicateurs par commune\n\nJoint les comptes à la population légale de l'édition, attribue la classe de population, déclare manquantes (et non nulles) les valeurs des lacunes structurelles (droit local d'Alsace-Moselle), applique les règles d'éligibilité puis lisse les taux des petites communes (bayésien empirique Poisson–Gamma). Produit les tables d'entrée du moteur composite en taux bruts et lissés ; l'édition choisit lesquels sont classés. Les définitions viennent des métadonnées (`config/indicators.yml`)."),
+ ("md", "# 2. Indicateurs par commune\n\nJoint les comptes à la population légale de l'édition, attribue la classe de population, déclare manquantes (et non nulles) les valeurs des lacunes structurelles (droit local d'Alsace-Moselle), ajuste un modèle de comptage par indicateur (binomiale négative sur les comptes corrigés de l'effet de grappe — missions, campagnes, associations —, avec la taille de la commune et un effet département) puis applique les règles d'éligibilité fixées avant tout classement (population, sources d'information distinctes, fiabilité du score). Produit les tables d'entrée du moteur composite en taux bruts et lissés ; l'édition choisit lesquels sont classés. Les définitions viennent des métadonnées (`config/indicators.yml`)."),
  ("code", PARAMS, ["parameters"]),
  ("code", '''from pathlib import Path
 
@@ -80,6 +82,9 @@ save_table(result.raw, work / "indicators_input_raw.csv", key=["code_commune"])
 save_table(result.shrunk, work / "indicators_input_shrunk.csv", key=["code_commune"])
 save_table(result.chosen(config.rates), work / "indicators_input.csv", key=["code_commune"])
 save_table(result.shrinkage, work / "shrinkage.csv", key=["code_commune", "indicator"])
+save_table(result.model_input, work / "count_model_input.csv", key=["code_commune"])
+save_table(result.communes, work / "eligibility_communes.csv", key=["code_commune"])
+save_table(result.model_params, tables / "count_model.csv", key=["indicator", "term"], sort=False)
 save_table(result.eligibility, tables / "eligibility.csv", key=["population_class"], sort=False)
 save_table(result.gaps, tables / "structural_gaps.csv")
 rates = rates_per_1000(result.chosen(config.rates), meta)
@@ -88,7 +93,9 @@ print(f"rates ranked: {config.rates}")
 result.eligibility'''),
  ("md", "## Lacunes structurelles"),
  ("code", "result.gaps"),
- ("md", "## Effet du lissage : poids moyen de la moyenne du groupe par indicateur"),
+ ("md", "## Modèle de comptage : paramètres par indicateur"),
+ ("code", "result.model_params"),
+ ("md", "## Effet du lissage : poids de la moyenne a priori par indicateur"),
  ("code", "result.shrinkage.groupby('indicator')['shrinkage_weight'].describe()"),
  ("md", "## Distribution des indicateurs classés (pour 1 000 habitants)"),
  ("code", "rates.drop(columns=['code_commune']).describe().T"),

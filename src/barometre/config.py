@@ -60,7 +60,11 @@ class DemoConfig(_Strict):
 
 
 class ShrinkageConfig(_Strict):
-    """Empirical Bayes shrinkage of the count-based rates (see :mod:`barometre.smallarea`)."""
+    """Shrinkage of the count-based rates. The editions rank the posterior means of the count
+    models (:mod:`barometre.countmodel`); ``credible`` is the level of their published
+    intervals. ``method``, ``groups`` and ``min_group_size`` describe the class-wide gamma prior
+    of :func:`barometre.smallarea.shrink_rates`, kept as the reference the count model is
+    validated against."""
 
     method: Literal["moments", "negbin"] = "moments"
     groups: list[str] = Field(default=["population_class"], description="Columns defining comparable communes.")
@@ -91,6 +95,29 @@ class PalmaresRule(_Strict):
         if self.mention_min_probability > self.laureate_min_probability:
             raise ValueError("mention_min_probability must not exceed laureate_min_probability")
         return self
+
+
+class Definitions(_Strict):
+    """The definition of each indicator that has two (or more) honest readings, chosen
+    explicitly by every edition; the indicator metadata (``config/indicators.yml``) holds the
+    wording, unit and exposure of each variant, selected by these keys."""
+
+    jva_matches: Literal["stock", "flow"] = Field(
+        description="JeVeuxAider mises en relation: 'stock' = every match created since the "
+        "platform's launch up to 31 December of the data year (the published « à date » "
+        "figure); 'flow' = matches created in the data year."
+    )
+    participants_per_campaign: Literal["per_inhabitant", "per_campaign", "dropped"] = Field(
+        description="Audience of the campaigns: 'per_inhabitant' = participants / (campaigns × "
+        "population) per 1 000 inhabitants (the 2024 published definition); 'per_campaign' = "
+        "participants / campaigns, a rate with campaigns as exposure; 'dropped' = not an "
+        "indicator of the edition."
+    )
+
+    @property
+    def jva_cumulative(self) -> bool:
+        """The ``jva_cumulative`` option of :func:`barometre.sources.counts.commune_counts`."""
+        return self.jva_matches == "stock"
 
 
 class EditionConfig(_Strict):
@@ -126,6 +153,9 @@ class EditionConfig(_Strict):
     structural_gaps: list[StructuralGap] = Field(default_factory=list)
     demo: DemoConfig = Field(default_factory=DemoConfig)
     counted_states: dict[str, list[str]] = Field(default_factory=dict)
+    definitions: Definitions = Field(
+        description="Which definition of each ambiguous indicator the edition uses (required)."
+    )
     extra: dict[str, Any] = Field(default_factory=dict, description="Options of later stages.")
 
     @model_validator(mode="after")
@@ -172,17 +202,118 @@ def load_edition(edition: int | str | Path) -> EditionConfig:
         raise ConfigError("\n".join(lines)) from None
 
 
+EXPOSURE_POPULATION = "population"
+"""The exposure of a per-inhabitant indicator (published per 1 000 inhabitants)."""
+_YEAR_FIELDS = ("title", "short", "unit", "label", "definition")
+_LABEL_FIELDS = ("definition", "distinction")
+
+
+def resolve_indicator(indicator: dict[str, Any], config: EditionConfig) -> dict[str, Any] | None:
+    """One indicator's metadata as the edition defines it.
+
+    An indicator with ``selected_by: <key of Definitions>`` and ``variants: {value: fields}``
+    takes the fields of the variant the edition's ``definitions`` names (``variant`` records
+    which); ``None`` when the edition declares it ``dropped``. Then ``{data_year}`` is replaced
+    in the texts (title, short, unit, label, definition) and ``{label}`` in the definition and
+    the distinction, so that a wording is written once, in the metadata."""
+    out = {k: v for k, v in indicator.items() if k != "variants"}
+    key = indicator.get("selected_by")
+    if key is not None:
+        if key not in Definitions.model_fields:
+            raise ConfigError(
+                f"{config.indicators_meta}: indicator {indicator['code']}: selected_by {key!r} is "
+                f"not a key of the editions' definitions ({sorted(Definitions.model_fields)})"
+            )
+        choice = getattr(config.definitions, key)
+        if choice == "dropped":
+            return None
+        variants = indicator.get("variants") or {}
+        if choice not in variants:
+            raise ConfigError(
+                f"{config.indicators_meta}: indicator {indicator['code']} has no variant "
+                f"{choice!r} (definitions.{key}); variants: {sorted(variants)}"
+            )
+        out.update(variants[choice])
+        out["variant"] = choice
+    year = str(config.data_year)
+    for name in _YEAR_FIELDS:
+        if isinstance(out.get(name), str):
+            out[name] = out[name].replace("{data_year}", year)
+    for name in _LABEL_FIELDS:
+        if isinstance(out.get(name), str) and "{label}" in out[name]:
+            if "label" not in out:
+                raise ConfigError(f"{config.indicators_meta}: indicator {out['code']}: {name} uses {{label}} but no label is defined")
+            out[name] = out[name].replace("{label}", out["label"])
+    exposure = out.get("exposure")
+    allowed = [EXPOSURE_POPULATION, *([out["denominator_count"]] if "denominator_count" in out else [])]
+    if exposure not in allowed:
+        raise ConfigError(
+            f"{config.indicators_meta}: indicator {out['code']}: exposure must be one of {allowed}, got {exposure!r}"
+        )
+    return out
+
+
+def count_labels(meta: dict[str, Any]) -> dict[str, str]:
+    """How the publications name each count that has a definition-specific wording (e.g.
+    ``jva_matches`` → « mises en relation créées en 2024 »), by count column."""
+    return {i["count"]: i["label"] for i in meta["indicators"] if "count" in i and "label" in i}
+
+
+def exposure_phrase(meta: dict[str, Any]) -> str:
+    """« rapportés à la population », naming the indicators rated by another exposure (e.g.
+    « sauf « Participants par campagne », rapporté au nombre de campagnes HelloAsso »)."""
+    shorts = {i.get("count"): i["short"] for i in meta["indicators"] if "count" in i}
+    others = [
+        f"« {i['title']} », rapporté au nombre de {shorts.get(i['exposure'], i['exposure'])}"
+        for i in meta["indicators"]
+        if i["exposure"] != EXPOSURE_POPULATION
+    ]
+    return "rapportés à la population" + (", sauf " + " et ".join(others) if others else "")
+
+
 def load_indicator_meta(config: EditionConfig) -> dict[str, Any]:
     """The indicator metadata (criteria and indicators with French titles and sources) of the
-    indicators and criteria that the edition's index spec uses, in the spec's order."""
+    indicators and criteria that the edition's index spec uses, in the spec's order, each in the
+    variant the edition's ``definitions`` select (:func:`resolve_indicator`).
+
+    Checks that the index spec agrees with the definitions: an indicator declared ``dropped``
+    is not in the spec, one that is declared otherwise is, and the spec divides an indicator by
+    the population exactly when its exposure is the population (a rate per campaign has
+    ``denominator: null``: the engine input is already participants / campaigns)."""
     from barometre.composite import load_spec
 
     meta = yaml.safe_load(config.path(config.indicators_meta).read_text(encoding="utf-8"))
     spec = load_spec(config.path(config.index_spec))
-    by_code = {i["code"]: i for i in meta["indicators"]}
+    in_spec = {i.code: i for i in spec.indicators}
+    by_code: dict[str, dict[str, Any]] = {}
+    for raw in meta["indicators"]:
+        resolved = resolve_indicator(raw, config)
+        key = raw.get("selected_by")
+        if resolved is None:
+            if raw["code"] in in_spec:
+                raise ConfigError(
+                    f"definitions.{key} is 'dropped' but {config.index_spec} uses indicator {raw['code']}"
+                )
+            continue
+        if key is not None and raw["code"] not in in_spec:
+            raise ConfigError(
+                f"definitions.{key} is {resolved['variant']!r} but {config.index_spec} has no "
+                f"indicator {raw['code']} (declare it 'dropped')"
+            )
+        by_code[raw["code"]] = resolved
     missing = [c for c in spec.indicator_codes if c not in by_code]
     if missing:
         raise ConfigError(f"{config.indicators_meta}: no metadata for indicators {missing} of {config.index_spec}")
+    for code in spec.indicator_codes:
+        ind, denominator = by_code[code], in_spec[code].denominator
+        expected = "population" if ind["exposure"] == EXPOSURE_POPULATION else None
+        if denominator != expected:
+            why = f" (definitions.{ind['selected_by']} = {ind['variant']!r})" if "variant" in ind else ""
+            raise ConfigError(
+                f"{config.index_spec}: indicator {code} has denominator {denominator!r} but its "
+                f"exposure is {ind['exposure']!r}{why}: the spec must say denominator: "
+                f"{expected or 'null'}"
+            )
     criteria = {c["code"]: c for c in meta["criteria"]}
     used = [a.code for a in spec.aggregates if a.code in criteria]
     return {

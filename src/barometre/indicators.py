@@ -15,16 +15,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from barometre.composite import IndexSpec, load_spec
 from barometre.config import EditionConfig
-from barometre.geography import population_class
-from barometre.smallarea import (
-    SmallAreaWarning,
-    apply_eligibility,
-    apply_structural_gaps,
-    shrink_rates,
-    shrink_ratio,
+from barometre.countmodel import (
+    CountModelFit,
+    CountModelWarning,
+    IndicatorSpec,
+    fit_indicator_models,
 )
-
+from barometre.geography import population_class
+from barometre.smallarea import apply_eligibility, apply_structural_gaps
 
 
 def count_columns(meta: Mapping[str, Any]) -> list[str]:
@@ -77,25 +77,119 @@ def engine_input(
 
 
 def rates_per_1000(engine_table: pd.DataFrame, meta: Mapping[str, Any]) -> pd.DataFrame:
-    """Published indicator values: each indicator per 1 000 inhabitants (as the spec denominates)."""
+    """Published indicator values, in each indicator's unit (as the spec denominates): per 1 000
+    inhabitants for an indicator whose ``exposure`` is the population; a ratio whose exposure is
+    its own denominator (participants per campaign, ``exposure: ha_campaigns``) is already the
+    rate and is not divided by the population (its spec ``denominator`` is null)."""
     out = engine_table[["code_commune"]].copy()
     for ind in meta["indicators"]:
-        out[ind["code"]] = engine_table[ind["code"]] / engine_table["population"] * 1000
+        if ind.get("exposure", "population") == "population":
+            out[ind["code"]] = engine_table[ind["code"]] / engine_table["population"] * 1000
+        else:
+            out[ind["code"]] = engine_table[ind["code"]].astype(float)
     return out
 
 
 @dataclass
 class IndicatorTables:
-    """The engine inputs of an edition and the reports of the small-communes treatment."""
+    """The engine inputs of an edition and the reports of the small-communes treatment.
+
+    ``raw``: observed counts of the eligible communes; ``shrunk``: their posterior expected
+    counts (count model); ``shrinkage``: per commune and indicator, raw rate, posterior mean,
+    credible interval and data weight; ``eligibility``: the per-class report (reconciles);
+    ``communes``: every commune of the geography (eligible or not) with its eligibility, the
+    rule it fails, its information and score reliability; ``model_input``: the table the count
+    models were fitted on (the robustness step refits them identically for posterior draws);
+    ``model_params``: the fitted parameters per indicator (methodology annex).
+    """
 
     raw: pd.DataFrame
     shrunk: pd.DataFrame
     shrinkage: pd.DataFrame
     eligibility: pd.DataFrame
     gaps: pd.DataFrame
+    communes: pd.DataFrame | None = None
+    model_input: pd.DataFrame | None = None
+    model_params: pd.DataFrame | None = None
 
     def chosen(self, rates: str) -> pd.DataFrame:
         return self.shrunk if rates == "shrunk" else self.raw
+
+
+def is_ratio(indicator: Mapping[str, Any]) -> bool:
+    """Whether an indicator is a ratio of two counts (its engine value is the ratio itself)."""
+    return "count" not in indicator
+
+
+def count_model_specs(meta: Mapping[str, Any], columns: Sequence[str]) -> list[IndicatorSpec]:
+    """One count model per indicator: a count indicator has the population as exposure; a ratio
+    (participants per campaign) has its denominator count (campaigns). Person counts are
+    clustered when the commune table carries ``<count>_clusters`` and
+    ``<count>_cluster_sumsq`` (distinct missions, campaigns, organisations behind them);
+    département effects are shrunk random effects."""
+    specs = []
+    for ind in meta["indicators"]:
+        count = ind["numerator"] if is_ratio(ind) else ind["count"]
+        exposure = ind["denominator_count"] if is_ratio(ind) else "population"
+        clustered = f"{count}_clusters" in columns and f"{count}_cluster_sumsq" in columns
+        specs.append(
+            IndicatorSpec(
+                name=ind["code"],
+                count=count,
+                exposure=exposure,
+                clusters=f"{count}_clusters" if clustered else None,
+                cluster_sumsq=f"{count}_cluster_sumsq" if clustered else None,
+                groups="code_departement",
+            )
+        )
+    return specs
+
+
+def model_input_frame(table: pd.DataFrame, class_labels: Sequence[str]) -> pd.DataFrame:
+    """The count models' input table with ``population_class`` as an ordered categorical (the
+    first class is the reference level of the regression, whoever reads the table)."""
+    out = table.copy()
+    out["population_class"] = pd.Categorical(out["population_class"].astype(str), categories=list(class_labels))
+    out["code_departement"] = out["code_departement"].astype(str)
+    return out
+
+
+def fit_models(model_input: pd.DataFrame, meta: Mapping[str, Any], credible: float) -> dict[str, CountModelFit]:
+    """The count models of the indicators of ``meta`` on the model input table (deterministic:
+    the robustness step refits them to draw from them)."""
+    specs = count_model_specs(meta, list(model_input.columns))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CountModelWarning)
+        return fit_indicator_models(model_input, specs, credible=credible, scale=1000.0)
+
+
+def effective_indicator_weights(spec: IndexSpec, weight_set: str | None = None) -> dict[str, float]:
+    """Nominal weight of each indicator in the root score: the product, along its path, of each
+    node's weight divided by the sum of its siblings' (the engine's arithmetic aggregation)."""
+    weights = spec.weight_map(weight_set)
+    parents = spec.parent_map()
+    out = {}
+    for code in spec.indicator_codes:
+        share, node = 1.0, code
+        while parents[node] is not None:
+            siblings = spec.children(parents[node])
+            total = sum(float(weights[k]) for k in siblings)
+            share *= float(weights[node]) / total if total > 0 else 0.0
+            node = parents[node]
+        out[code] = share
+    return out
+
+
+def score_reliability(data_weights: pd.DataFrame, weights: Mapping[str, float]) -> pd.Series:
+    """Reliability of a commune's score: the weighted mean, over its known indicators, of each
+    indicator's data weight (the share of the signal in its raw rate, w = αμE*/(1 + αμE*), i.e.
+    the reliability of the raw rate as a measure of the true rate in the Poisson–gamma model).
+    0 means the score is all prior; 1 that the data alone determine it."""
+    w = pd.Series(weights, dtype=float).reindex(data_weights.columns).fillna(0.0)
+    present = data_weights.notna()
+    total = present.mul(w, axis=1).sum(axis=1)
+    reliability = data_weights.fillna(0.0).mul(w, axis=1).sum(axis=1) / total.where(total > 0)
+    return reliability.rename("score_reliability")
 
 
 def indicator_tables(
@@ -104,52 +198,64 @@ def indicator_tables(
     meta: Mapping[str, Any],
     config: EditionConfig,
 ) -> IndicatorTables:
-    """Engine inputs with raw and with shrunk rates, after structural gaps and eligibility.
+    """Engine inputs with raw and with model-based (shrunk) rates, after structural gaps and
+    information-based eligibility.
 
-    1. Structural gaps (e.g. RNA creations in Alsace-Moselle) become missing, never zero.
-    2. Eligibility rules remove communes (reported per class and rule, counts reconcile).
-    3. Each count indicator is shrunk towards the mean of comparable communes (Poisson–Gamma
-       empirical Bayes, Clayton & Kaldor 1987, prior fitted on the eligible communes); the
-       shrunk table carries the posterior expected count (posterior rate × population / 1 000),
-       so the engine's per-capita denominator gives back the shrunk rate. The ratio indicator
-       (participants per campaign) is shrunk with campaigns as exposure
-       (:func:`barometre.smallarea.shrink_ratio`).
+    1. Every commune of the geography is kept, zero-population ones included (they fail the
+       population rule, reported; none disappears silently). Structural gaps (e.g. RNA creations
+       in Alsace-Moselle) become missing, never zero.
+    2. One count model per indicator (:mod:`barometre.countmodel`: clustered negative binomial
+       regression on log population and population class, with shrunk département effects) is
+       fitted on every commune with a positive exposure. Each commune gets the posterior mean of
+       its rate, a credible interval and a data weight; the score reliability is the weighted
+       mean of the data weights (:func:`score_reliability`).
+    3. The eligibility rules of the edition (population, activity, coverage, information,
+       reliability), fixed before ranking, are applied in their declared order; the report
+       reconciles per class.
+    4. The shrunk table carries the posterior expected count (posterior rate × population) for a
+       count indicator, and the posterior rate itself for a ratio indicator, so that the engine's
+       denominator gives back the posterior rate.
     """
     labels = config.classes.labels
-    table = engine_input(counts, communes, meta, config.classes.bounds, labels, min_population=1)
+    table = engine_input(counts, communes, meta, config.classes.bounds, labels, min_population=0)
+    extra = [c for c in counts.columns if c != "code_commune" and c not in table.columns]
+    if extra:
+        table = table.merge(counts[["code_commune", *extra]], on="code_commune", how="left", validate="one_to_one")
+        table[extra] = table[extra].fillna(0)
     gap_result = apply_structural_gaps(table, config.structural_gaps)
     table = gap_result.table
     # a ratio whose numerator or denominator fell in a gap is unknown too
     for ind in meta["indicators"]:
-        if "numerator" in ind:
+        if is_ratio(ind):
             unknown = table[ind["numerator"]].isna() | table[ind["denominator_count"]].isna()
             table.loc[unknown, ind["code"]] = np.nan
+    model_input = model_input_frame(table, labels)
+    fits = fit_models(model_input, meta, config.shrinkage.credible)
+    codes = [ind["code"] for ind in meta["indicators"]]
+    summaries = {code: fits[code].summary(scale=1000.0).reset_index(drop=True) for code in codes}
+    # a structurally missing indicator (e.g. a gap) has no data weight
+    data_weights = pd.DataFrame({code: summaries[code]["data_weight"].where(table[code].notna().to_numpy()) for code in codes})
+    spec = load_spec(config.path(config.index_spec))
+    table["score_reliability"] = score_reliability(data_weights, effective_indicator_weights(spec, config.weights)).to_numpy()
     eligibility = apply_eligibility(
         table, config.eligibility, class_column="population_class", class_order=labels
     )
-    raw = table[eligibility.eligible.to_numpy()].reset_index(drop=True)
+    mask = eligibility.eligible.to_numpy()
+    raw = table[mask].reset_index(drop=True)
     shrunk = raw.copy()
-    groups = raw[config.shrinkage.groups] if config.shrinkage.groups else None
-    options = {
-        "method": config.shrinkage.method,
-        "credible": config.shrinkage.credible,
-        "min_group_size": config.shrinkage.min_group_size,
-    }
     long = []
     for ind in meta["indicators"]:
         code = ind["code"]
-        if "count" in ind:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", SmallAreaWarning)
-                post = shrink_rates(raw[code], raw["population"], groups, scale=1000.0, **options)
+        post = summaries[code][mask].reset_index(drop=True)
+        if is_ratio(ind):
+            shrunk[code] = post["posterior_mean"] / 1000.0  # the rate per campaign itself
+            if ind.get("exposure", "population") == "population":
+                rate_scale = raw["population"].rdiv(1.0)  # published per 1 000 inhabitants
+            else:
+                rate_scale = 1.0 / 1000.0  # published per unit of its own exposure (campaign)
+        else:
             shrunk[code] = post["posterior_mean"] * raw["population"] / 1000.0
             rate_scale = 1.0
-        else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", SmallAreaWarning)
-                post = shrink_ratio(raw[ind["numerator"]], raw[ind["denominator_count"]], groups, scale=1.0, **options)
-            shrunk[code] = post["posterior_mean"]
-            rate_scale = 1000.0 / raw["population"]  # published per 1 000 inhabitants
         shrunk.loc[raw[code].isna(), code] = np.nan
         long.append(
             pd.DataFrame(
@@ -161,11 +267,19 @@ def indicator_tables(
                     "lower": post["lower"] * rate_scale,
                     "upper": post["upper"] * rate_scale,
                     "shrinkage_weight": post["shrinkage_weight"],
-                    "prior_group": post["prior_group"],
+                    "design_effect": post["design_effect"],
+                    "prior_group": raw["population_class"],
                 }
             )
         )
     shrinkage = pd.concat(long, ignore_index=True)
     report = eligibility.report.reset_index()
     report = report.rename(columns={report.columns[0]: "population_class"})
-    return IndicatorTables(raw, shrunk, shrinkage, report, gap_result.report)
+    status = table[["code_commune", "nom", "population", "population_class", "code_departement", "score_reliability"]].copy()
+    status["eligible"] = mask
+    status["ineligible_reason"] = eligibility.removed_by.fillna("").to_numpy()
+    params = pd.concat(
+        [fits[code].params_table().assign(indicator=code) for code in codes], ignore_index=True
+    )
+    params = params[["indicator", *[c for c in params.columns if c != "indicator"]]]
+    return IndicatorTables(raw, shrunk, shrinkage, report, gap_result.report, status, model_input, params)

@@ -62,7 +62,7 @@ if TYPE_CHECKING:
 
 PriorMethod = Literal["moments", "negbin"]
 FunnelMethod = Literal["interpolated", "exact"]
-RuleName = Literal["population", "activity", "coverage"]
+RuleName = Literal["population", "activity", "coverage", "information", "reliability"]
 
 #: Label of the pooled prior in ``prior_group`` columns.
 POOLED = "(pooled)"
@@ -825,6 +825,24 @@ class CoverageRule(_Strict):
     minimum_share: float = Field(gt=0, le=1)
 
 
+class InformationRule(_Strict):
+    """At least ``minimum`` distinct sources of information behind a commune's figures: the sum
+    of ``columns`` (e.g. associations created, missions with matches, campaigns, organisations
+    with campaigns), missing values counting as none. One mission with 46 matches is one
+    source, not 46: a commune whose score rests on one or two clusters is not ranked."""
+
+    columns: list[str] = Field(min_length=1)
+    minimum: float = Field(gt=0)
+
+
+class ReliabilityRule(_Strict):
+    """At least ``minimum`` score reliability in ``column`` (share of the score's variance
+    across communes that is signal, not sampling noise; computed by the indicators step)."""
+
+    column: str = "score_reliability"
+    minimum: float = Field(gt=0, lt=1)
+
+
 class EligibilityRules(_Strict):
     """Eligibility rules of an edition; ``None`` disables a rule.
 
@@ -835,7 +853,9 @@ class EligibilityRules(_Strict):
     min_population: int | None = Field(default=None, ge=0)
     min_activity: ActivityRule | None = None
     min_coverage: CoverageRule | None = None
-    order: tuple[RuleName, ...] = ("population", "activity", "coverage")
+    min_information: InformationRule | None = None
+    min_reliability: ReliabilityRule | None = None
+    order: tuple[RuleName, ...] = ("population", "activity", "coverage", "information", "reliability")
 
     @field_validator("order")
     @classmethod
@@ -856,6 +876,8 @@ class EligibilityRules(_Strict):
             "population": self.min_population is not None,
             "activity": self.min_activity is not None,
             "coverage": self.min_coverage is not None,
+            "information": self.min_information is not None,
+            "reliability": self.min_reliability is not None,
         }
 
     def active_rules(self) -> list[RuleName]:
@@ -893,6 +915,21 @@ def _passes(
             raise KeyError(f"activity column {spec.column!r} not in the table")
         activity = pd.to_numeric(table[spec.column], errors="raise").to_numpy(dtype=float)
         return np.where(np.isnan(activity), spec.missing_passes, activity >= spec.minimum)
+    if rule == "information":
+        info = rules.min_information
+        assert info is not None
+        absent = [column for column in info.columns if column not in table.columns]
+        if absent:
+            raise KeyError(f"information columns not in the table: {absent}")
+        sources = table[info.columns].apply(pd.to_numeric, errors="raise").fillna(0).sum(axis=1)
+        return sources.to_numpy(dtype=float) >= info.minimum
+    if rule == "reliability":
+        rel = rules.min_reliability
+        assert rel is not None
+        if rel.column not in table.columns:
+            raise KeyError(f"reliability column {rel.column!r} not in the table")
+        values = pd.to_numeric(table[rel.column], errors="raise").to_numpy(dtype=float)
+        return np.nan_to_num(values, nan=-np.inf) >= rel.minimum
     coverage = rules.min_coverage
     assert coverage is not None
     absent = [column for column in coverage.indicators if column not in table.columns]
