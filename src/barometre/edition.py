@@ -13,9 +13,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from barometre.config import PROJECT_ROOT, EditionConfig, edition_path, load_edition
-from barometre.pipeline import Step, StepRecord, run_steps, write_manifest
+from barometre.pipeline import Step, StepRecord, atomic_write_text, run_steps, write_manifest
+
+if TYPE_CHECKING:
+    from barometre.publish.render import Renderer
 
 DEMO_MARK = "Données de démonstration synthétiques"
 REPORT_DIR = PROJECT_ROOT / "report"
@@ -88,38 +92,61 @@ def compare_step(
                    tables / "yoy_laureates.csv", sort=False)
 
 
-def render_step(build_dir: Path, demo: bool, reports: dict[str, str], timestamp: str) -> None:
-    """Render each report of ``report/`` to PDF and HTML with the offline renderer."""
-    from datetime import datetime
+def palmares_step(build_dir: Path, edition_config: str) -> None:
+    """The decided palmarès (:func:`barometre.results.run_palmares`)."""
+    from barometre.config import load_indicator_meta
+    from barometre.results import run_palmares
 
-    from barometre.publish.render import render_document
+    config = load_edition(Path(edition_config))
+    run_palmares(build_dir, config, load_indicator_meta(config))
 
+
+def render_step(
+    build_dir: Path,
+    demo: bool,
+    reports: dict[str, str],
+    timestamp: str,
+    publication_date: str,
+    renderer: str,
+    renderer_version: str,
+    territories: list[str],
+) -> None:
+    """Render every publication (baromètre, annex, territorial reports) to PDF and HTML.
+
+    Each report folder (``report/``, ``territories/<t>/``) becomes a Quarto project
+    (``_quarto.yml``, ``_metadata.yml``, ``_templates/``) next to the sources and artefacts, then
+    is rendered with ``renderer`` (``quarto`` or ``offline``): `quarto render build/<edition>/report`
+    by hand renders the same folder the same way.
+    """
     import shutil
+    import warnings
 
+    from barometre.publish.render import (
+        render_project,
+        report_metadata,
+        resolve_renderer,
+        unexpected_quarto_warnings,
+        write_report_project,
+    )
+
+    engine = resolve_renderer(renderer)
+    if engine.version != renderer_version:
+        raise RuntimeError(f"{renderer} changed during the build ({renderer_version} → {engine.version}): rerun it")
+    # ISO date in the metadata (Quarto parses it), printed in French by both renderers
+    metadata = report_metadata(publication_date, timestamp, DEMO_MARK if demo else None)
     report = build_dir / "report"
-    # The sources and the Quarto project file travel with their artefacts, so that Quarto
-    # (`quarto render build/<edition>/report`) and the offline path render the same folder.
-    templates = Path(__file__).resolve().parent / "publish" / "templates"
-    for source in [
-        *(REPORT_DIR / s for s in reports.values()),
-        PROJECT_ROOT / "_quarto.yml",
-        templates / "barometre.css",
-        templates / "french.lua",
-        templates / "barometre.typ",
-    ]:
-        shutil.copyfile(source, report / source.name)
-    variables = report / "_variables.yml"
-    for name, source in reports.items():
-        render_document(
-            report / source,
-            variables,
-            build_dir / "publications",
-            formats=("pdf", "html"),
-            demo_mark=DEMO_MARK if demo else None,
-            timestamp=datetime.fromisoformat(timestamp),
-            output_stem=name,
-            resource_dir=build_dir / "report",
-        )
+    for source in reports.values():
+        shutil.copyfile(REPORT_DIR / source, report / source)
+    projects = [(report, list(reports.values()), "../publications", metadata)]
+    for slug in territories:
+        # the territory step copied territoire.qmd next to its artefacts
+        projects.append((build_dir / "territories" / slug, ["territoire.qmd"], "publications",
+                         metadata | {"output-file": f"territoire-{slug}"}))
+    for folder, documents, output_dir, folder_metadata in projects:
+        write_report_project(folder, documents, output_dir, folder_metadata)
+        done = render_project(folder, engine)
+        for message in unexpected_quarto_warnings(done.warnings):
+            warnings.warn(f"quarto ({folder.name}): {message}", stacklevel=2)
 
 
 def edition_steps(
@@ -131,8 +158,15 @@ def edition_steps(
     departments: Sequence[str] | None,
     n_runs: int | None = None,
     previous_dir: Path | None = None,
+    renderer: Renderer | None = None,
 ) -> list[Step]:
-    """Declare the steps of an edition build (``previous_dir``: the previous edition's build)."""
+    """Declare the steps of an edition build (``previous_dir``: the previous edition's build;
+    ``renderer``: who renders the publications, the offline renderer by default)."""
+    if renderer is None:
+        from barometre.publish.render import resolve_renderer
+
+        renderer = resolve_renderer("offline")
+    territory_slugs = [territory_slug(t, config.cog_year) for t in territories_in_scope(config, departments)]
     common = {
         "edition_config": str(config_file),
         "departments": list(departments) if departments else None,
@@ -187,6 +221,9 @@ def edition_steps(
                 "work/indicators_input_shrunk.csv",
                 "work/indicators.csv",
                 "work/shrinkage.csv",
+                "work/count_model_input.csv",
+                "work/eligibility_communes.csv",
+                "tables/count_model.csv",
                 "tables/eligibility.csv",
                 "tables/structural_gaps.csv",
             ],
@@ -205,8 +242,7 @@ def edition_steps(
             outputs=[
                 "work/stages",
                 "work/communes.csv",
-                "tables/communes.csv",
-                "tables/palmares.csv",
+                "work/nominal_top.csv",
                 "tables/audit",
                 "tables/rates_effect.csv",
             ],
@@ -220,10 +256,32 @@ def edition_steps(
                 "work/indicators_input.csv",
                 "work/indicators_input_raw.csv",
                 "work/indicators_input_shrunk.csv",
+                "work/count_model_input.csv",
                 *config_inputs,
             ],
-            outputs=["tables/robustness", "figures"],
+            outputs=["tables/robustness", "figures", "work/score_sampling.csv"],
             params={**common, "n_runs": n_runs},
+        ),
+        Step(
+            name="palmares",
+            title="Palmarès : règle de décision, ensembles de confiance des rangs",
+            inputs=[
+                "work/indicators_input.csv",
+                "work/indicators_input_raw.csv",
+                "work/communes.csv",
+                "work/eligibility_communes.csv",
+                "work/score_sampling.csv",
+                "tables/robustness",
+                *config_inputs,
+            ],
+            outputs=[
+                "work/palmares_decision.csv",
+                "tables/palmares.csv",
+                "tables/palmares_awards.csv",
+                "tables/communes.csv",
+            ],
+            params={"edition_config": str(config_file)},
+            func=palmares_step,
         ),
         *(
             [
@@ -255,7 +313,11 @@ def edition_steps(
             inputs=[
                 "work/communes.csv",
                 "work/shrinkage.csv",
+                "work/count_model_input.csv",
+                "work/palmares_decision.csv",
                 "tables/palmares.csv",
+                "tables/palmares_awards.csv",
+                "tables/count_model.csv",
                 "tables/match_report.csv",
                 "tables/audit",
                 "tables/robustness",
@@ -291,15 +353,23 @@ def edition_steps(
                 "report/_variables.yml",
                 "report/figures",
                 "report/tables",
+                *(f"territories/{slug}/{name}" for slug in territory_slugs
+                  for name in ("_variables.yml", "figures", "tables", "territoire.qmd")),
                 REPORT_DIR,
-                PROJECT_ROOT / "_quarto.yml",
                 Path(__file__).resolve().parent / "publish" / "templates",
             ],
-            outputs=[f"publications/{name}.{ext}" for name in REPORTS for ext in ("pdf", "html")],
+            outputs=[f"publications/{name}.{ext}" for name in REPORTS for ext in ("pdf", "html")]
+            + [f"territories/{slug}/publications/territoire-{slug}.{ext}" for slug in territory_slugs
+               for ext in ("pdf", "html")],
             params={
                 "demo": demo,
                 "reports": REPORTS,
                 "timestamp": f"{config.edition}-06-15T12:00:00",
+                "publication_date": config.cover_date.isoformat(),
+                # the resolved renderer and its version: another one reruns the step
+                "renderer": renderer.name,
+                "renderer_version": renderer.version,
+                "territories": territory_slugs,
             },
             func=render_step,
         ),
@@ -353,8 +423,16 @@ def build_edition(
     force: bool = False,
     on_step: Callable[[Step, str], None] | None = None,
     n_runs: int | None = None,
+    renderer: str = "auto",
 ) -> EditionBuild:
-    """Run (or resume) the build of an edition and write its manifest."""
+    """Run (or resume) the build of an edition and write its manifest.
+
+    ``renderer``: ``auto`` (Quarto when ``quarto`` is on PATH, else pandoc + Typst), ``quarto``
+    or ``offline``; the manifest records the one that ran and its version.
+    """
+    from barometre.publish.render import resolve_renderer
+
+    engine = resolve_renderer(renderer)
     config_file = Path(edition) if str(edition).endswith(".yml") else edition_path(edition)
     config = load_edition(config_file)
     if departments is None and demo:
@@ -370,10 +448,12 @@ def build_edition(
         previous = build_edition(
             config.previous_edition, demo=demo, raw_dir=None if demo else raw_dir, build_root=build_root,
             departments=departments, label=label, force=False, on_step=on_step, n_runs=n_runs,
+            renderer=engine.name,
         )
         previous_dir = previous.build_dir
     steps = edition_steps(
-        config, config_file.resolve(), build_dir, demo, raw_dir, departments, n_runs, previous_dir
+        config, config_file.resolve(), build_dir, demo, raw_dir, departments, n_runs, previous_dir,
+        renderer=engine,
     )
     started = time.perf_counter()
     records = run_steps(steps, build_dir, force=force, on_step=on_step)
@@ -386,4 +466,12 @@ def build_edition(
         seed=config.seed,
         total_seconds=seconds,
     )
+    record_renderer(manifest, engine)
     return EditionBuild(config, build_dir, records, manifest, seconds)
+
+
+def record_renderer(manifest: Path, renderer: Renderer) -> None:
+    """Add to the manifest the renderer that rendered the publications, and its version."""
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["renderer"] = {"name": renderer.name, "version": renderer.version}
+    atomic_write_text(manifest, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")

@@ -12,10 +12,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from barometre.composite.engine import IndexBuild
+from barometre.config import PalmaresRule
+from barometre.decision import NO_PRIZE, decide_class
 from barometre.disclosure import PERSON_COUNTS, protect_count_text
+from barometre.rankcs import rank_confidence_sets, tau_best_set
+
+#: Columns of the decided palmarès carried by each row of ``palmares.csv``.
+AWARD_COLUMNS = (
+    "status", "ex_aequo_group", "p_top", "rank_median", "rank_p05", "rank_p95", "cs_lower", "cs_upper",
+)
 
 
 def class_ranks(build: IndexBuild, class_column: str = "population_class") -> pd.DataFrame:
@@ -89,15 +98,24 @@ def palmares_table(
     size: int,
     data_year: int,
     format_number: Any,
+    awarded: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per laureate: class, rank, commune, score and criteria, key counts, sentence.
+
+    Without ``awarded``, the laureates are the nominal top ``size`` of each class. With it (the
+    decided palmarès, :func:`award`, index = commune code, in palmarès order), the rows are its
+    communes and carry ``status``, ``ex_aequo_group``, ``p_top``, ``rank_median``,
+    ``rank_p05``, ``rank_p95``, ``cs_lower`` and ``cs_upper``.
 
     ``engine_table`` holds the observed counts per commune (the raw engine input, never the
     shrunk one: published figures are what was observed); ``format_number(value,
     decimals)`` formats the figure quoted in the generated sentence (French typography).
     """
     spec = build.spec
-    top = laureates(build, class_labels, size)
+    if awarded is None:
+        top = laureates(build, class_labels, size)
+    else:
+        top = class_ranks(build).loc[awarded.index]
     distinct = distinguishing_indicator(build)
     counts = engine_table.set_index("code_commune")
     by_code = {ind["code"]: ind for ind in meta["indicators"]}
@@ -131,6 +149,7 @@ def palmares_table(
                 "distinguishing_class_percentile": distinct.at[code, "class_percentile"],
                 "sentence": distinction_sentence(row["nom"], ind, value_text, data_year),
                 **{c: counts.at[code, c] for c in ("rna_creations", "ha_new_organizations", "ha_campaigns", "ha_participants", "jva_matches") if c in counts.columns},
+                **({c: awarded.at[code, c] for c in AWARD_COLUMNS} if awarded is not None else {}),
             }
         )
     return pd.DataFrame(rows)
@@ -154,3 +173,78 @@ def departmental_palmares(
     top = table[table["rank_in_departement"] <= size]
     columns = ["code_departement", "rank_in_departement", "code_commune", "nom", "population_class", "population", score_column]
     return top[columns].sort_values(["code_departement", "rank_in_departement", "code_commune"]).reset_index(drop=True)
+
+
+# --- the decided palmarès ----------------------------------------------------------------------
+def rank_evidence(
+    sampling: pd.DataFrame,
+    class_labels: Sequence[str],
+    size: int,
+    rule: PalmaresRule,
+    rng: np.random.Generator,
+    chart_top: int = 15,
+    class_column: str = "population_class",
+) -> pd.DataFrame:
+    """Confidence sets for ranks within each class, from the nominal scores and their sampling
+    standard errors (``sampling``: index = commune code, ``class_column``, ``score``,
+    ``score_se``).
+
+    Per commune: ``in_tau_best`` (the class's τ-best set at ``rule.tau_best_coverage``, τ =
+    ``size``), and for the members of that set and the ``chart_top`` best scores of the class,
+    ``cs_lower``/``cs_upper`` — their simultaneous rank confidence set at
+    ``rule.simultaneous_coverage`` (one family for all of them) — and ``cs_marginal_lower`` /
+    ``cs_marginal_upper`` (marginal sets at the same level). Mogstad, Romano, Shaikh & Wilhelm
+    (2024); :mod:`barometre.rankcs`. Communes without a standard error are not ranked here.
+    """
+    parts = []
+    for label in class_labels:
+        members = sampling[(sampling[class_column] == label) & sampling["score"].notna()]
+        members = members[members["score_se"].notna()]
+        if members.empty:
+            continue
+        estimates, se = members["score"].astype(float), members["score_se"].astype(float).clip(lower=1e-12)
+        best = tau_best_set(
+            estimates, se, tau=min(size, len(members)), coverage=rule.tau_best_coverage, rng=rng
+        )
+        out = pd.DataFrame({"in_tau_best": best["in_tau_best"].astype(bool)}, index=members.index)
+        top = estimates.sort_values(ascending=False, kind="stable").index[:chart_top]
+        asked = list(dict.fromkeys([*best.index[best["in_tau_best"]], *top]))
+        joint = rank_confidence_sets(
+            estimates, se, coverage=rule.simultaneous_coverage, simultaneous=True, indices=asked, rng=rng
+        )
+        marginal = rank_confidence_sets(
+            estimates, se, coverage=rule.simultaneous_coverage, simultaneous=False, indices=asked, rng=rng
+        )
+        out["cs_lower"] = joint["lower"].reindex(out.index).astype("Int64")
+        out["cs_upper"] = joint["upper"].reindex(out.index).astype("Int64")
+        out["cs_marginal_lower"] = marginal["lower"].reindex(out.index).astype("Int64")
+        out["cs_marginal_upper"] = marginal["upper"].reindex(out.index).astype("Int64")
+        parts.append(out)
+    columns = ["in_tau_best", "cs_lower", "cs_upper", "cs_marginal_lower", "cs_marginal_upper"]
+    return pd.concat(parts) if parts else pd.DataFrame(columns=columns)
+
+
+def award(
+    results: pd.DataFrame,
+    uncertainty: pd.DataFrame,
+    evidence: pd.DataFrame,
+    class_labels: Sequence[str],
+    size: int,
+    rule: PalmaresRule,
+    class_column: str = "population_class",
+) -> pd.DataFrame:
+    """Every ranked commune with its evidence and its decided status.
+
+    ``results``: the nominal per-commune results (index = code; ``nom``, ``class_column``, …);
+    ``uncertainty``: ``p_top``, ``rank_median``, ``rank_p05``, ``rank_p95`` from the joint runs;
+    ``evidence``: :func:`rank_evidence`. Returns ``results`` joined with both, plus ``status``
+    and ``ex_aequo_group`` (:func:`barometre.decision.decide_class`), classes in order and each
+    class in palmarès order (laureates, mentions, then the others by probability)."""
+    table = results.join(uncertainty, how="left").join(evidence, how="left")
+    table["in_tau_best"] = table["in_tau_best"].astype("boolean").fillna(False).astype(bool)
+    parts = []
+    for label in class_labels:
+        members = table[table[class_column] == label]
+        if not members.empty:
+            parts.append(decide_class(members, rule, size))
+    return pd.concat(parts) if parts else table.assign(status=NO_PRIZE, ex_aequo_group=0)

@@ -7,13 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from barometre.composite import IndexBuild, build_index, load_spec
 from barometre.composite.audit import audit_tables
 from barometre.config import EditionConfig
+from barometre.decision import NO_PRIZE, awards_summary
 from barometre.disclosure import protect_table
-from barometre.palmares import class_ranks, palmares_table
+from barometre.indicators import rates_per_1000
+from barometre.palmares import award, class_ranks, palmares_table, rank_evidence
 from barometre.publish.fmt import fr_number
 from barometre.tables import read_table, save_table
 
@@ -69,15 +72,18 @@ def commune_results(
     build: IndexBuild, raw_table: pd.DataFrame, ranked_table: pd.DataFrame, meta: Mapping[str, Any]
 ) -> pd.DataFrame:
     """Per commune: identity, observed counts, raw rates and ranked (raw or shrunk) rates per
-    1 000 inhabitants, normalised values, scores and ranks."""
+    1 000 inhabitants (per campaign for a rate whose exposure is the campaigns), normalised
+    values, scores and ranks."""
     spec = build.spec
     ranks = class_ranks(build)
     raw = raw_table.set_index("code_commune")
     ranked = ranked_table.set_index("code_commune")
     codes = [i["code"] for i in meta["indicators"]]
-    rates = raw[codes].div(raw["population"], axis=0) * 1000
+    # "_per_1000": the published value in the indicator's unit (per 1 000 inhabitants, or per
+    # campaign for a ratio whose exposure is the campaigns: rates_per_1000)
+    rates = rates_per_1000(raw.reset_index(), meta).set_index("code_commune")[codes]
     rates.columns = [f"{c}_per_1000" for c in codes]
-    ranked_rates = ranked[codes].div(ranked["population"], axis=0) * 1000
+    ranked_rates = rates_per_1000(ranked.reset_index(), meta).set_index("code_commune")[codes]
     ranked_rates.columns = [f"{c}_ranked_per_1000" for c in codes]
     normalised = build.normalised[codes].add_suffix("_normalised")
     scores = ranks[[*build.scores.columns, f"rank_{spec.root}", "rank_in_class", "class_size"]].rename(
@@ -107,12 +113,12 @@ def run_composite(build_dir: Path, config: EditionConfig, meta: Mapping[str, Any
         save_table(table, stages / f"group_ranks_{group}.csv", key=["code_commune"])
     communes = commune_results(build, raw_table, engine_table, meta)
     save_table(communes, build_dir / "work" / "communes.csv", key=["code_commune"])
-    # the published per-commune table: small person counts (and their raw rates) suppressed
-    save_table(protect_table(communes), build_dir / "tables" / "communes.csv", key=["code_commune"])
+    # the nominal top of each class (confidential: the published palmarès is decided after the
+    # robustness step, by the edition's rule, see run_palmares)
     palmares = palmares_table(
         build, raw_table, meta, config.classes.labels, config.palmares_size, config.data_year, fr_number
     )
-    save_table(protect_table(palmares, totals_published=False), build_dir / "tables" / "palmares.csv", key=["population_class", "rank_in_class", "code_commune"], sort=False)
+    save_table(palmares, build_dir / "work" / "nominal_top.csv", key=["population_class", "rank_in_class", "code_commune"], sort=False)
     audit = audit_tables(build)
     for name, table in audit.items():
         save_table(table, build_dir / "tables" / "audit" / f"{name}.csv")
@@ -123,9 +129,81 @@ def run_composite(build_dir: Path, config: EditionConfig, meta: Mapping[str, Any
         build, alternative, list(config.classes.labels), config.palmares_size, config.rates, alternative_name
     )
     save_table(effect, build_dir / "tables" / "rates_effect.csv", key=["population_class"], sort=False)
-    alt_palmares = palmares_table(
-        alternative, raw_table, meta, config.classes.labels, config.palmares_size, config.data_year, fr_number
-    )
-    save_table(protect_table(alt_palmares, totals_published=False), build_dir / "tables" / f"palmares_{alternative_name}.csv",
-               key=["population_class", "rank_in_class", "code_commune"], sort=False)
     return CompositeOutcome(build, communes, palmares, audit, effect)
+
+
+def information_band(sources: pd.Series) -> pd.Series:
+    """Band of the number of distinct sources of information behind a commune's figures, as
+    published for communes that are not ranked (never the exact number)."""
+    values = sources.astype(float)
+    band = pd.Series("5 ou plus", index=sources.index, dtype=object)
+    band[values < 5] = "1 à 4"
+    band[values < 1] = "aucune"
+    band[values.isna()] = "n.d."
+    return band
+
+
+def published_communes(
+    results: pd.DataFrame, status: pd.DataFrame, decided: pd.DataFrame, information_columns: list[str]
+) -> pd.DataFrame:
+    """The published per-commune table: every commune of the geography, eligible or not.
+
+    Eligible communes: identity, counts, rates, scores, nominal ranks, ``p_top``, median rank
+    and 90 % interval over the joint runs, the decided ``status``. Ineligible communes: identity,
+    ``ineligible_reason`` and the band of their distinct sources of information, never a score or
+    a rank. Small person counts are suppressed afterwards (:func:`protect_table`)."""
+    base = status.set_index("code_commune")
+    table = base[["nom", "population", "population_class", "code_departement", "eligible", "ineligible_reason"]].copy()
+    present = [c for c in information_columns if c in base.columns]
+    table["information_band"] = information_band(base[present].fillna(0).sum(axis=1)) if present else "n.d."
+    table.loc[table["eligible"], "information_band"] = ""
+    extra = results.drop(columns=[c for c in ("nom", "population", "population_class", "code_departement") if c in results.columns])
+    table = table.join(extra, how="left")
+    keep = ["p_top", "rank_median", "rank_p05", "rank_p95", "status"]
+    table = table.join(decided[[c for c in keep if c in decided.columns]], how="left")
+    table["status"] = table["status"].fillna("")
+    table.index.name = "code_commune"
+    return table.reset_index()
+
+
+def run_palmares(build_dir: Path, config: EditionConfig, meta: Mapping[str, Any]) -> pd.DataFrame:
+    """Decide the palmarès of an edition and write the published tables.
+
+    Reads the nominal results (``work/communes.csv``), the joint-run summaries
+    (``tables/robustness/commune_ranks.csv``: P(top k), median rank, 90 % interval), the
+    sampling standard errors of the nominal scores (``work/score_sampling.csv``) and the
+    eligibility of every commune; computes the rank confidence sets
+    (:func:`barometre.palmares.rank_evidence`) and applies the edition's decision rule. Writes
+    ``work/palmares_decision.csv`` (every ranked commune with its evidence), ``tables/palmares.csv``
+    (laureates and mentions), ``tables/palmares_awards.csv`` (prizes per class) and
+    ``tables/communes.csv`` (every commune; suppression applied)."""
+    work, tables = build_dir / "work", build_dir / "tables"
+    spec = load_spec(config.path(config.index_spec))
+    size, rule, labels = config.palmares_size, config.palmares_rule, list(config.classes.labels)
+    engine_table = read_table(work / "indicators_input.csv")
+    raw_table = read_table(work / "indicators_input_raw.csv")
+    build = build_index(spec, engine_table, weight_set=config.weights)
+    results = read_table(work / "communes.csv").set_index("code_commune")
+    ranks = read_table(tables / "robustness" / "commune_ranks.csv").set_index("code_commune")
+    uncertainty = ranks.rename(columns={f"p_top{size}": "p_top", "median_rank": "rank_median"})[
+        ["p_top", "rank_median", "rank_p05", "rank_p95"]
+    ]
+    sampling = read_table(work / "score_sampling.csv").set_index("code_commune")
+    rng = np.random.default_rng(np.random.SeedSequence(config.seed).spawn(2)[1])
+    evidence = rank_evidence(sampling, labels, size, rule, rng)
+    decided = award(results, uncertainty, evidence, labels, size, rule)
+    save_table(decided.reset_index(), work / "palmares_decision.csv", key=["code_commune"], sort=False)
+    awarded = decided[decided["status"] != NO_PRIZE]
+    palmares = palmares_table(
+        build, raw_table, meta, labels, size, config.data_year, fr_number, awarded=awarded
+    )
+    save_table(
+        protect_table(palmares, totals_published=False), tables / "palmares.csv",
+        key=["population_class", "status", "code_commune"], sort=False,
+    )
+    save_table(awards_summary(decided, labels, size), tables / "palmares_awards.csv", key=["population_class"], sort=False)
+    status = read_table(work / "eligibility_communes.csv")
+    info = config.eligibility.min_information.columns if config.eligibility.min_information else []
+    communes = published_communes(results, status, decided, info)
+    save_table(protect_table(communes), tables / "communes.csv", key=["code_commune"])
+    return palmares

@@ -55,7 +55,7 @@ import pandas as pd
 import yaml
 
 from barometre import geography
-from barometre.config import PROJECT_ROOT, EditionConfig, load_indicator_meta
+from barometre.config import PROJECT_ROOT, EditionConfig, count_labels, load_indicator_meta
 from barometre.disclosure import PERSON_COUNTS, is_small, protect_count_text
 from barometre.pipeline import atomic_write_text
 from barometre.publish import PALETTE
@@ -241,6 +241,14 @@ def value_positions(communes: pd.DataFrame, columns: Sequence[str], group: str =
     return pd.DataFrame(positions, index=communes.index)
 
 
+def _laureates(members: pd.DataFrame, palmares_size: int) -> pd.Series:
+    """The laureate flags of ``members``: the decided palmarès (``laureate``) when known, else
+    the nominal top ``palmares_size`` of the class."""
+    if "laureate" in members.columns:
+        return members["laureate"].astype(bool)
+    return members["rank_in_class"] <= palmares_size
+
+
 def class_comparison(
     communes: pd.DataFrame, selected: pd.DataFrame, labels: Sequence[str], palmares_size: int
 ) -> pd.DataFrame:
@@ -249,8 +257,8 @@ def class_comparison(
     Columns: ``population_class``, ``communes``, ``population``, ``median_score`` (territory),
     ``class_median_score`` (all communes of the class in France), ``mean_position`` (mean
     position in class of the territory's communes; 50 for France), ``top_quarter`` (share of
-    them at position 75 or more, in percent; about 25 for France), ``laureates`` (rank in class
-    ≤ ``palmares_size``). The « Ensemble » row pools the classes through positions; its
+    them at position 75 or more, in percent; about 25 for France), ``laureates`` (communes of
+    ``selected`` flagged ``laureate``: the decided palmarès, not the nominal top ``palmares_size``). The « Ensemble » row pools the classes through positions; its
     ``class_median_score`` is the national median score.
     """
     positions = position_in_class(selected["rank_in_class"], selected["class_size"])
@@ -269,7 +277,7 @@ def class_comparison(
                 "class_median_score": float(communes.loc[communes["population_class"] == label, "score"].median()),
                 "mean_position": float(positions[mask].mean()),
                 "top_quarter": float((positions[mask] >= 75).mean() * 100),
-                "laureates": int((members["rank_in_class"] <= palmares_size).sum()),
+                "laureates": int(_laureates(members, palmares_size).sum()),
             }
         )
     rows.append(
@@ -281,7 +289,7 @@ def class_comparison(
             "class_median_score": float(communes["score"].median()),
             "mean_position": float(positions.mean()),
             "top_quarter": float((positions >= 75).mean() * 100),
-            "laureates": int((selected["rank_in_class"] <= palmares_size).sum()),
+            "laureates": int(_laureates(selected, palmares_size).sum()),
         }
     )
     return pd.DataFrame(rows)
@@ -667,7 +675,8 @@ def build_territory_report(
     selected = selected.merge(reference[["code_commune", "code_epci"]], on="code_commune", how="left")
     if intervals is not None:
         selected = selected.merge(intervals, on="code_commune", how="left")
-    laureate_codes = set(palmares["code_commune"])
+    awarded = palmares["status"] == "Lauréat" if "status" in palmares.columns else pd.Series(True, index=palmares.index)
+    laureate_codes = set(palmares.loc[awarded, "code_commune"])
     selected["laureate"] = selected["code_commune"].isin(laureate_codes)
 
     qpv = None
@@ -760,7 +769,8 @@ def build_territory_report(
         for row in local_palmares.itertuples():
             lines.append(
                 f"- **{escape_markdown(row.nom)}** ({row.code_departement}) — {row.population_class}, "
-                f"rang {fr_number(row.rank_in_class)} : {escape_markdown(row.sentence)}."
+                f"{row.status.lower()} (probabilité d'être dans le top {config.palmares_size} : "
+                f"{fr_percent(row.p_top * 100, 0)}) : {escape_markdown(row.sentence)}."
             )
         laureates_md = "\n".join(lines)
     _md_text(tables / "laureates.md", laureates_md)
@@ -787,8 +797,9 @@ def build_territory_report(
     _md_text(
         tables / "intervals_note.md",
         "L'intervalle de rang contient le rang de la commune dans 90 % des scénarios de l'analyse "
-        "d'incertitude (pondérations, normalisation, agrégation, traitement des petits nombres ; "
-        "voir l'annexe méthodologique)." if has_intervals else
+        "d'incertitude, qui combinent l'aléa d'échantillonnage des comptages (tirages du modèle de "
+        "comptage) et les choix de méthode (pondérations, valeurs extrêmes, normalisation, "
+        "agrégation ; voir l'annexe méthodologique)." if has_intervals else
         "Les intervalles de rang ne sont pas calculés dans cette édition (analyse d'incertitude "
         "non exécutée) : les rangs sont donnés sans leur marge.",
     )
@@ -971,6 +982,8 @@ def build_territory_report(
             # A territory's total of a person count is published: « moins de 11 » when small.
             **{name: protect_count_text(value, fr_number) for name, value in counts.items()},
         },
+        # how the pages name a count whose definition the edition chose (config/indicators.yml)
+        "labels": count_labels(meta),
         "qpv": qpv_variables,
         "captions": {
             "map": "Communes classées du territoire, colorées selon la position de leur score dans leur classe de population"

@@ -24,10 +24,10 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 from barometre.composite import load_spec  # noqa: E402
-from barometre.config import PROJECT_ROOT, EditionConfig  # noqa: E402
+from barometre.config import PROJECT_ROOT, EditionConfig, count_labels, exposure_phrase  # noqa: E402
 from barometre.disclosure import protect_count_text  # noqa: E402
 from barometre.pipeline import atomic_write_text, package_versions, git_commit, sha256_file  # noqa: E402
-from barometre.publish.fmt import dataframe_to_markdown, fr_date, fr_number, fr_percent  # noqa: E402
+from barometre.publish.fmt import dataframe_to_markdown, fr_count, fr_date, fr_number, fr_percent  # noqa: E402
 from barometre.tables import read_table  # noqa: E402
 
 from barometre.publish import CATEGORICAL, PALETTE  # noqa: E402  (one palette: pages and figures)
@@ -161,6 +161,44 @@ def figure_funnels(
     return save_figure(fig, path)
 
 
+def palmares_rule_sentence(config: EditionConfig, n_runs: int) -> str:
+    """The decision rule of the palmarès in French, from the edition config."""
+    rule, k = config.palmares_rule, config.palmares_size
+    return (
+        f"Une commune est lauréate lorsque sa probabilité d'être parmi les {k} premières de sa classe "
+        f"— estimée sur {fr_number(n_runs)} scénarios qui combinent l'aléa d'échantillonnage des "
+        f"comptages et les choix de méthode — atteint {fr_percent(rule.laureate_min_probability * 100, 0)} "
+        f"et qu'elle appartient à l'ensemble des communes qui contient, avec une confiance de "
+        f"{fr_percent(rule.tau_best_coverage * 100, 0)}, les {k} meilleures de la classe. Les autres "
+        f"communes de cet ensemble dont la probabilité atteint "
+        f"{fr_percent(rule.mention_min_probability * 100, 0)} reçoivent une mention. Une classe peut "
+        f"donc décerner moins de {k} prix ; des lauréates dont les ensembles de confiance des rangs "
+        f"({fr_percent(rule.simultaneous_coverage * 100, 0)}) se recouvrent sont ex aequo et citées "
+        "par ordre alphabétique."
+    )
+
+
+def eligibility_sentence(config: EditionConfig) -> str:
+    """The eligibility rules in French, from the edition config (fixed before ranking)."""
+    rules = config.eligibility
+    parts = []
+    if rules.min_population:
+        parts.append(f"compter au moins {fr_number(rules.min_population)} habitants")
+    if rules.min_information:
+        parts.append(
+            f"réunir au moins {fr_number(rules.min_information.minimum)} sources d'information distinctes "
+            "(associations créées ou inscrites, associations ayant lancé des campagnes, missions de bénévolat)"
+        )
+    if rules.min_reliability:
+        parts.append(f"avoir un score fiable à au moins {fr_percent(rules.min_reliability.minimum * 100, 0)}")
+    if rules.min_coverage:
+        parts.append(f"disposer d'au moins {fr_percent(rules.min_coverage.minimum_share * 100, 0)} des indicateurs")
+    if not parts:
+        return "Toutes les communes peuvent être classées."
+    listed = ", ".join(parts[:-1]) + (" et " if len(parts) > 1 else "") + parts[-1]
+    return f"Pour être classée, une commune doit {listed} ; ces règles sont fixées avant tout classement."
+
+
 def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping[str, Any], demo: bool) -> list[Path]:
     """Write ``report/_variables.yml``, ``report/tables/*.md`` and ``report/figures/*.png``."""
     report = build_dir / "report"
@@ -195,7 +233,9 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         written.append(path)
 
     # --- variables ------------------------------------------------------------------------
-    totals = {c: communes[c].sum() for c in ("rna_creations", "ha_new_organizations", "ha_campaigns", "ha_participants", "jva_matches")}
+    # national figures over every commune of the geography (ranked or not)
+    everyone = read_table(build_dir / "work" / "count_model_input.csv")
+    totals = {c: everyone[c].sum() for c in ("rna_creations", "ha_new_organizations", "ha_campaigns", "ha_participants", "jva_matches")}
     ranked = communes["score"].notna()
     classes = {}
     for n, label in enumerate(labels):
@@ -204,7 +244,7 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         high = config.classes.bounds[n] if n < len(config.classes.bounds) else None
         classes[slug(label)] = {
             "label": label,
-            "communes": fr_number(len(members)),
+            "communes": fr_number(int((everyone["population_class"] == label).sum())),
             "ranked": fr_number(int(members["score"].notna().sum())),
             "bounds": (f"moins de {fr_number(high)} habitants" if n == 0 else
                        f"plus de {fr_number(low)} habitants" if high is None else
@@ -220,19 +260,23 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         "seed": str(config.seed),
         "publication_date": fr_date(config.cover_date),
         "palmares_size": str(config.palmares_size),
-        "laureates_count": fr_number(len(palmares)),
+        "laureates_count": fr_number(int((palmares["status"] == "Lauréat").sum())),
+        "mentions_count": fr_number(int((palmares["status"] == "Mention").sum())),
         "classes_count": fr_number(len(labels)),
         "demo_mark": DEMO_MARK if demo else "",
         "source_note": SOURCE_NOTE[demo],
         "national": {
-            "communes": fr_number(len(communes)),
+            "communes": fr_number(len(everyone)),
             "communes_ranked": fr_number(int(ranked.sum())),
-            "population": fr_number(communes["population"].sum()),
+            "population": fr_number(everyone["population"].sum()),
             **{k: fr_number(v) for k, v in totals.items()},
-            "rna_creations_per_10000": fr_number(totals["rna_creations"] / communes["population"].sum() * 10000, 1),
+            "rna_creations_per_10000": fr_number(totals["rna_creations"] / everyone["population"].sum() * 10000, 1),
             "indicators": fr_number(len(indicators)),
+            "indicators_exposure": exposure_phrase(meta),
             "criteria": fr_number(len(meta["criteria"])),
         },
+        # how the pages name a count whose definition the edition chose (config/indicators.yml)
+        "labels": count_labels(meta),
         "classes": classes,
         "method": {
             "normalisation": spec.steps.normalise.method,
@@ -295,6 +339,77 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         formats={"Indice de premier ordre": lambda v: fr_number(v, 2), "Indice total": lambda v: fr_number(v, 2), "± (IC 95 %)": lambda v: fr_number(v, 2)},
         align={"Indice de premier ordre": "right", "Indice total": "right", "± (IC 95 %)": "right"},
     )
+    # per-class interval figures (a class without ranked communes has none)
+    interval_figures = []
+    for label in labels:
+        name = f"robustness_intervals_{slug(label)}.png"
+        if (figures_dir / name).exists():
+            interval_figures.append(
+                f"![{label} : rangs des premières communes — médiane et intervalle 5–95 % sur "
+                f"l'ensemble des scénarios.](figures/{name}){{width=90%}}\n"
+            )
+    markdown("robustness_interval_figures", "\n".join(interval_figures) or "Aucune classe ne compte de commune classée.")
+    # sampling versus method: Sobol' indices of the mean rank shift of each class
+    split_rows = []
+    for label in labels:
+        rows = sobol[sobol["output"] == f"mean_abs_shift:{label}"]
+        if rows.empty:
+            continue
+        sampling_row = rows[rows["factor"] == "sampling"]
+        method = rows[rows["factor"] != "sampling"]
+        top_method = method.sort_values("ST", ascending=False).iloc[0] if len(method) else None
+        split_rows.append({
+            "Classe": label,
+            "Aléa d'échantillonnage (premier ordre)": float(sampling_row["S1"].iloc[0]) if len(sampling_row) else float("nan"),
+            "Aléa d'échantillonnage (total)": float(sampling_row["ST"].iloc[0]) if len(sampling_row) else float("nan"),
+            "Choix de méthode (somme des premiers ordres)": float(method["S1"].clip(lower=0).sum()),
+            "Choix le plus influent (total)": (
+                f"{top_method['factor_label']} ({fr_number(top_method['ST'], 2)})" if top_method is not None else "–"
+            ),
+        })
+    split = pd.DataFrame(split_rows)
+    index_format = {c: (lambda v: fr_number(max(v, 0.0), 2)) for c in split.columns if c not in ("Classe", "Choix le plus influent (total)")}
+    table("robustness_split", split, formats=index_format, align={c: "right" for c in index_format})
+    # confidence sets for ranks: the τ-best set of each class
+    decision = read_table(build_dir / "work" / "palmares_decision.csv")
+    set_rows = []
+    for label in labels:
+        members = decision[(decision["population_class"] == label) & decision["in_tau_best"].astype(bool)]
+        members = members.sort_values(["p_top", "nom"], ascending=[False, True]).head(10)
+        for r in members.itertuples():
+            set_rows.append({
+                "Classe": label, "Commune": r.nom, "Statut": r.status if isinstance(r.status, str) else "",
+                f"Probabilité top {top_k}": r.p_top,
+                "Ensemble simultané": f"{fr_number(r.cs_lower)}–{fr_number(r.cs_upper)}" if pd.notna(r.cs_lower) else "–",
+                "Ensemble marginal": f"{fr_number(r.cs_marginal_lower)}–{fr_number(r.cs_marginal_upper)}" if pd.notna(r.cs_marginal_lower) else "–",
+            })
+    table("rank_sets", pd.DataFrame(set_rows) if set_rows else pd.DataFrame({"Classe": ["–"]}),
+          formats={f"Probabilité top {top_k}": lambda v: fr_percent(v * 100, 0)},
+          align={f"Probabilité top {top_k}": "right", "Ensemble simultané": "right", "Ensemble marginal": "right"})
+    tau_sizes = decision[decision["in_tau_best"].astype(bool)].groupby("population_class").size()
+    variables["rank_sets"] = {
+        "coverage": fr_percent(config.palmares_rule.tau_best_coverage * 100, 0),
+        "simultaneous": fr_percent(config.palmares_rule.simultaneous_coverage * 100, 0),
+        "sizes": ", ".join(f"{label.lower()} {fr_number(int(tau_sizes.get(label, 0)))}" for label in labels),
+    }
+    # the count model: its main parameters per indicator
+    params = read_table(build_dir / "tables" / "count_model.csv")
+    wide = params.pivot_table(index="indicator", columns="term", values="estimate", aggfunc="first")
+    wide = wide.reindex([c for c in codes if c in wide.index])
+    model_frame = pd.DataFrame({
+        "Indicateur": [titles.get(c, c) for c in wide.index],
+        "Pente log(population)": wide.get("log_population"),
+        "Dispersion α": wide.get("dispersion α"),
+        "Écart type département τ": wide.get("département sd (τ)"),
+        "Effet de grappe moyen": wide.get("pooled design effect"),
+    })
+    table("count_model", model_frame.reset_index(drop=True),
+          formats={c: (lambda v: fr_number(v, 2)) for c in model_frame.columns if c != "Indicateur"},
+          align={c: "right" for c in model_frame.columns if c != "Indicateur"})
+    variables["palmares"] = {
+        "rule": palmares_rule_sentence(config, int(analysis["n_runs"])),
+        "eligibility": eligibility_sentence(config),
+    }
     stable = stability[stability["stability"] >= 0.5]
     variables["robustness"] = {
         "n_runs": fr_number(int(analysis["n_runs"])),
@@ -312,40 +427,70 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
     def person_count(value: object) -> str:
         return protect_count_text(value, fr_number)
 
+    awards = read_table(build_dir / "tables" / "palmares_awards.csv").set_index("population_class")
+    rule = config.palmares_rule
+    n_runs_text = fr_number(int(analysis["n_runs"]))
     cards = []
     for label in labels:
         rows = palmares[palmares.population_class == label]
         frame = pd.DataFrame(
             {
-                "Rang": rows["rank_in_class"].astype(int),
+                "Statut": rows["status"],
                 "Commune": rows["nom"],
                 "Dép.": rows["code_departement"],
                 "Population": rows["population"],
-                "Score": rows["score"],
+                f"Probabilité d'être dans le top {top_k}": rows["p_top"],
+                "Rang médian (intervalle 90 %)": [
+                    f"{fr_number(m)} ({fr_number(a)}–{fr_number(b)})"
+                    for m, a, b in zip(rows["rank_median"], rows["rank_p05"], rows["rank_p95"], strict=True)
+                ],
             }
         )
-        table(f"palmares_{slug(label)}", frame, formats={"Population": fr_number, "Score": lambda v: fr_number(v, 1)},
-              align={"Rang": "right", "Population": "right", "Score": "right"})
-        cards.append(f"## {label}\n\n*{classes[slug(label)]['bounds'].capitalize()} — {classes[slug(label)]['ranked']} communes classées.*\n")
-        for row in rows.itertuples():
+        table(f"palmares_{slug(label)}", frame,
+              formats={"Population": fr_number, f"Probabilité d'être dans le top {top_k}": lambda v: fr_percent(v * 100, 0)},
+              align={"Population": "right", f"Probabilité d'être dans le top {top_k}": "right", "Rang médian (intervalle 90 %)": "right"})
+        award = awards.loc[label] if label in awards.index else None
+        eligible = int(award["eligible"]) if award is not None else 0
+        n_laureates = int(award["laureates"]) if award is not None else 0
+        n_mentions = int(award["mentions"]) if award is not None else 0
+        cards.append(f"## {label}\n\n*{classes[slug(label)]['bounds'].capitalize()} — "
+                     f"{fr_count(eligible, 'commune éligible classée', 'communes éligibles classées')}.*\n")
+        if n_laureates < top_k:
+            why = ("aucune commune n'est éligible" if eligible == 0 else
+                   ("une seule commune atteint" if n_laureates == 1 else f"seules {fr_number(n_laureates)} communes atteignent")
+                   + " une probabilité de "
+                   f"{fr_percent(rule.laureate_min_probability * 100, 0)} d'être dans le top {top_k} "
+                   "tout en appartenant à l'ensemble de confiance des meilleures"
+                   if n_laureates else
+                   f"aucune commune n'atteint une probabilité de {fr_percent(rule.laureate_min_probability * 100, 0)} "
+                   f"d'être dans le top {top_k} tout en appartenant à l'ensemble de confiance des meilleures")
+            cards.append(f"La classe décerne {fr_count(n_laureates, 'prix', 'prix')} sur {top_k} : {why}.\n")
+        laureate_rows = rows[rows["status"] == "Lauréat"]
+        ex_aequo = laureate_rows["ex_aequo_group"].value_counts()
+        for row in laureate_rows.itertuples():
+            tied = ex_aequo.get(row.ex_aequo_group, 0) > 1
             figures = [
                 f"{fr_number(row.population)} habitants",
-                f"{fr_number(row.rna_creations)} associations créées en {config.data_year}",
+                f"{fr_count(row.rna_creations, 'association créée', 'associations créées')} en {config.data_year}"
+                if pd.notna(row.rna_creations) else "créations d'associations non connues (droit local)",
                 f"{person_count(exact.at[row.code_commune, 'ha_participants'])} participations aux campagnes HelloAsso",
-                f"{person_count(exact.at[row.code_commune, 'jva_matches'])} mises en relation sur JeVeuxAider.gouv.fr",
+                f"{person_count(exact.at[row.code_commune, 'jva_matches'])} {count_labels(meta)['jva_matches']} sur JeVeuxAider.gouv.fr",
             ]
             cards.append(
-                f"### {int(row.rank_in_class)}. {row.nom} ({row.code_departement})\n\n"
+                f"### {row.nom} ({row.code_departement}){' — ex aequo' if tied else ''}\n\n"
                 f"{row.sentence}.\n\n"
                 + "\n".join(f"- {f}" for f in figures)
-                + f"\n- Score : {fr_number(row.score, 1)} sur 100 (rang national {fr_number(row.rank_national)})\n"
-                + (
-                    f"- Robustesse : rang compris entre {fr_number(stability.at[row.code_commune, 'rank_p05'])} et "
-                    f"{fr_number(stability.at[row.code_commune, 'rank_p95'])} dans 90 % des scénarios, "
-                    f"dans le top {top_k} pour {fr_percent(stability.at[row.code_commune, 'stability'] * 100, 0)} d'entre eux\n"
-                    if row.code_commune in stability.index else ""
-                )
+                + f"\n- Probabilité d'être parmi les {top_k} premières de sa classe : "
+                f"{fr_percent(row.p_top * 100, 0)} ({n_runs_text} scénarios combinant l'aléa des comptages et les choix de méthode)\n"
+                + f"- Rang médian {fr_number(row.rank_median)} ; 90 % des scénarios entre les rangs "
+                f"{fr_number(row.rank_p05)} et {fr_number(row.rank_p95)}\n"
+                + (f"- Ensemble de confiance de son rang (simultané, {fr_percent(rule.simultaneous_coverage * 100, 0)}) : "
+                   f"du rang {fr_number(row.cs_lower)} au rang {fr_number(row.cs_upper)}\n" if pd.notna(row.cs_lower) else "")
             )
+        mentions = rows[rows["status"] == "Mention"]
+        if len(mentions):
+            names = ", ".join(f"{r.nom} ({fr_percent(r.p_top * 100, 0)})" for r in mentions.itertuples())
+            cards.append(f"**{fr_count(n_mentions, 'Mention', 'Mentions')}** (probabilité d'être dans le top {top_k}) : {names}.\n")
     markdown("laureates", "\n".join(cards))
     summary = pd.DataFrame(
         {
@@ -545,7 +690,9 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
     # --- small communes: eligibility, structural gaps, shrinkage, raw vs shrunk --------------
     eligibility = read_table(build_dir / "tables" / "eligibility.csv")
     rule_names = {"removed_population": "Population minimale", "removed_activity": "Activité minimale",
-                  "removed_coverage": "Couverture des données"}
+                  "removed_coverage": "Couverture des données",
+                  "removed_information": "Sources d'information distinctes",
+                  "removed_reliability": "Fiabilité du score"}
     elig = pd.DataFrame({"Classe": eligibility["population_class"], "Communes": eligibility["total"]})
     for column in eligibility.columns:
         if column.startswith("removed_"):
@@ -593,7 +740,7 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         "laureates_changed": fr_number(int(effect["laureates_changed"].sum())),
         "eligible": fr_number(int(eligibility.loc[eligibility.population_class == "Total", "eligible"].iloc[0])),
     }
-    laureate_codes = set(palmares["code_commune"])
+    laureate_codes = set(palmares.loc[palmares["status"] == "Lauréat", "code_commune"])
     written.append(figure_funnels(communes, meta, figures_dir / "funnels.png", laureate_codes))
 
     # --- figures --------------------------------------------------------------------------
@@ -607,7 +754,7 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
             "Score Cités Vives médian des communes, par département",
             "Score médian",
             SOURCE_NOTE[demo],
-            laureates=palmares[["code_commune"]],
+            laureates=palmares.loc[palmares["status"] == "Lauréat", ["code_commune"]],
         )
     )
     for label in labels:
