@@ -247,82 +247,99 @@ def _standardise(d: np.ndarray, sd: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(t), 0.0, t)
 
 
-def _bootstrap_stepdown(
-    model: _Model,
-    a: np.ndarray,
-    b: np.ndarray,
-    draws: _Draws,
-    coverage: float,
-    stepdown: bool,
-) -> tuple[np.ndarray, np.ndarray, list[float]]:
-    """Step-down tests of ``H_ab`` and ``H_ba`` for the unordered pairs ``(a, b)``.
+def _unit_row(model: _Model, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """``T_ik`` for every ``k`` and ``1 / sigma_ik`` (0 where ``sigma_ik = 0``, e.g. ``k = i``)."""
+    sd = model.pair_sd(i, np.arange(model.p))
+    t = _standardise(model.x[i] - model.x, sd)
+    with np.errstate(divide="ignore"):
+        inv = np.where(sd > 0, 1.0 / sd, 0.0)
+    return t, inv
 
-    Returns ``(rej_ab, rej_ba, critical values)``: ``rej_ab`` flags "a significantly better
-    than b", ``rej_ba`` "b significantly better than a".
+
+def _row_maxima(
+    model: _Model, draws: _Draws, units: np.ndarray, rej_pos: np.ndarray, rej_neg: np.ndarray
+) -> np.ndarray:
+    """Per requested unit ``i`` and draw: the maximum of the statistics of its alive hypotheses.
+
+    Row ``u`` (unit ``i``) covers ``H_ik`` (alive unless ``rej_pos[u, k]``; statistic
+    ``(Z_i - Z_k) / sigma_ik``) and ``H_ki`` (alive unless ``rej_neg[u, k]``; statistic
+    ``(Z_k - Z_i) / sigma_ik``) for every ``k``. A rejected hypothesis (and ``k = i``) enters
+    as a statistic 0 instead of being dropped: the critical value is ``max(quantile, 0)`` and
+    while a pair has both hypotheses alive the maximum is >= 0 anyway, so this changes nothing
+    and keeps the computation a contiguous ``(p, draws)`` block per unit, in bounded memory.
     """
-    m = a.size
-    sd = model.pair_sd(a, b)
-    t = _standardise(model.x[a] - model.x[b], sd)
-    cols_per_block = max(1, _BLOCK_ELEMS // max(m, 1))
-    cached = draws.n * m <= _CACHE_ELEMS
-    single = m > 0 and bool(np.all(a == a[0]))  # a marginal family: one unit against the others
-    sd_col = sd[:, None]
-
-    def stat_blocks() -> Iterator[np.ndarray]:
-        """Bootstrap statistics ``(Z_a - Z_b) / sd``, shape ``(m, draws of the block)``."""
-        for z in draws:
-            for c0 in range(0, z.shape[1], cols_per_block):
-                zz = z[:, c0 : c0 + cols_per_block]
-                first = zz[a[0]][None, :] if single else zz[a]
-                yield _standardise(first - zz[b], sd_col)
-
-    cache = list(stat_blocks()) if cached else None
-    rej_ab = np.zeros(m, dtype=bool)
-    rej_ba = np.zeros(m, dtype=bool)
-    crits: list[float] = []
-    while True:
-        both = ~(rej_ab | rej_ba)  # both hypotheses alive: statistic |S|
-        only_ba = rej_ab  # H_ab rejected, H_ba alive: statistic -S
-        only_ab = rej_ba  # H_ba rejected, H_ab alive: statistic S
-        maxima = []
-        for s in cache if cache is not None else stat_blocks():
-            mx = np.full(s.shape[1], -np.inf)
-            if both.any():
-                mx = np.maximum(mx, np.abs(s[both]).max(axis=0))
-            if only_ab.any():
-                mx = np.maximum(mx, s[only_ab].max(axis=0))
-            if only_ba.any():
-                mx = np.maximum(mx, -(s[only_ba].min(axis=0)))
-            maxima.append(mx)
-        c = max(float(np.quantile(np.concatenate(maxima), coverage)), 0.0)
-        crits.append(c)
-        new_ab = ~rej_ab & (t > c)
-        new_ba = ~rej_ba & (-t > c)
-        rej_ab |= new_ab
-        rej_ba |= new_ba
-        if not stepdown or not (new_ab.any() or new_ba.any()):
-            return rej_ab, rej_ba, crits
+    p = model.p
+    out = np.empty((units.size, draws.n))
+    weights = []
+    for u, i in enumerate(units):
+        _, inv = _unit_row(model, int(i))
+        both = not (rej_pos[u].any() or rej_neg[u].any())
+        w_pos = np.where(rej_pos[u], 0.0, inv)[:, None]
+        w_neg = w_pos if both else np.where(rej_neg[u], 0.0, inv)[:, None]
+        weights.append((w_pos, w_neg, both))
+    width = max(1, min(draws.chunk, _BLOCK_ELEMS // p))
+    diff = np.empty((p, width))
+    scaled = np.empty((p, width))
+    col = 0
+    for z in draws:
+        for c0 in range(0, z.shape[1], width):
+            zz = z[:, c0 : c0 + width]
+            bb = zz.shape[1]
+            d, e = diff[:, :bb], scaled[:, :bb]
+            for u, i in enumerate(units):
+                w_pos, w_neg, both = weights[u]
+                np.subtract(zz[i], zz, out=d)
+                np.multiply(d, w_pos, out=e)
+                hi = e.max(axis=0)
+                if not both:
+                    np.multiply(d, w_neg, out=e)
+                lo = e.min(axis=0)
+                np.maximum(hi, -lo, out=out[u, col : col + bb])
+            col += bb
+    return out
 
 
-def _family_pairs(p: int, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Unordered pairs ``(a, b)`` with ``a`` in ``units``, each pair once."""
-    in_set = np.zeros(p, dtype=bool)
-    in_set[units] = True
-    cols = np.arange(p)
-    a_parts, b_parts = [], []
-    for i in units:
-        keep = (cols != i) & (~in_set | (cols > i))
-        ks = cols[keep]
-        a_parts.append(np.full(ks.size, i, dtype=np.int64))
-        b_parts.append(ks)
-    return np.concatenate(a_parts), np.concatenate(b_parts)
+def _bootstrap_bounds(
+    model: _Model, units: np.ndarray, draws: _Draws, coverage: float, stepdown: bool, simultaneous: bool
+) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """Bootstrap step-down over the family (or families) of ``units``: (lower, upper, c, steps).
 
-
-def _tally(p: int, a: np.ndarray, b: np.ndarray, rej_ab: np.ndarray, rej_ba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per unit: units significantly better (``better``) and worse (``worse``) than it."""
-    better = np.bincount(b[rej_ab], minlength=p) + np.bincount(a[rej_ba], minlength=p)
-    worse = np.bincount(a[rej_ab], minlength=p) + np.bincount(b[rej_ba], minlength=p)
-    return better, worse
+    ``rej_pos[u, k]``: unit ``units[u]`` significantly better than ``k``; ``rej_neg[u, k]``:
+    ``k`` significantly better than it. Simultaneous: one critical value from the maximum over
+    all rows; marginal: one per row, each row stepping down on its own.
+    """
+    p, k = model.p, units.size
+    rej_pos = np.zeros((k, p), dtype=bool)
+    rej_neg = np.zeros((k, p), dtype=bool)
+    active = np.arange(k)
+    first_c = 0.0
+    steps = 0
+    while active.size:
+        steps += 1
+        maxima = _row_maxima(model, draws, units[active], rej_pos[active], rej_neg[active])
+        if simultaneous:
+            c = np.full(active.size, max(float(np.quantile(maxima.max(axis=0), coverage)), 0.0))
+        else:
+            c = np.maximum(np.quantile(maxima, coverage, axis=1), 0.0)
+        if steps == 1:
+            first_c = float(c.max())
+        changed = np.zeros(active.size, dtype=bool)
+        for n, u in enumerate(active):
+            t, _ = _unit_row(model, int(units[u]))
+            new_pos = ~rej_pos[u] & (t > c[n])
+            new_neg = ~rej_neg[u] & (-t > c[n])
+            rej_pos[u] |= new_pos
+            rej_neg[u] |= new_neg
+            changed[n] = new_pos.any() or new_neg.any()
+        if not stepdown:
+            break
+        if simultaneous:
+            active = active if changed.any() else active[:0]
+        else:
+            active = active[changed]
+    lower = 1 + rej_neg.sum(axis=1)
+    upper = p - rej_pos.sum(axis=1)
+    return lower.astype(np.int64), upper.astype(np.int64), first_c, steps
 
 
 # --------------------------------------------------------------------------------------------
@@ -521,7 +538,7 @@ def _bounds(
     if int(n_boot) < 1:
         raise ValueError("n_boot must be at least 1")
     n_pairs = (k * (p - 1) - k * (k - 1) // 2) if simultaneous else k * (p - 1)
-    chosen = _choose(method, int(n_boot) * n_pairs, max_boot_work)
+    chosen = _choose(method, int(n_boot) * k * (p - 1), max_boot_work)
     info: dict[str, object] = {
         "method": chosen,
         "coverage": coverage,
@@ -537,7 +554,7 @@ def _bounds(
     if chosen == "bonferroni":
         if simultaneous:
             better, worse, crits, _ = _holm_simultaneous(model, units, alpha, stepdown)
-            info.update(critical_value=crits[-1], steps=len(crits))
+            info.update(critical_value=crits[0], steps=len(crits))
         else:
             better, worse, c_max, steps = _holm_marginal(model, units, alpha, stepdown)
             info.update(critical_value=c_max, steps=steps)
@@ -545,24 +562,7 @@ def _bounds(
 
     seed = int(rng.integers(0, 2**63 - 1))
     draws = _Draws(model, int(n_boot), seed)
-    if simultaneous:
-        a, b = _family_pairs(p, units)
-        rej_ab, rej_ba, crits = _bootstrap_stepdown(model, a, b, draws, coverage, stepdown)
-        better, worse = _tally(p, a, b, rej_ab, rej_ba)
-        info.update(critical_value=crits[0], steps=len(crits))
-        return 1 + better[units], p - worse[units], info
-    lower = np.empty(k, dtype=np.int64)
-    upper = np.empty(k, dtype=np.int64)
-    others = np.arange(p)
-    c_first, steps = 0.0, 0
-    for n_unit, i in enumerate(units):
-        b = others[others != i]
-        a = np.full(b.size, i, dtype=np.int64)
-        rej_ab, rej_ba, crits = _bootstrap_stepdown(model, a, b, draws, coverage, stepdown)
-        lower[n_unit] = 1 + int(rej_ba.sum())
-        upper[n_unit] = p - int(rej_ab.sum())
-        c_first = max(c_first, crits[0])
-        steps = max(steps, len(crits))
+    lower, upper, c_first, steps = _bootstrap_bounds(model, units, draws, coverage, stepdown, simultaneous)
     info.update(critical_value=c_first, steps=steps)
     return lower, upper, info
 
