@@ -48,7 +48,7 @@ QUESTION = "Comment mieux vivre en ville ?"
 # theme slug (keyword) → (actions, objects)
 PHRASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "logement": (
-        ("encadrer", "rénover", "construire davantage de", "réquisitionner", "aider à financer", "rendre accessibles"),
+        ("encadrer", "rénover", "agir sur", "réquisitionner", "aider à financer", "rendre accessibles"),
         ("les loyers", "les logements vacants", "les logements sociaux", "les logements étudiants", "les passoires thermiques", "l'habitat partagé"),
     ),
     "mobilite": (

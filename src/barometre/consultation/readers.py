@@ -13,9 +13,11 @@ Both go through the project's machinery (:mod:`barometre.sources.reading` and
 with its reason, ``rows_read = accepted + quarantined`` is checked on every read, and the file
 is unusable above ``max_quarantine_share`` of quarantined rows.
 
-Personal data: the author's first name (``auteur``) is never read; the author's age is read
-only to be turned at once into an age band (:data:`AGE_BANDS`) and only band counts of at least
-:data:`~barometre.disclosure.DEFAULT_THRESHOLD` authors ever leave the reader
+Personal data: the author's first name (``auteur``) and age are read only to count, in memory,
+the distinct authors of each age band (:data:`AGE_BANDS`; an author is a pair first name + age,
+so two namesakes of the same age count once: a count that can only err low, on the safe side);
+both columns are dropped as soon as the bands are counted, and only bands of at least
+:data:`~barometre.disclosure.DEFAULT_THRESHOLD` authors are published
 (:attr:`Consultation.age_bands`). Neither appears in the proposals, the quarantine or any
 message.
 """
@@ -164,7 +166,7 @@ class Consultation:
     failures: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     age_bands: pd.DataFrame | None = None
-    """Open-data layout: ``age_band``, ``authors`` (text: a count, or ``< 11``)."""
+    """Open-data layout: ``age_band``, ``authors``, ``proposals`` (text: a count, or ``< 11``)."""
     encoding: str = ""
 
     @property
@@ -351,18 +353,39 @@ def age_band(ages: pd.Series) -> pd.Series:
     return out
 
 
-def protected_band_counts(bands: pd.Series, threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
-    """Authors per age band; a band of fewer than ``threshold`` authors is published as
-    ``< threshold``, and when exactly one band is suppressed the smallest other band is too
-    (the total is known: it would give the suppressed one back)."""
+def protected_band_counts(
+    bands: pd.Series, authors: pd.Series | None = None, threshold: int = DEFAULT_THRESHOLD
+) -> pd.DataFrame:
+    """``age_band``, ``authors``, ``proposals`` per age band, as published.
+
+    ``bands``: the band of each proposal; ``authors``: a key of its author (first name + age;
+    None when the file names no author: the authors column is then « n.d. » and the rule reads
+    the proposals). A band of fewer than ``threshold`` authors shows ``< threshold`` for both
+    counts; when exactly one band is suppressed the smallest other band is too (the total is
+    known: it would give the suppressed one back)."""
     order = [label for *_, label in AGE_BANDS] + [AGE_UNKNOWN]
-    counts = bands.value_counts().reindex(order, fill_value=0)
-    counts = counts[counts > 0]
-    small = counts < threshold
-    if small.sum() == 1 and len(counts) > 1:
-        small[counts[~small].idxmin()] = True
-    shown = [f"< {threshold}" if s else str(int(c)) for c, s in zip(counts, small, strict=True)]
-    return pd.DataFrame({"age_band": counts.index, "authors": shown})
+    proposals = bands.value_counts().reindex(order, fill_value=0)
+    proposals = proposals[proposals > 0]
+    if authors is not None:
+        people = pd.DataFrame({"band": bands, "author": authors}).groupby("band")["author"].nunique()
+        people = people.reindex(proposals.index, fill_value=0)
+    else:
+        people = proposals
+    small = people < threshold
+    if small.sum() == 1 and len(people) > 1:
+        small[people[~small].idxmin()] = True
+    hidden = f"< {threshold}"
+    return pd.DataFrame({
+        "age_band": proposals.index,
+        "authors": [hidden if s else (str(int(c)) if authors is not None else "n.d.") for c, s in zip(people, small, strict=True)],
+        "proposals": [hidden if s else str(int(c)) for c, s in zip(proposals, small, strict=True)],
+    })  # fmt: skip
+
+
+def _author_keys(names: pd.Series, ages: pd.Series) -> pd.Series:
+    """A pseudonymous key per (first name, age) pair, used only to count distinct authors."""
+    text = names.astype(str).str.strip().str.lower() + "\x00" + ages.astype(str).str.strip()
+    return pd.Series(pd.util.hash_array(text.to_numpy(dtype=object)), index=names.index)
 
 
 def read_opendata(
@@ -370,8 +393,8 @@ def read_opendata(
 ) -> Consultation:
     """Read and check a consultation in Make.org's open-data layout (CSV ``,`` or Parquet).
 
-    ``auteur`` is never read; ``age`` is turned into bands on reading (authors per band in
-    :attr:`Consultation.age_bands`, small bands suppressed). Shares are read on the column's
+    ``auteur`` and ``age`` only serve to count the authors per age band on reading (in
+    :attr:`Consultation.age_bands`, small bands suppressed), then are dropped. Shares are read on the column's
     scale (:func:`share_scale`: percent when a value carries ``%`` or the median is above 1);
     a proposal whose ``adhesion`` is then above 1 is quarantined.
     """
@@ -379,10 +402,12 @@ def read_opendata(
     names = _columns_of(path, ",")
     contract = OPENDATA_CONTRACT
     with_age = "age" in names
+    personal = [c for c in OPENDATA_PERSONAL if c in names] if with_age else []
     known = [*contract.columns, *OPENDATA_PERSONAL]
-    raw = read_table(path, contract.required, [*contract.optional, *(["age"] if with_age else [])], sep=",", known=known)  # fmt: skip
+    raw = read_table(path, contract.required, [*contract.optional, *personal], sep=",", known=known)  # fmt: skip
     label = path.name
     ages = raw.frame.pop("age") if with_age else None
+    keys = _author_keys(raw.frame.pop("auteur"), ages) if "auteur" in personal else None
     checked = apply_contract([(raw, label)], contract, max_quarantine_share=1.0)
     rows = raw.frame
     failed = checked.failures
@@ -415,12 +440,14 @@ def read_opendata(
     notes = list(checked.notes)
     present = [c for c in OPENDATA_PERSONAL if c in names]
     if present:
-        notes.insert(0, "personal columns: 'auteur' never read; 'age' read only as bands of authors"
-                     if with_age else "personal column 'auteur' never read")
+        notes.insert(0, f"personal columns ({', '.join(present)}): read only to count the authors per age band, then dropped"
+                     if with_age else "personal column 'auteur' never read (no age column: no age bands)")  # fmt: skip
+    bands = protected_band_counts(
+        age_band(ages.loc[accepted.index]), keys.loc[accepted.index] if keys is not None else None
+    ) if ages is not None else None  # fmt: skip
     consultation = Consultation(
         layout="opendata", path=path, proposals=proposals, rows_read=raw.rows_read,
-        quarantine=quarantine, failures=failed, notes=notes,
-        age_bands=protected_band_counts(age_band(ages.loc[accepted.index])) if ages is not None else None,
+        quarantine=quarantine, failures=failed, notes=notes, age_bands=bands,
         encoding=raw.encoding or raw.file_format,
     )  # fmt: skip
     _reconcile(consultation)

@@ -340,10 +340,57 @@ def zone_crosstab(scored: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def disagreements(scored: pd.DataFrame, threshold: float = 0.5) -> pd.DataFrame:
-    """Proposals whose upstream zone has a posterior probability below ``threshold``."""
-    p_upstream = np.choose(
+def upstream_zone_probability(scored: pd.DataFrame) -> np.ndarray:
+    """The posterior probability of each proposal's Make-compatible zone."""
+    return np.choose(
         pd.Categorical(scored["zone"], ZONES).codes,
         [scored[f"p_{z}"].to_numpy() for z in ZONES],
     )
+
+
+def disagreements(scored: pd.DataFrame, threshold: float = 0.5) -> pd.DataFrame:
+    """Proposals whose upstream zone has a posterior probability below ``threshold``, with
+    that probability (``p_zone``)."""
+    p_upstream = upstream_zone_probability(scored)
     return scored.assign(p_zone=p_upstream)[p_upstream < threshold]
+
+
+# --------------------------------------------------------------------------------------------
+# Open-data layout: the agreement share only
+
+
+OPENDATA_COLUMNS = (
+    "id", "n_votes", "agree", "adhesion", "adhesion_low", "adhesion_high", "p_agree_60",
+    "p_agree_below_40", "published_score", "published_engagement",
+)  # fmt: skip
+
+
+def opendata_scores(
+    proposals: pd.DataFrame, *, prior: float = DEFAULT_PRIOR, coverage: float = 0.95
+) -> pd.DataFrame:
+    """What the open-data layout supports: the « pour » share θ_a of each proposal under the
+    Beta(agree + α, votes − agree + 2α) marginal of the Dirichlet posterior (``adhesion`` its
+    mean, ``adhesion_low``/``_high`` its equal-tailed ``coverage`` interval), ``p_agree_60`` =
+    P(θ_a ≥ 0.6), the first branch of consensus (a lower bound of P(consensus)), and
+    ``p_agree_below_40`` = P(θ_a < 0.4), an upper bound of P(rejection) (rejection needs
+    d ≥ 0.6 or a < 0.15, both imply a < 0.4). Zones themselves need the « contre » / neutral
+    split, which this layout does not carry; Make.org's published score and engagement are
+    passed through."""
+    _check_prior(prior)
+    votes = proposals["votes"].to_numpy(dtype=float)
+    agree = proposals["agree"].to_numpy(dtype=float)
+    a, b = agree + prior, votes - agree + 2 * prior
+    tail = (1 - coverage) / 2
+    out = pd.DataFrame({
+        "id": proposals["id"].to_numpy(),
+        "n_votes": proposals["votes"].to_numpy(),
+        "agree": proposals["agree"].to_numpy(),
+        "adhesion": a / (a + b),
+        "adhesion_low": special.betaincinv(a, b, tail),
+        "adhesion_high": special.betaincinv(a, b, 1 - tail),
+        "p_agree_60": special.betaincc(a, b, AGREE_CONSENSUS),
+        "p_agree_below_40": special.betainc(a, b, 1 - AGREE_CONSENSUS),
+        "published_score": proposals["score"].to_numpy(dtype=float),
+        "published_engagement": proposals["engagement"].to_numpy(dtype=float),
+    })  # fmt: skip
+    return out[list(OPENDATA_COLUMNS)]
