@@ -83,7 +83,8 @@ def indicator_docs(meta: Mapping[str, Any]) -> dict[str, ColumnDoc]:
     """Dictionary entries of the indicator columns, from the indicator metadata.
 
     For each indicator ``code``: ``code`` (the count of the year, or the ratio), and
-    ``code_per_1000`` (the rate per 1 000 inhabitants, raw), plus the criteria columns.
+    ``code_per_1000`` (the raw rate in the indicator's unit: per 1 000 inhabitants, or per
+    campaign for a ratio whose exposure is the campaigns), plus the criteria columns.
     """
     docs: dict[str, ColumnDoc] = {}
     for indicator in meta["indicators"]:
@@ -93,12 +94,14 @@ def indicator_docs(meta: Mapping[str, Any]) -> dict[str, ColumnDoc]:
         if "count" in indicator:
             docs[code] = ColumnDoc(
                 f"{indicator['title']} (nombre)", indicator["unit"].split(" pour ")[0],
-                f"Nombre de l'année, avant rapport à la population. Indicateur : {definition} Source : {source}.", "#,##0",
+                f"Nombre brut, avant rapport à la population. Indicateur : {definition} Source : {source}.", "#,##0",
             )
         else:
+            per_inhabitant = indicator.get("exposure", "population") == "population"
             docs[code] = ColumnDoc(
                 f"{indicator['title']} (rapport brut)", indicator["unit"].split(" pour ")[0],
-                f"Rapport avant division par la population. Indicateur : {definition} Source : {source}.", "0.00",
+                ("Rapport avant division par la population." if per_inhabitant else "Rapport, non divisé par la population.")
+                + f" Indicateur : {definition} Source : {source}.", "0.00",
             )
         docs[f"{code}_per_1000"] = ColumnDoc(
             indicator["title"], indicator["unit"], f"{definition} Taux brut, avant lissage des petits nombres. Source : {source}.", "0.00",
