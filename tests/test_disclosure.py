@@ -83,3 +83,16 @@ def test_scan_of_a_clean_folder_is_empty(tmp_path):
     )
     (tmp_path / "tables" / "t.md").write_text("moins de 11 participations ; 12 bénévoles.\n")
     assert scan_build(tmp_path) == []
+
+
+def test_scan_keeps_cluster_statistics_in_the_working_area(tmp_path):
+    """The cluster statistics of the person counts (e.g. a commune's largest mission) exist
+    only under work/: a published table carrying one is a violation."""
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "work").mkdir()
+    frame = pd.DataFrame({"code_commune": ["01001"], "jva_matches": [40], "jva_matches_cluster_max": [39]})
+    frame.to_csv(tmp_path / "work" / "commune_counts.csv", index=False)
+    frame.to_csv(tmp_path / "tables" / "communes.csv", index=False)
+    assert {(v.path, v.kind, v.detail) for v in scan_build(tmp_path)} == {
+        ("tables/communes.csv", "confidential column", "jva_matches_cluster_max")
+    }

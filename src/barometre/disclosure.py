@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from barometre.sources import PERSONAL_COLUMN_PATTERN
+from barometre.sources.counts import CLUSTER_COLUMNS
 
 DEFAULT_THRESHOLD = 11
 CONFIDENTIAL_DIR = "work"
@@ -43,6 +44,10 @@ PERSON_COUNTS: dict[str, str] = {
     "ha_donations": "dons sur HelloAsso",
 }
 """Counts of people (or of their acts) derived from platform records: subject to suppression."""
+
+CONFIDENTIAL_COLUMNS: frozenset[str] = frozenset(CLUSTER_COLUMNS)
+"""Columns that only the confidential working area may hold: the cluster statistics of the
+person counts (a commune's largest mission or campaign is itself a count of people)."""
 
 REVEALING_SUFFIXES = ("_per_1000",)
 """Suffixes of columns that reveal the count they derive from (raw rates)."""
@@ -169,6 +174,8 @@ def scan_build(build_dir: Path, threshold: int = DEFAULT_THRESHOLD) -> list[Viol
 
     - personal columns: any CSV/XLSX header or Parquet schema naming a personal field, anywhere
       (``work/`` included);
+    - confidential columns (:data:`CONFIDENTIAL_COLUMNS`, cluster statistics) outside
+      ``work/``;
     - small person counts: outside ``work/``, a CSV column of PERSON_COUNTS holding a value
       1 ≤ x < threshold, or a text file (Markdown, YAML, HTML, executed notebooks) quoting
       "N participations / mises en relation / dons / bénévoles" with N below the threshold.
@@ -191,6 +198,9 @@ def scan_build(build_dir: Path, threshold: int = DEFAULT_THRESHOLD) -> list[Viol
                 violations.append(Violation(str(relative), "personal column", ", ".join(personal)))
             if confidential:
                 continue
+            hidden = [h for h in header if h in CONFIDENTIAL_COLUMNS]
+            if hidden:
+                violations.append(Violation(str(relative), "confidential column", ", ".join(hidden)))
             watched = {i: h for i, h in enumerate(header) if h in PERSON_COUNTS}
             if not watched:
                 continue
@@ -214,6 +224,9 @@ def scan_build(build_dir: Path, threshold: int = DEFAULT_THRESHOLD) -> list[Viol
                 personal = [h for h in header if PERSONAL_COLUMN_PATTERN.search(h)]
                 if personal:
                     violations.append(Violation(f"{relative}:{sheet.title}", "personal column", ", ".join(personal)))
+                hidden = [h for h in header if h in CONFIDENTIAL_COLUMNS]
+                if hidden and not confidential:
+                    violations.append(Violation(f"{relative}:{sheet.title}", "confidential column", ", ".join(hidden)))
                 watched = {i: h for i, h in enumerate(header) if h in PERSON_COUNTS}
                 for line, row in enumerate(rows_iter, start=2):
                     for i, name in watched.items():
@@ -226,6 +239,9 @@ def scan_build(build_dir: Path, threshold: int = DEFAULT_THRESHOLD) -> list[Viol
             personal = [n for n in names if PERSONAL_COLUMN_PATTERN.search(n)]
             if personal:
                 violations.append(Violation(str(relative), "personal column", ", ".join(personal)))
+            hidden = [n for n in names if n in CONFIDENTIAL_COLUMNS]
+            if hidden and not confidential:
+                violations.append(Violation(str(relative), "confidential column", ", ".join(hidden)))
     return violations
 
 
