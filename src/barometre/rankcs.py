@@ -561,6 +561,10 @@ def _bounds(
             info.update(critical_value=c_max, steps=steps)
         return 1 + better, p - worse, info
 
+    if k * p > 100_000_000:  # rejection flags alone would take gigabytes, and hours of draws
+        raise ValueError(
+            f"bootstrap family too large ({k} units x {p}): use method='bonferroni' or 'auto'"
+        )
     seed = int(rng.integers(0, 2**63 - 1))
     draws = _Draws(model, int(n_boot), seed)
     lower, upper, c_first, steps = _bootstrap_bounds(model, units, draws, coverage, stepdown, simultaneous)
