@@ -48,13 +48,39 @@ def test_outputs_exist(built):
     assert "barometre.pdf" in first.stdout
 
 
-def test_palmares_has_four_per_present_class(built):
+def test_palmares_follows_the_decision_rule_and_eligibility(built):
+    """Every « Lauréat » has P(top 4) ≥ 0.5 with sampling included, is in its class's τ-best set
+    and is eligible; at most 4 per class; every commune of the subset is published, and only
+    eligible communes carry a rank."""
+    from barometre.config import load_edition
+
+    config = load_edition(2024)
     build_dir, _, _ = built
     palmares = pd.read_csv(build_dir / "tables" / "palmares.csv", dtype={"code_commune": str})
-    communes = pd.read_csv(build_dir / "work" / "communes.csv", dtype={"code_commune": str})
-    for label, members in communes.groupby("population_class"):
-        expected = min(4, members["score"].notna().sum())
-        assert (palmares.population_class == label).sum() >= expected, label
+    decision = pd.read_csv(build_dir / "work" / "palmares_decision.csv", dtype={"code_commune": str})
+    published = pd.read_csv(build_dir / "tables" / "communes.csv", dtype={"code_commune": str})
+    status = pd.read_csv(build_dir / "work" / "eligibility_communes.csv", dtype={"code_commune": str})
+    assert set(palmares["status"]) <= {"Lauréat", "Mention"}
+    laureates = palmares[palmares["status"] == "Lauréat"]
+    assert len(laureates) >= 1
+    assert (laureates["p_top"] >= config.palmares_rule.laureate_min_probability).all()
+    assert laureates.groupby("population_class").size().max() <= config.palmares_size
+    in_set = decision.set_index("code_commune")["in_tau_best"].astype(bool)
+    assert in_set.loc[palmares["code_commune"]].all()
+    eligible = status.set_index("code_commune")["eligible"].astype(bool)
+    assert eligible.loc[palmares["code_commune"]].all()
+    assert (status.set_index("code_commune").loc[laureates["code_commune"], "population"] >= config.eligibility.min_population).all()
+    # reconciliation: every commune of the subset is published, ranks only for eligible ones
+    assert set(published["code_commune"]) == set(status["code_commune"])
+    unranked = published[~published["eligible"].astype(bool)]
+    assert unranked["rank_in_class"].isna().all() and unranked["score"].isna().all()
+    assert (unranked["ineligible_reason"].fillna("") != "").all()
+    report = pd.read_csv(build_dir / "tables" / "eligibility.csv").set_index("population_class")
+    removed = [c for c in report.columns if c.startswith("removed_")]
+    assert (report["total"] == report["eligible"] + report[removed].sum(axis=1)).all()
+    assert report.loc["Total", "total"] == len(status)
+    for column in ("p_top", "rank_median", "rank_p05", "rank_p95", "cs_lower", "cs_upper"):
+        assert palmares[column].notna().all(), column
     assert palmares["sentence"].str.contains("se distingue notamment par").all()
     assert palmares["code_commune"].str.len().eq(5).all()
 
@@ -140,7 +166,8 @@ def test_2025_edition_builds_with_year_over_year_and_departmental_palmares(built
     current = root / f"2025-dep-{DEPARTMENTS}"
     laureates = pd.read_csv(current / "tables" / "yoy_laureates.csv")
     assert set(laureates["status"]) <= {"retained", "new", "left"}
-    assert (laureates["status"] != "left").sum() == len(pd.read_csv(current / "tables" / "palmares.csv"))
+    current_palmares = pd.read_csv(current / "tables" / "palmares.csv")
+    assert (laureates["status"] != "left").sum() == (current_palmares["status"] == "Lauréat").sum()
     departmental = pd.read_csv(current / "tables" / "departmental_palmares.csv", dtype={"code_departement": str})
     assert set(departmental["code_departement"]) == set(DEPARTMENTS.split(","))
     text = " ".join(pdf_text(current / "publications" / "barometre.pdf").split())

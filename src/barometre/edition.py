@@ -71,8 +71,10 @@ def compare_step(
     departmental_size: int | None,
     cog_year: int,
     class_labels: list[str],
+    edition_config: str | None = None,
 ) -> None:
-    """Departmental palmarès and year-over-year comparison with the previous edition."""
+    """Departmental palmarès (decided by the edition's rule when the joint runs counted the
+    top of each département) and year-over-year comparison with the previous edition."""
     from barometre.palmares import departmental_palmares
     from barometre.tables import read_table, save_table
     from barometre.yoy import laureate_changes, rank_changes
@@ -80,8 +82,26 @@ def compare_step(
     tables = build_dir / "tables"
     communes = read_table(build_dir / "work" / "communes.csv")
     if departmental_size:
-        save_table(departmental_palmares(communes, departmental_size), tables / "departmental_palmares.csv",
-                   key=["code_departement", "rank_in_departement", "code_commune"], sort=False)
+        ranks_path = tables / "robustness" / "commune_ranks.csv"
+        column = f"p_top{departmental_size}_code_departement"
+        ranks = read_table(ranks_path).set_index("code_commune") if ranks_path.exists() else None
+        if ranks is not None and column in ranks.columns and edition_config:
+            # the edition's decision rule, as for the classes (joint runs, τ-best sets)
+            import numpy as np
+
+            from barometre.palmares import decided_departmental_palmares
+
+            config = load_edition(Path(edition_config))
+            sampling = read_table(build_dir / "work" / "score_sampling.csv").set_index("code_commune")
+            rng = np.random.default_rng(np.random.SeedSequence(config.seed).spawn(3)[2])
+            table = decided_departmental_palmares(
+                communes, ranks[column], sampling, departmental_size, config.palmares_rule, rng
+            )
+            save_table(table, tables / "departmental_palmares.csv",
+                       key=["code_departement", "status", "code_commune"], sort=False)
+        else:  # no joint runs: the nominal top of each département (labelled as such)
+            save_table(departmental_palmares(communes, departmental_size), tables / "departmental_palmares.csv",
+                       key=["code_departement", "rank_in_departement", "code_commune"], sort=False)
     if previous_dir:
         previous = Path(previous_dir)
         changes = rank_changes(communes, read_table(previous / "tables" / "communes.csv"), cog_year)
@@ -288,7 +308,8 @@ def edition_steps(
                 Step(
                     name="editions",
                     title="Palmarès départemental et évolutions depuis l'édition précédente",
-                    inputs=["work/communes.csv", "tables/palmares.csv", *(
+                    inputs=["work/communes.csv", "tables/palmares.csv", "tables/robustness",
+                            "work/score_sampling.csv", *config_inputs, *(
                         [previous_dir / "tables" / "communes.csv", previous_dir / "tables" / "palmares.csv"]
                         if previous_dir else []
                     )],
@@ -299,6 +320,7 @@ def edition_steps(
                         "departmental_size": config.departmental_palmares_size,
                         "cog_year": config.cog_year,
                         "class_labels": list(config.classes.labels),
+                        "edition_config": str(config_file),
                     },
                     func=compare_step,
                 )

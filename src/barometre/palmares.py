@@ -17,7 +17,7 @@ import pandas as pd
 
 from barometre.composite.engine import IndexBuild
 from barometre.config import PalmaresRule
-from barometre.decision import NO_PRIZE, decide_class
+from barometre.decision import LAUREATE, NO_PRIZE, decide_class, prize_status
 from barometre.disclosure import PERSON_COUNTS, protect_count_text
 from barometre.rankcs import rank_confidence_sets, tau_best_set
 
@@ -153,6 +153,56 @@ def palmares_table(
             }
         )
     return pd.DataFrame(rows)
+
+
+def decided_departmental_palmares(
+    communes: pd.DataFrame,
+    p_top: pd.Series,
+    sampling: pd.DataFrame,
+    size: int,
+    rule: PalmaresRule,
+    rng: np.random.Generator,
+    score_column: str = "score",
+) -> pd.DataFrame:
+    """The departmental palmarès under the edition's decision rule and eligibility.
+
+    ``communes``: the eligible ranked communes (``code_commune``, ``nom``,
+    ``code_departement``, ``population_class``, ``population``, score); ``p_top``: their
+    probability of being in the top ``size`` of their département over the joint runs (index =
+    code); ``sampling``: ``score`` and ``score_se`` (index = code). In each département:
+    « Lauréat » when ``p_top ≥ rule.laureate_min_probability`` and in the département's τ-best
+    set (τ = ``size``, at ``rule.tau_best_coverage``), « Mention » for the other members of that
+    set with ``p_top ≥ rule.mention_min_probability``; at most ``size`` laureates, listed
+    alphabetically (their order is not claimed), then the mentions by probability. Returns one
+    row per laureate or mention with ``rank_in_departement`` (nominal rank, for reference).
+    """
+    table = communes[communes[score_column].notna()].copy()
+    table["rank_in_departement"] = (
+        table.groupby("code_departement")[score_column].rank(ascending=False, method="min").astype(int)
+    )
+    table = table.set_index("code_commune")
+    table["p_top"] = p_top.reindex(table.index).fillna(0.0)
+    parts = []
+    for _, members in table.groupby("code_departement", sort=True):
+        known = members.index.intersection(sampling.index[sampling["score_se"].notna()])
+        in_set = pd.Series(False, index=members.index)
+        if len(known):
+            best = tau_best_set(
+                sampling.loc[known, "score"].astype(float),
+                sampling.loc[known, "score_se"].astype(float).clip(lower=1e-12),
+                tau=min(size, len(known)), coverage=rule.tau_best_coverage, rng=rng,
+            )
+            in_set.loc[known] = best["in_tau_best"].astype(bool).to_numpy()
+        members = members.assign(in_tau_best=in_set, status=prize_status(members["p_top"], in_set, rule, size))
+        members = members[members["status"] != NO_PRIZE]
+        members = members.assign(_o=(members["status"] != LAUREATE).astype(int), _p=-members["p_top"], _n=members["nom"].str.casefold())
+        members.loc[members["status"] == LAUREATE, "_p"] = 0.0
+        parts.append(members.sort_values(["_o", "_p", "_n"]).drop(columns=["_o", "_p", "_n"]))
+    columns = ["code_departement", "status", "code_commune", "nom", "population_class", "population",
+               score_column, "p_top", "rank_in_departement"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts).reset_index()[columns]
 
 
 def departmental_palmares(

@@ -39,12 +39,22 @@ def rank_changes(
     return merged.sort_values("code_commune").reset_index(drop=True)
 
 
+def only_laureates(palmares: pd.DataFrame) -> pd.DataFrame:
+    """The laureates of a palmarès table: the rows of status « Lauréat » (all rows of a table
+    from before the decision rule, which listed laureates only)."""
+    if "status" not in palmares.columns:
+        return palmares
+    return palmares[palmares["status"] == "Lauréat"]
+
+
 def laureate_changes(
     current: pd.DataFrame, previous: pd.DataFrame, cog_year: int, class_labels: Sequence[str]
 ) -> pd.DataFrame:
     """Per class: the current laureates, each marked retained (laureate of the same class last
-    edition) or new, with the previous laureates who left."""
-    prev = previous.copy()
+    edition) or new, with the previous laureates who left. Only the rows of status « Lauréat »
+    count when the palmarès tables carry a decided status (mentions are not laureates)."""
+    current = only_laureates(current)
+    prev = only_laureates(previous).copy()
     prev["code_commune"] = harmonise_codes(prev["code_commune"], cog_year, unknown="keep")
     rows = []
     for label in class_labels:

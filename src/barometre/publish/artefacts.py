@@ -543,18 +543,42 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
 
         dep_names = load_departements(config.cog_year).set_index("code_departement")["nom"]
         dep = read_table(departmental_path)
-        frame = pd.DataFrame({
-            "Département": [f"{dep_names.get(c, c)} ({c})" for c in dep["code_departement"]],
-            "Rang": dep["rank_in_departement"],
-            "Commune": dep["nom"],
-            "Classe": dep["population_class"],
-            "Score": dep["score"],
-        })
+        size = config.departmental_palmares_size
+        if "status" in dep.columns:
+            frame = pd.DataFrame({
+                "Département": [f"{dep_names.get(c, c)} ({c})" for c in dep["code_departement"]],
+                "Statut": dep["status"],
+                "Commune": dep["nom"],
+                "Classe": dep["population_class"],
+                f"Probabilité top {size}": dep["p_top"],
+            })
+            n_laureates = int((dep["status"] == "Lauréat").sum())
+            intro = (
+                f"Dans chaque département, toutes classes de population confondues, la même règle que "
+                f"pour le palmarès national : une commune éligible est lauréate lorsque sa probabilité "
+                f"d'être parmi les {fr_number(size)} premières du département atteint "
+                f"{fr_percent(config.palmares_rule.laureate_min_probability * 100, 0)} et qu'elle appartient "
+                f"à l'ensemble de confiance des {fr_number(size)} meilleures ; "
+                f"{fr_count(n_laureates, 'commune est lauréate', 'communes sont lauréates')} "
+                f"dans {fr_count(dep.loc[dep['status'] == 'Lauréat', 'code_departement'].nunique(), 'département')}."
+            )
+            formats = {f"Probabilité top {size}": lambda v: fr_percent(v * 100, 0)}
+            align = {f"Probabilité top {size}": "right"}
+        else:
+            frame = pd.DataFrame({
+                "Département": [f"{dep_names.get(c, c)} ({c})" for c in dep["code_departement"]],
+                "Rang": dep["rank_in_departement"],
+                "Commune": dep["nom"],
+                "Classe": dep["population_class"],
+                "Score": dep["score"],
+            })
+            intro = (f"Les {fr_number(size)} communes au meilleur score de chaque département, toutes "
+                     "classes de population confondues (classement nominal, sans analyse d'incertitude).")
+            formats = {"Rang": fr_number, "Score": lambda v: fr_number(v, 1)}
+            align = {"Rang": "right", "Score": "right"}
         extras.append(
-            f"## Le palmarès départemental\n\nLes {fr_number(config.departmental_palmares_size)} communes au meilleur score "
-            "de chaque département, toutes classes de population confondues.\n\n"
-            + dataframe_to_markdown(frame, formats={"Rang": fr_number, "Score": lambda v: fr_number(v, 1)},
-                                    align={"Rang": "right", "Score": "right"})
+            f"## Le palmarès départemental\n\n{intro}\n\n"
+            + dataframe_to_markdown(frame, formats=formats, align=align)
         )
     markdown("edition_extras", "\n\n".join(extras) if extras else "")
 

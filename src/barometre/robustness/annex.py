@@ -49,6 +49,8 @@ def edition_assumptions(
     if n_runs is not None:
         raw["n_runs"] = int(n_runs)
     raw.setdefault("top", config.palmares_size)
+    if config.departmental_palmares_size and raw.get("sampling") is not None:
+        raw.setdefault("group_top", {"code_departement": config.departmental_palmares_size})
     return parse_assumptions(raw, source="edition robustness assumptions")
 
 

@@ -239,6 +239,11 @@ class RobustnessAssumptions(_Strict):
         default="population_class", description="Units are ranked within this group; None: overall."
     )
     top: int = Field(default=4, ge=1, description="Palmarès size: ranks 1..top are laureates.")
+    group_top: dict[str, int] = Field(
+        default_factory=dict,
+        description="Other groupings whose top k is counted in every joint run, e.g. "
+        "{code_departement: 3} for the departmental palmarès (all classes together).",
+    )
     within_ranks: list[int] = Field(default_factory=lambda: [1, 3, 10])
     sobol_base_samples: int = Field(default=1024, ge=2)
     sobol_resamples: int = Field(default=100, ge=10)

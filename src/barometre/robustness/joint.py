@@ -197,6 +197,10 @@ class JointEvaluator:
 
     def block_ranks(self, design: RunDesign, runs: np.ndarray) -> np.ndarray:
         """Ranks (runs × units, model order, 0 = unranked) of a block of joint runs."""
+        return self.block_scores_ranks(design, runs)[1]
+
+    def block_scores_ranks(self, design: RunDesign, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Root scores and ranks (runs × units, model order) of a block of joint runs."""
         model, space = self.model, self.model.space
         draws = design.choices["sampling"][runs]
         ids, where = np.unique(draws, return_inverse=True)
@@ -221,7 +225,7 @@ class JointEvaluator:
         ranks = np.zeros(scores.shape, dtype=np.int64)
         for a, b in model.class_slices:
             ranks[:, a:b] = rank_desc_min(scores[:, a:b])
-        return ranks
+        return scores, ranks
 
     def nominal_score_moments(self, n_draws: int) -> pd.DataFrame:
         """Sampling distribution of the nominal score: the nominal method (weights, treatment,
@@ -268,20 +272,21 @@ class JointEvaluator:
         order = np.argsort(design.choices["sampling"], kind="stable")
         blocks = [order[i : i + JOINT_BLOCK] for i in range(0, order.size, JOINT_BLOCK)]
 
-        def work(runs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            return runs, self.block_ranks(design, runs)
+        def work(runs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            return (runs, *self.block_scores_ranks(design, runs))
+
+        def collect(runs: np.ndarray, scores: np.ndarray, ranks: np.ndarray) -> None:
+            model.accumulate(out, runs, ranks)
+            model.accumulate_groups(out, scores)
+            if progress is not None:
+                progress(runs.size)
 
         threads = max(1, model.assumptions.threads)
         if threads == 1:
-            results = map(work, blocks)
-            for runs, ranks in results:
-                model.accumulate(out, runs, ranks)
-                if progress is not None:
-                    progress(runs.size)
+            for result in map(work, blocks):
+                collect(*result)
         else:
             with ThreadPoolExecutor(max_workers=threads) as pool:
-                for runs, ranks in pool.map(work, blocks):
-                    model.accumulate(out, runs, ranks)
-                    if progress is not None:
-                        progress(runs.size)
+                for result in pool.map(work, blocks):
+                    collect(*result)
         return out

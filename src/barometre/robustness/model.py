@@ -199,6 +199,7 @@ class RunOutputs:
     within: np.ndarray
     pairs: np.ndarray
     ranks: np.ndarray | None = None
+    group_top_count: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class RobustnessModel:
@@ -233,6 +234,9 @@ class RobustnessModel:
             )
         self.class_column = assumptions.class_column
         self.sampler = sampler
+        self._group_members: dict[str, list[np.ndarray]] = {}
+        if assumptions.group_top and sampler is None:
+            raise RobustnessError("top-k counts within other groups need the joint runs (a sampler)")
         if self.class_column is not None and self.class_column not in spec.units.groups:
             raise RobustnessError(
                 f"class column {self.class_column!r} is not a unit group of the spec {spec.units.groups}"
@@ -491,7 +495,28 @@ class RobustnessModel:
             within=np.zeros((n_classes, len(self.assumptions.within_ranks)), dtype=np.int64),
             pairs=np.zeros(n_classes, dtype=np.int64),
             ranks=np.zeros((n_runs, self.n_units), dtype=np.uint16) if store_ranks else None,
+            group_top_count={g: np.zeros(self.n_units, dtype=np.int64) for g in self.assumptions.group_top},
         )
+
+    def group_members(self, column: str) -> list[np.ndarray]:
+        """Positions (model order) of the units of each value of ``column`` of the unit table."""
+        if column not in self._group_members:
+            table = self.tables[self.space.discrete["rates"].labels[0]]
+            codes = table[self.spec.units.code].astype(str).to_numpy()
+            values = pd.Series(table[column].astype(str).to_numpy(), index=codes).reindex(self.unit_codes)
+            self._group_members[column] = [
+                np.flatnonzero((values == v).to_numpy()) for v in pd.unique(values.dropna())
+            ]
+        return self._group_members[column]
+
+    def accumulate_groups(self, out: RunOutputs, scores: np.ndarray) -> None:
+        """Add the top-k counts within the groups of ``assumptions.group_top`` of runs whose root
+        scores (runs × units, model order) are given; ranks as in the classes (ties share)."""
+        for column, k in self.assumptions.group_top.items():
+            counts = out.group_top_count[column]
+            for members in self.group_members(column):
+                ranks = rank_desc_min(scores[:, members])
+                counts[members] += ((ranks > 0) & (ranks <= k)).sum(axis=0)
 
     def accumulate(self, out: RunOutputs, runs: np.ndarray, ranks: np.ndarray) -> None:
         """Add the ranks (len(runs) × units, class order, 0 = unranked) of ``runs`` to ``out``."""

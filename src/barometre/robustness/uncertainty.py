@@ -126,6 +126,8 @@ def summarise(
             "share_ranked": outputs.ranked_count / n_runs,
         }
     )
+    for column, counts in outputs.group_top_count.items():
+        communes[f"p_top{model.assumptions.group_top[column]}_{column}"] = counts / n_runs
     if name_column:
         communes.insert(1, "name", build.units.loc[codes, name_column].to_numpy())
     communes["nominal_in_interval"] = (communes["nominal_rank"] >= communes["rank_p05"]) & (
