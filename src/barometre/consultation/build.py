@@ -142,12 +142,19 @@ def parse_territory(spec: str, cog_year: int) -> tuple[str, list[str]]:
 
 
 def _lists_counts(scored: pd.DataFrame, top: int) -> dict[str, pd.DataFrame]:
-    sure = {z: scored[scored[f"p_{z}"] >= CONFIDENCE] for z in ZONES}
-    return {
-        "consensus": sure["consensus"].sort_values(["top_score", "n_votes"], ascending=False, kind="mergesort").head(top),
-        "controversies": sure["controversy"].sort_values(["controversy", "n_votes"], ascending=False, kind="mergesort").head(top),
-        "rejections": sure["rejection"].sort_values(["rejection", "n_votes"], ascending=False, kind="mergesort").head(top),
-    }  # fmt: skip
+    """Each zone's established proposals (probability ≥ :data:`CONFIDENCE`), ordered by the
+    lower bound of the matching Make score (score − its upstream half-width): ordering by the
+    score itself would put first the proposals with a handful of votes, whose scores vary most."""
+    out = {}
+    for key, zone, score in (("consensus", "consensus", "top_score"), ("controversies", "controversy", "controversy"), ("rejections", "rejection", "rejection")):  # fmt: skip
+        sure = scored[scored[f"p_{zone}"] >= CONFIDENCE]
+        out[key] = (
+            sure.assign(_low=sure[score] - sure[f"{score}_ci"])
+            .sort_values(["_low", "n_votes"], ascending=False, kind="mergesort")
+            .drop(columns="_low")
+            .head(top)
+        )
+    return out
 
 
 def _lists_opendata(scored: pd.DataFrame, top: int) -> dict[str, pd.DataFrame]:
@@ -400,8 +407,9 @@ def build_consultation(
             f"Make.org range {fr_number(make_consensus)} propositions en zone de consensus (score « pour » d'au moins 60 %, "
             f"ou « contre » sous 15 % et « neutre » sous 40 %). Pour {fr_number(n_consensus)} d'entre elles au moins, "
             f"la probabilité a posteriori d'être en consensus atteint {_pct(CONFIDENCE)} : ce sont les consensus établis. "
-            f"Les {fr_number(len(consensus_list))} premières, par score d'adhésion de Make.org (« pour », « coup de cœur », "
-            "« réaliste », moins les rejets et les banalités) :"
+            f"Les {fr_number(len(consensus_list))} premières, par borne basse du score d'adhésion de Make.org (« pour », « coup de cœur », "
+            "« réaliste », moins les rejets et les banalités ; le score moins sa demi-largeur, pour ne pas placer en tête "
+            "les propositions de quelques votes) :"
         ))  # fmt: skip
         table = pd.DataFrame({
             "Proposition": [_prop(t) for t in consensus_list["content"]],
@@ -409,12 +417,13 @@ def build_consultation(
             "Pour": [_pct(v) for v in consensus_list["agree"]],
             "P(consensus)": [_pct(v) for v in consensus_list["p_consensus"]],
         })  # fmt: skip
-        _text(md / "consensus.md", dataframe_to_markdown(table, align={"Votes": "right", "Pour": "right", "P(consensus)": "right"}, caption="Consensus établis (probabilité de consensus ≥ 90 %), par score d'adhésion."))  # fmt: skip
+        _text(md / "consensus.md", dataframe_to_markdown(table, align={"Votes": "right", "Pour": "right", "P(consensus)": "right"}, caption="Consensus établis (probabilité de consensus ≥ 90 %), par borne basse du score d'adhésion."))  # fmt: skip
         contro = lists["controversies"].head(top)
         _text(md / "controversies_intro.md", (
             f"{fr_number(int((scored['p_controversy'] >= CONFIDENCE).sum()))} propositions divisent avec une probabilité "
             f"d'au moins {_pct(CONFIDENCE)} : ni consensus, ni rejet, peu de neutres. Les plus disputées "
-            "(score de controverse : le plus petit de « pour » et « contre », plus le plus petit de « coup de cœur » et « surtout pas ! ») :"
+            "(borne basse du score de controverse : le plus petit de « pour » et « contre », plus le plus petit de « coup de cœur » "
+            "et « surtout pas ! », moins sa demi-largeur) :"
         ))  # fmt: skip
         _text(md / "controversies.md", dataframe_to_markdown(pd.DataFrame({
             "Proposition": [_prop(t) for t in contro["content"]],
@@ -422,19 +431,19 @@ def build_consultation(
             "Pour": [_pct(v) for v in contro["agree"]],
             "Contre": [_pct(v) for v in contro["disagree"]],
             "P(controverse)": [_pct(v) for v in contro["p_controversy"]],
-        }), align={"Votes": "right", "Pour": "right", "Contre": "right", "P(controverse)": "right"}, caption="Controverses établies (probabilité ≥ 90 %), par score de controverse."))  # fmt: skip
+        }), align={"Votes": "right", "Pour": "right", "Contre": "right", "P(controverse)": "right"}, caption="Controverses établies (probabilité ≥ 90 %), par borne basse du score de controverse."))  # fmt: skip
         rej = lists["rejections"].head(top)
         _text(md / "rejections_intro.md", (
             f"{fr_number(int((scored['p_rejection'] >= CONFIDENCE).sum()))} propositions sont rejetées avec une probabilité "
             f"d'au moins {_pct(CONFIDENCE)} (« contre » d'au moins 60 %, ou « pour » sous 15 % et « neutre » sous 40 %). "
-            "Les plus nettement rejetées :"
+            "Les plus nettement rejetées (borne basse du score de rejet) :"
         ))  # fmt: skip
         _text(md / "rejections.md", dataframe_to_markdown(pd.DataFrame({
             "Proposition": [_prop(t) for t in rej["content"]],
             "Votes": [_votes(v) for v in rej["n_votes"]],
             "Contre": [_pct(v) for v in rej["disagree"]],
             "P(rejet)": [_pct(v) for v in rej["p_rejection"]],
-        }), align={"Votes": "right", "Contre": "right", "P(rejet)": "right"}, caption="Rejets établis (probabilité ≥ 90 %), par score de rejet."))  # fmt: skip
+        }), align={"Votes": "right", "Contre": "right", "P(rejet)": "right"}, caption="Rejets établis (probabilité ≥ 90 %), par borne basse du score de rejet."))  # fmt: skip
         crosstab = zone_crosstab(scored)
         uncertain = scored[scored["p_zone"] < 0.5]
         differ = int((scored["zone"] != scored["zone_probable"]).sum())

@@ -64,8 +64,8 @@ PHRASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("des centres de santé", "des médecins généralistes", "les maisons de santé", "les soins psychiques", "les pharmacies de garde", "les urgences de proximité"),
     ),
     "environnement": (
-        ("planter", "végétaliser", "protéger", "multiplier", "créer", "réduire"),
-        ("des arbres dans chaque rue", "les cours d'école", "les îlots de fraîcheur", "les jardins partagés", "la pollution de l'air", "les déchets plastiques"),
+        ("planter", "végétaliser", "protéger", "multiplier", "créer", "développer"),
+        ("des arbres dans chaque rue", "les cours d'école", "les îlots de fraîcheur", "les jardins partagés", "les mesures contre la pollution de l'air", "le tri des déchets"),
     ),
     "acces-aux-droits": (
         ("simplifier", "rapprocher", "accompagner", "garantir", "rendre accessibles", "humaniser"),
@@ -84,16 +84,16 @@ PHRASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("les gymnases le soir", "les piscines municipales", "des équipements sportifs en accès libre", "les clubs de sport amateur", "des parcours de course à pied", "les city stades"),
     ),
     "commerce": (
-        ("soutenir", "protéger", "revitaliser", "encourager", "réduire", "favoriser"),
-        ("les commerces de proximité", "les marchés de producteurs", "les centres-villes", "les artisans", "les loyers commerciaux", "les circuits courts"),
+        ("soutenir", "protéger", "revitaliser", "encourager", "aider", "favoriser"),
+        ("les commerces de proximité", "les marchés de producteurs", "les centres-villes", "les artisans", "les commerçants indépendants", "les circuits courts"),
     ),
     "education-jeunesse": (
         ("ouvrir", "rénover", "multiplier", "créer", "sécuriser", "financer"),
         ("les cours d'école le week-end", "des aires de jeux", "des places en crèche", "les abords des écoles", "des lieux pour les jeunes", "les activités périscolaires"),
     ),
     "proprete-cadre-de-vie": (
-        ("installer", "multiplier", "lutter contre", "réduire", "entretenir", "rénover"),
-        ("des toilettes publiques", "des bancs à l'ombre", "les dépôts sauvages", "le bruit la nuit", "les trottoirs", "des fontaines d'eau potable"),
+        ("installer", "multiplier", "améliorer", "entretenir", "rénover", "financer"),
+        ("des toilettes publiques", "des bancs à l'ombre", "la lutte contre les dépôts sauvages", "la lutte contre le bruit la nuit", "les trottoirs", "des fontaines d'eau potable"),
     ),
     "participation": (
         ("créer", "généraliser", "associer", "consulter", "renforcer", "ouvrir"),
