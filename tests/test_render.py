@@ -17,6 +17,8 @@ import yaml
 from barometre.publish import PALETTE, contrast_ratio
 from barometre.publish.render import (
     CSS_FILE,
+    PROJECT_TEMPLATE_FILES,
+    PROJECT_TEMPLATES,
     SUPPORTED_DIV_CLASSES,
     TYPST_TEMPLATE,
     RenderError,
@@ -26,9 +28,13 @@ from barometre.publish.render import (
     check_supported,
     lookup_variable,
     quarto_available,
+    read_report_project,
     render_document,
-    render_with_quarto,
+    render_project,
+    report_metadata,
+    resolve_renderer,
     resolve_shortcodes,
+    write_report_project,
 )
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "fixtures" / "report_sample"
@@ -314,7 +320,8 @@ def test_typst_source_uses_template_and_relative_image_paths(tmp_path: Path) -> 
         keep_typst=True,
     )
     typ = (tmp_path / "build" / "pub" / ".sample.typst" / "main.typ").read_text(encoding="utf-8")
-    assert '#import "barometre.typ": *' in typ
+    assert '#import "_templates/theme.typ": *' in typ
+    assert (tmp_path / "build" / "pub" / ".sample.typst" / "_templates" / "theme.typ").is_file()
     assert 'image("../../../report/figures/barres.svg", width: 70.0%)' in typ
     assert '#callout(kind: "note", title: [Lecture])[' in typ
     assert "#key-figures[" in typ and "#card[" in typ and "#source-note[" in typ
@@ -358,9 +365,69 @@ def test_lua_filter_and_subset_know_the_same_div_classes() -> None:
 # --------------------------------------------------------------------------- Quarto
 
 
-def test_quarto_route_is_thin_and_explicit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_renderer_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(quarto_available(), bool)
+    offline = resolve_renderer("offline")
+    assert offline.name == "offline" and offline.version.startswith("pandoc 3.")
     monkeypatch.setattr(shutil, "which", lambda name: None)
     assert quarto_available() is False
+    assert resolve_renderer("auto").name == "offline"  # no quarto on PATH: pandoc + Typst
     with pytest.raises(RenderError, match="quarto is not installed"):
-        render_with_quarto(SAMPLE_DIR / "sample.qmd", tmp_path)
+        resolve_renderer("quarto")
+    with pytest.raises(ValueError, match="renderer must be one of auto, quarto, offline"):
+        resolve_renderer("latex")
+
+
+def test_templates_cannot_collide_with_documents() -> None:
+    """Quarto writes a document's intermediate <document>.typ next to it and deletes it after
+    the render: a template named like a document (barometre.typ next to barometre.qmd) was
+    overwritten, then gone. Templates live in _templates/, where Quarto writes nothing."""
+    documents = {p.stem for p in (Path(__file__).resolve().parents[1] / "report").glob("*.qmd")}
+    assert {"barometre", "methodologie", "territoire"} <= documents
+    typst_names = {p.stem for p in PROJECT_TEMPLATE_FILES if p.suffix == ".typ"}
+    assert not typst_names & documents
+    assert PROJECT_TEMPLATES.startswith("_")  # Quarto renders nothing under a folder named _*
+    partial = (TYPST_TEMPLATE.parent / "typst-template.typ").read_text(encoding="utf-8")
+    assert f'#import "{PROJECT_TEMPLATES}/{TYPST_TEMPLATE.name}": *' in partial
+
+
+def test_report_project_for_both_renderers(tmp_path: Path) -> None:
+    """A report folder becomes a Quarto project; offline, it renders from the same files, the
+    ISO date of _metadata.yml printed in French, output-file naming the outputs."""
+    folder = tmp_path / "territories" / "t"
+    shutil.copytree(SAMPLE_DIR, folder)
+    text = (folder / "sample.qmd").read_text(encoding="utf-8")
+    (folder / "sample.qmd").write_text(re.sub(r"(?m)^date: .*\n", "", text), encoding="utf-8")
+    metadata = report_metadata("2024-06-01", "2024-06-15T12:00:00", DEMO_MARK) | {"output-file": "territoire-t"}
+    write_report_project(folder, ["sample.qmd"], "publications", metadata)
+    config = yaml.safe_load((folder / "_quarto.yml").read_text(encoding="utf-8"))
+    assert config["project"] == {"type": "default", "output-dir": "publications", "render": ["sample.qmd"]}
+    assert "_templates/typst-show.typ" in config["format"]["typst"]["template-partials"]
+    assert config["format"]["typst"]["shift-heading-level-by"] == 0
+    assert sorted(p.name for p in (folder / PROJECT_TEMPLATES).iterdir()) == sorted(p.name for p in PROJECT_TEMPLATE_FILES)
+    assert read_report_project(folder) == (["sample.qmd"], (folder / "publications").resolve())
+    with pytest.raises(ValueError, match="ISO date"):
+        report_metadata("1er juin 2024", "2024-06-15T12:00:00")
+
+    done = render_project(folder, "offline")
+    assert done.renderer.name == "offline" and done.warnings == []
+    outputs = done.outputs["territoire-t"]
+    assert outputs["pdf"] == folder / "publications" / "territoire-t.pdf"
+    html = outputs["html"].read_text(encoding="utf-8")
+    assert '<p class="date">1er juin 2024</p>' in html
+    assert '<meta name="dcterms.date" content="2024-06-01" />' in html
+    assert "Invalid Date" not in html and DEMO_MARK in html
+    if shutil.which("pdftotext"):
+        first = pdf_pages(outputs["pdf"])[0]
+        assert "1er juin 2024" in first and "2024-06-01" not in first
+    again = render_project(folder, "offline")
+    assert again.outputs["territoire-t"]["pdf"].read_bytes() == outputs["pdf"].read_bytes()
+
+
+def test_front_matter_wins_over_directory_metadata(tmp_path: Path) -> None:
+    (tmp_path / "_metadata.yml").write_text("date: 2024-06-15\nsubtitle: Du dossier\n", encoding="utf-8")
+    source = tmp_path / "page.qmd"
+    source.write_text("---\ntitle: T\nsubtitle: Du document\n---\n\nTexte.\n", encoding="utf-8")
+    html = render_document(source, {}, tmp_path / "out", formats=("html",))["html"].read_text(encoding="utf-8")
+    assert "Du document" in html and "Du dossier" not in html
+    assert '<p class="date">15 juin 2024</p>' in html

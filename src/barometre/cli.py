@@ -92,6 +92,14 @@ def build_command(
     runs: Annotated[
         int | None, typer.Option("--runs", help="Runs of the uncertainty analysis (default: the edition's).")
     ] = None,
+    renderer: Annotated[
+        str,
+        typer.Option(
+            "--renderer",
+            help="Who renders the publications: auto (Quarto when `quarto` is on PATH, else pandoc + Typst), "
+            "quarto or offline (pandoc + Typst).",
+        ),
+    ] = "auto",
 ) -> None:
     """Build an edition end to end: raw extracts → tables → palmarès → PDF and HTML publications.
 
@@ -103,6 +111,7 @@ def build_command(
     from barometre.config import ConfigError
     from barometre.edition import build_edition
     from barometre.pipeline import PipelineError
+    from barometre.publish.render import RenderError
 
     console = Console(stderr=False, highlight=False)
     deps = [d.strip() for d in departments.split(",") if d.strip()] if departments else None
@@ -120,9 +129,9 @@ def build_command(
     try:
         result = build_edition(
             edition, demo=demo, raw_dir=raw_dir, build_root=build_root, departments=deps,
-            force=force, on_step=on_step, n_runs=runs,
+            force=force, on_step=on_step, n_runs=runs, renderer=renderer,
         )
-    except (ConfigError, PipelineError, SpecError, DataError, ValueError, FileNotFoundError) as err:
+    except (ConfigError, PipelineError, SpecError, DataError, ValueError, FileNotFoundError, RenderError) as err:
         fail(str(err))
         return
     except Exception as err:  # an internal error: one line for the user, not a traceback
@@ -134,6 +143,10 @@ def build_command(
                   + (f" (skipped: {', '.join(skipped)})" if skipped else ""))
     for name, path in result.publications.items():
         console.print(f"  {name}: {path}")
+    import json
+
+    used = json.loads(result.manifest.read_text(encoding="utf-8")).get("renderer") or {}
+    console.print(f"  rendered with: {used.get('name')} {used.get('version')}")
     console.print(f"  manifest: {result.manifest}")
 
 

@@ -6,7 +6,7 @@
   with pandoc and Typst, using the templates in ``templates/``; or with Quarto where installed.
 
 ``PALETTE`` is the colour set of the publications. The same hex values are written in
-``templates/barometre.typ`` and ``templates/barometre.css`` (a test keeps the three identical),
+``templates/theme.typ`` and ``templates/barometre.css`` (a test keeps the three identical),
 so figures drawn with matplotlib can match the page chrome. ``CATEGORICAL`` is the Okabe-Ito
 colour-blind-safe sequence (Okabe & Ito 2008, *Color Universal Design*) for categorical figures.
 """

@@ -1,12 +1,29 @@
-"""Offline renderer of the report's Quarto sources: pandoc + Typst (PDF), pandoc (HTML).
+"""The two renderers of the report's Quarto sources: Quarto, and pandoc + Typst offline.
 
-The report pages (``report/*.qmd``) are written in a subset of Quarto that this module renders
-the same way Quarto would, so that the publications build on machines where Quarto cannot be
-installed (see ``TOOLCHAIN.md``):
+A report folder (``build/<edition>/report/``, ``build/<edition>/territories/<t>/``) is a Quarto
+project written by :func:`write_report_project`: ``_quarto.yml`` (documents, output folder,
+filters, formats), ``_metadata.yml`` (ISO date, demo mark, PDF timestamp), the notebooks'
+``_variables.yml``, ``tables/``, ``figures/`` and the templates under ``_templates/``.
+:func:`render_project` renders it with either renderer (:func:`resolve_renderer`: ``auto`` is
+Quarto when ``quarto`` is on PATH, else offline):
+
+- ``quarto``: ``quarto render <folder>``, Quarto's html and typst formats with the project's
+  Lua filters, CSS, cover partial and Typst partials;
+- ``offline``: :func:`render_document` per document, pandoc (``pypandoc-binary``) and Typst
+  (PyPI ``typst``) with the same filters, partials and theme, on machines where Quarto cannot be
+  installed (see ``TOOLCHAIN.md``).
+
+Template files live in ``_templates/`` of the folder and none is named like a document: Quarto
+writes a document's intermediate ``<document>.typ`` next to it, then deletes it.
+
+The offline renderer renders the subset of Quarto the report pages use the way Quarto does:
+
 
 - YAML front matter: ``title``, ``subtitle``, ``lang`` (default ``fr``), and our keys
   ``edition``, ``date``, ``publisher``, ``short-title``, ``toc``, ``toc-title``,
-  ``demo-mark``, ``compact`` (no page break before each level-1 heading);
+  ``demo-mark``, ``compact`` (no page break before each level-1 heading), merged over the
+  folder's ``_metadata.yml`` as Quarto does; an ISO ``date`` prints as a French long date
+  (``15 juin 2024``, ``1er juin 2024``: Quarto's ``date-format: Do MMMM YYYY``);
 - pandoc Markdown: headings, paragraphs, lists, emphasis, footnotes, TeX math, pipe tables
   with ``: caption``, images ``![caption](path){width=60%}`` (paths relative to the main
   document, as in Quarto, where includes are textual);
@@ -19,8 +36,9 @@ Report pages compute nothing: no code cells, no inline code, no cross-references
 (``@fig-x``) or citations, which plain pandoc does not resolve. :func:`check_supported` lists
 violations; :func:`render_document` refuses a source that has any.
 
-PDFs are reproducible byte for byte: Typst gets a fixed timestamp and only its embedded fonts
-(``ignore_system_fonts``), so the output does not depend on the fonts of the machine.
+Offline PDFs are reproducible byte for byte: Typst gets a fixed timestamp and only its
+embedded fonts (``ignore_system_fonts``), so the output does not depend on the fonts of the
+machine. Through Quarto, the theme sets the PDF's date from ``pdf-timestamp``.
 """
 
 from __future__ import annotations
@@ -35,6 +53,7 @@ import shutil
 import subprocess
 import warnings as _warnings
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -42,11 +61,24 @@ from urllib.parse import urlparse
 import yaml
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-TYPST_TEMPLATE = TEMPLATES_DIR / "barometre.typ"
+#: Folder of a report project that holds the templates (Quarto renders no file under a folder
+#: starting with ``_`` and writes its intermediates next to the documents, never in it).
+PROJECT_TEMPLATES = "_templates"
+TYPST_TEMPLATE = TEMPLATES_DIR / "theme.typ"
+TYPST_PARTIALS = (TEMPLATES_DIR / "typst-template.typ", TEMPLATES_DIR / "typst-show.typ")
 PANDOC_TYPST_TEMPLATE = TEMPLATES_DIR / "pandoc-template.typ"
-HTML_TEMPLATE = TEMPLATES_DIR / "barometre.html"
+HTML_TEMPLATE = TEMPLATES_DIR / "pandoc-template.html"
+HTML_TITLE_BLOCK = TEMPLATES_DIR / "title-block.html"
 CSS_FILE = TEMPLATES_DIR / "barometre.css"
 LUA_FILTERS = (TEMPLATES_DIR / "french.lua", TEMPLATES_DIR / "barometre-divs.lua")
+QUARTO_PROJECT_TEMPLATE = TEMPLATES_DIR / "quarto-project.yml"
+#: What a report project gets in ``_templates/``: both renderers read these.
+PROJECT_TEMPLATE_FILES = (
+    TYPST_TEMPLATE, *TYPST_PARTIALS, HTML_TEMPLATE, HTML_TITLE_BLOCK, CSS_FILE, *LUA_FILTERS
+)
+#: Quarto's ``date-format`` of the publications: the French long date (``1er juin 2024``).
+DATE_FORMAT = "Do MMMM YYYY"
+RENDERER_CHOICES = ("auto", "quarto", "offline")
 
 #: Creation date written into every PDF unless the caller passes another one (reproducibility:
 #: the same sources give the same bytes). Same role as SOURCE_DATE_EPOCH.
@@ -503,6 +535,62 @@ def _meta_true(meta: Mapping[str, Any], key: str) -> bool:
     return bool(value) and value.get("t") == "MetaBool" and value.get("c") is True
 
 
+def _meta_text(value: Any) -> str:
+    """Plain text of a metadata value of pandoc's JSON AST (strings, inlines, blocks)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "".join(_meta_text(v) for v in value)
+    if isinstance(value, dict):
+        kind, content = value.get("t"), value.get("c")
+        if kind in ("Space", "SoftBreak", "LineBreak"):
+            return " "
+        if kind in ("MetaString", "Str"):
+            return content
+        if kind == "MetaBool":
+            return str(content).lower()
+        if kind in ("Code", "Math"):
+            return content[1]
+        if isinstance(content, list):
+            # these hold their inlines second (after attributes, quote type or citations)
+            if kind in ("Span", "Link", "Image", "Quoted", "Cite"):
+                content = content[1]
+            return _meta_text(content)
+    return ""
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _localise_date(meta: dict[str, Any]) -> None:
+    """An ISO ``date`` (``2024-06-15``) prints as a French long date, as Quarto prints it with
+    ``date-format: Do MMMM YYYY`` (``15 juin 2024``, ``1er juin 2024``); the HTML page keeps the
+    ISO date in ``<meta name="dcterms.date">``. Other values (already French) print as they are.
+    """
+    from barometre.publish.fmt import fr_date
+
+    date = _meta_text(meta.get("date")).strip()
+    meta.pop("date-format", None)
+    if _ISO_DATE.match(date):
+        meta["date"] = _meta_string(fr_date(date))
+        meta["date-meta"] = _meta_string(date)
+
+
+def load_metadata_file(folder: Path | str) -> dict[str, Any]:
+    """The folder's ``_metadata.yml`` (Quarto's directory metadata) as a mapping; ``{}`` if none."""
+    path = Path(folder) / "_metadata.yml"
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise RenderError(f"{path}: directory metadata must be a mapping")
+    return dict(data)
+
+
 # --------------------------------------------------------------------------- rendering
 
 
@@ -520,8 +608,9 @@ def _to_pdf(
     work_dir = pdf_path.parent / f".{pdf_path.stem}.typst"
     if work_dir.exists():
         shutil.rmtree(work_dir)
-    work_dir.mkdir(parents=True)
-    shutil.copy2(TYPST_TEMPLATE, work_dir / TYPST_TEMPLATE.name)
+    (work_dir / PROJECT_TEMPLATES).mkdir(parents=True)
+    # the partial typst-template.typ imports the theme from _templates/, as in a report folder
+    shutil.copy2(TYPST_TEMPLATE, work_dir / PROJECT_TEMPLATES / TYPST_TEMPLATE.name)
 
     # Typst resolves image paths relative to the .typ file and only inside its root: write them
     # relative to the working folder and take as root the deepest folder holding everything
@@ -616,9 +705,13 @@ def render_document(
     the front matter, and a ``::: {.demo-mark}`` div of the body is then dropped (it is how the
     mark reaches Quarto's output). ``timestamp`` is the PDF creation date (fixed by default, so
     two renders give identical bytes; ``None`` means now; a naive datetime is taken as UTC).
-    ``output_stem`` names the outputs (default: the source's stem). ``resource_dir`` is the
-    folder relative image paths are resolved from (default: the source's folder, as Quarto).
-    ``keep_typst`` keeps the generated Typst source in ``out_dir/.<stem>.typst/main.typ``.
+    ``output_stem`` names the outputs (default: ``output-file`` of the metadata, else the
+    source's stem). ``resource_dir`` is the folder relative image paths are resolved from
+    (default: the source's folder, as Quarto). ``keep_typst`` keeps the generated Typst source in
+    ``out_dir/.<stem>.typst/main.typ``.
+
+    As in Quarto, the ``_metadata.yml`` of the source's folder (if any) gives default values
+    that the front matter overrides; an ISO ``date`` prints as a French long date.
 
     Raises :class:`UnsupportedSourceError` if the source or a partial leaves the subset,
     :class:`ShortcodeError` for unknown variables or missing includes, :class:`RenderError` for
@@ -634,7 +727,6 @@ def render_document(
         variables = load_variables(variables)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = output_stem or source.stem
     images_dir = Path(resource_dir).resolve() if resource_dir is not None else source.parent
     if timestamp is not None and timestamp.tzinfo is None:
         timestamp = timestamp.replace(tzinfo=_dt.UTC)
@@ -648,10 +740,18 @@ def render_document(
             + "\n  ".join(lines)
         )
 
-    ast = json.loads(_pandoc(["--from", "markdown", "--to", "json"], stdin=resolved))
+    reader = ["--from", "markdown", "--to", "json"]
+    directory_metadata = source.parent / "_metadata.yml"
+    if directory_metadata.is_file():
+        load_metadata_file(source.parent)  # fails clearly on a malformed file
+        # pandoc's --metadata-file gives defaults that the document's front matter overrides
+        reader += ["--metadata-file", str(directory_metadata)]
+    ast = json.loads(_pandoc(reader, stdin=resolved))
     _localise_images(ast, images_dir, str(source))
     meta = ast["meta"]
     meta.setdefault("lang", _meta_string("fr"))
+    _localise_date(meta)
+    stem = output_stem or Path(_meta_text(meta.pop("output-file", None)).strip()).stem or source.stem
     if demo_mark is not None:
         if not demo_mark.strip():
             raise ValueError("demo_mark must be a visible text or None")
@@ -669,38 +769,253 @@ def render_document(
     return outputs
 
 
-# --------------------------------------------------------------------------- Quarto
+# --------------------------------------------------------------------------- projects and renderers
+
+
+def quarto_executable() -> str | None:
+    """Path of the ``quarto`` on PATH, or None."""
+    return shutil.which("quarto")
 
 
 def quarto_available() -> bool:
-    """True when a ``quarto`` executable is on PATH (then it is the reference renderer)."""
-    return shutil.which("quarto") is not None
+    """True when a ``quarto`` executable is on PATH (then ``auto`` renders with it)."""
+    return quarto_executable() is not None
 
 
-def render_with_quarto(
-    source: Path | str,
-    out_dir: Path | str,
-    formats: Sequence[str] = OUTPUT_FORMATS,
-    demo_mark: str | None = None,
-) -> dict[str, Path]:
-    """Render with ``quarto render`` (PDF through Quarto's typst format, HTML).
+@dataclass(frozen=True)
+class Renderer:
+    """A resolved renderer: ``quarto`` (with its executable) or ``offline``, and its version."""
 
-    Quarto reads ``_quarto.yml`` and ``_variables.yml`` of the project itself. Thin by design:
-    it cannot be exercised on machines without Quarto.
+    name: str
+    version: str
+    executable: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}"
+
+
+def quarto_version(executable: str) -> str:
+    """``quarto --version`` (e.g. ``1.10.18``)."""
+    completed = subprocess.run(
+        [executable, "--version"], capture_output=True, text=True, check=False, env=_quarto_env()
+    )
+    if completed.returncode != 0 or not completed.stdout.strip():
+        raise RenderError(f"{executable} --version failed: {completed.stderr.strip()}")
+    return completed.stdout.strip().splitlines()[0]
+
+
+def offline_version() -> str:
+    """Versions of the offline renderer's tools (pandoc from pypandoc-binary, typst-py)."""
+    from importlib import metadata
+
+    import pypandoc
+
+    return f"pandoc {pypandoc.get_pandoc_version()}, typst-py {metadata.version('typst')}"
+
+
+def resolve_renderer(choice: str = "auto") -> Renderer:
+    """The renderer for ``choice``: ``auto`` (Quarto when on PATH, else offline), ``quarto``
+    (fails when Quarto is not installed) or ``offline`` (pandoc + Typst)."""
+    if choice not in RENDERER_CHOICES:
+        raise ValueError(f"renderer must be one of {', '.join(RENDERER_CHOICES)}, not {choice!r}")
+    if choice in ("auto", "quarto"):
+        executable = quarto_executable()
+        if executable is not None:
+            return Renderer("quarto", quarto_version(executable), executable)
+        if choice == "quarto":
+            raise RenderError(
+                "quarto is not installed (not on PATH): install it (https://quarto.org/docs/"
+                "get-started/) or render offline (--renderer offline, pandoc + Typst)"
+            )
+    return Renderer("offline", offline_version())
+
+
+def write_report_project(
+    folder: Path | str,
+    documents: Sequence[str],
+    output_dir: str,
+    metadata: Mapping[str, Any] | None = None,
+) -> Path:
+    """Make ``folder`` a Quarto project both renderers render the same way.
+
+    Writes ``_quarto.yml`` (from ``templates/quarto-project.yml``, with ``documents`` as the
+    render list and ``output_dir``, relative to the folder, as the output folder),
+    ``_metadata.yml`` (``metadata``: e.g. ``date`` in ISO form, ``date-format``, ``demo-mark``,
+    ``pdf-timestamp``, ``output-file``) and a fresh copy of the templates in ``_templates/``.
+    The folder must already hold the documents and what they read (``_variables.yml``, tables,
+    figures). Returns the path of ``_quarto.yml``.
     """
-    executable = shutil.which("quarto")
-    if executable is None:
-        raise RenderError("quarto is not installed; use render_document (offline renderer)")
-    source = Path(source).resolve()
-    out_dir = Path(out_dir).resolve()
-    outputs: dict[str, Path] = {}
-    for fmt in formats:
-        target = {"pdf": "typst", "html": "html"}[fmt]
-        command = [executable, "render", str(source), "--to", target, "--output-dir", str(out_dir)]
-        if demo_mark:
-            command += ["--metadata", f"demo-mark:{demo_mark}"]
-        completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    folder = Path(folder)
+    missing = [d for d in documents if not (folder / d).is_file()]
+    if missing or not documents:
+        raise RenderError(f"{folder}: documents to render not found: {missing or 'none given'}")
+    templates = folder / PROJECT_TEMPLATES
+    if templates.exists():
+        shutil.rmtree(templates)
+    templates.mkdir()
+    for path in PROJECT_TEMPLATE_FILES:
+        shutil.copyfile(path, templates / path.name)
+    config = yaml.safe_load(QUARTO_PROJECT_TEMPLATE.read_text(encoding="utf-8"))
+    config["project"]["output-dir"] = output_dir
+    config["project"]["render"] = list(documents)
+    header = (
+        "# Written by barometre.publish.render.write_report_project from templates/quarto-project.yml:\n"
+        "# `quarto render` here renders what `barometre build --renderer offline` renders.\n"
+    )
+    quarto_yml = folder / "_quarto.yml"
+    _write_text(quarto_yml, header + yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
+    _write_text(
+        folder / "_metadata.yml",
+        "# Directory metadata of the documents (Quarto's _metadata.yml; the front matter wins).\n"
+        + yaml.safe_dump(dict(metadata or {}), allow_unicode=True, sort_keys=True),
+    )
+    return quarto_yml
+
+
+def report_metadata(date: str, pdf_timestamp: str, demo_mark: str | None = None) -> dict[str, Any]:
+    """The ``_metadata.yml`` of the publications of an edition.
+
+    ``date`` (ISO, ``2024-06-15``) is what Quarto parses (a French date string gave « Invalid
+    Date »); both renderers print it with ``date-format`` in French, ``15 juin 2024``.
+    ``date-meta`` repeats it for the HTML page's ``dcterms.date`` (Quarto's minimal html does not
+    derive it). ``pdf-timestamp`` is the PDF's creation date; ``demo-mark`` the demo-data mark.
+    """
+    if not _ISO_DATE.match(date):
+        raise ValueError(f"the publication date must be an ISO date (YYYY-MM-DD), not {date!r}")
+    metadata: dict[str, Any] = {
+        "date": date,
+        "date-format": DATE_FORMAT,
+        "date-meta": date,
+        "pdf-timestamp": pdf_timestamp,
+    }
+    if demo_mark:
+        metadata["demo-mark"] = demo_mark
+    return metadata
+
+
+def _write_text(path: Path, text: str) -> None:
+    from barometre.pipeline import atomic_write_text
+
+    atomic_write_text(path, text)
+
+
+def read_report_project(folder: Path | str) -> tuple[list[str], Path]:
+    """(documents to render, output folder) of a report project's ``_quarto.yml``."""
+    folder = Path(folder)
+    path = folder / "_quarto.yml"
+    if not path.is_file():
+        raise RenderError(f"{folder} is not a report project (no _quarto.yml; see write_report_project)")
+    config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    project = config.get("project") or {}
+    documents = list(project.get("render") or sorted(p.name for p in folder.glob("*.qmd")))
+    return documents, (folder / project.get("output-dir", ".")).resolve()
+
+
+@dataclass
+class ProjectRender:
+    """What :func:`render_project` did: outputs per document stem, Quarto's warnings, time."""
+
+    renderer: Renderer
+    outputs: dict[str, dict[str, Path]]
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    log: str = ""
+
+
+def render_project(
+    folder: Path | str,
+    renderer: Renderer | str = "auto",
+    formats: Sequence[str] = OUTPUT_FORMATS,
+) -> ProjectRender:
+    """Render every document of a report project (see :func:`write_report_project`).
+
+    ``quarto``: ``quarto render <folder>`` (``--to typst``/``html`` for one format); Quarto's
+    warnings are returned (``quarto-offline`` prints a harmless ``typst-gather`` one) and a
+    failure raises :class:`RenderError` with Quarto's output. ``offline``: :func:`render_document`
+    for each document, with the folder's ``_variables.yml``, ``_metadata.yml`` and the PDF
+    timestamp of its ``pdf-timestamp``. Outputs go to the project's output folder.
+    """
+    import time
+
+    engine = renderer if isinstance(renderer, Renderer) else resolve_renderer(renderer)
+    folder = Path(folder).resolve()
+    unknown = set(formats) - set(OUTPUT_FORMATS)
+    if unknown or not formats:
+        raise ValueError(f"formats must be among {OUTPUT_FORMATS}, got {list(formats)}")
+    documents, out_dir = read_report_project(folder)
+    metadata = load_metadata_file(folder)
+    started = time.perf_counter()
+    outputs: dict[str, dict[str, Path]] = {}
+    found: list[str] = []
+    log = ""
+    if engine.name == "offline":
+        stamp = metadata.get("pdf-timestamp")
+        timestamp = _dt.datetime.fromisoformat(str(stamp)) if stamp else REPRODUCIBLE_TIMESTAMP
+        for document in documents:
+            rendered = render_document(
+                folder / document, folder / "_variables.yml", out_dir, formats=formats,
+                timestamp=timestamp, resource_dir=folder,
+            )
+            outputs[_output_stem(document, metadata)] = rendered
+    else:
+        command = [engine.executable or "quarto", "render", str(folder)]
+        if len(formats) == 1:
+            command += ["--to", {"pdf": "typst", "html": "html"}[formats[0]]]
+        before = set(out_dir.iterdir()) if out_dir.is_dir() else set()
+        completed = subprocess.run(
+            command, capture_output=True, text=True, encoding="utf-8", errors="replace",
+            check=False, cwd=folder, env=_quarto_env(),
+        )
+        log = _strip_ansi(completed.stdout + completed.stderr)
         if completed.returncode != 0:
-            raise RenderError(f"quarto render failed: {completed.stderr.strip()}")
-        outputs[fmt] = out_dir / f"{source.stem}.{fmt}"
-    return outputs
+            raise RenderError(f"quarto render {folder} failed ({completed.returncode}):\n{log[-4000:]}")
+        found = quarto_warnings(log)
+        for document in documents:
+            stem = _output_stem(document, metadata)
+            outputs[stem] = {fmt: out_dir / f"{stem}.{fmt}" for fmt in formats}
+            missing = [str(p) for p in outputs[stem].values() if not p.is_file()]
+            if missing:
+                raise RenderError(f"quarto render {folder} did not write {missing}:\n{log[-4000:]}")
+        # Quarto copies the documents' resources (figures/) to the output folder for the HTML
+        # format; the publications embed them, so only the documents are kept there.
+        for path in sorted(set(out_dir.iterdir()) - before):
+            if path.is_dir() and path.name in {"figures", "tables", PROJECT_TEMPLATES}:
+                shutil.rmtree(path)
+    return ProjectRender(engine, outputs, found, time.perf_counter() - started, log)
+
+
+def _output_stem(document: str, metadata: Mapping[str, Any]) -> str:
+    output_file = metadata.get("output-file")
+    return Path(str(output_file)).stem if output_file else Path(document).stem
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+#: Quarto's warnings start a line with WARN/WARNING; typst's (through Quarto) with "warning:".
+_QUARTO_WARNING = re.compile(r"^\s*(?:WARN(?:ING)?\b[^:]*:?|warning:)\s*(?P<message>.*)$")
+#: The one warning quarto-offline always prints (no typst-gather binary; harmless).
+KNOWN_QUARTO_WARNINGS = (re.compile(r"^typst-gather analyze failed"),)
+
+
+def quarto_warnings(log: str) -> list[str]:
+    """The warnings in Quarto's output, one line each (ANSI colours removed)."""
+    found = []
+    for line in _strip_ansi(log).splitlines():
+        match = _QUARTO_WARNING.match(line)
+        if match:
+            found.append(match.group("message").strip())
+    return found
+
+
+def unexpected_quarto_warnings(warnings: Iterable[str]) -> list[str]:
+    """The warnings other than the known harmless ones of :data:`KNOWN_QUARTO_WARNINGS`."""
+    return [w for w in warnings if not any(known.match(w) for known in KNOWN_QUARTO_WARNINGS)]
+
+
+def _strip_ansi(text: str) -> str:
+    return _ANSI.sub("", text)
+
+
+def _quarto_env() -> dict[str, str]:
+    """The environment for a ``quarto`` subprocess: without the variables a parent Quarto sets
+    for its pre-render scripts (``quarto render`` at the repository root runs the build)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("QUARTO_PROJECT_")}

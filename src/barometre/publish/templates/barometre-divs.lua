@@ -161,7 +161,7 @@ local function interpolate(low, high, budget)
   return widths
 end
 
-local function Table(tbl)
+local function table_widths(tbl)
   if not FORMAT:match("typst") then
     -- browsers lay out `auto` columns from content: drop the dash-count widths
     for i, spec in ipairs(tbl.colspecs) do tbl.colspecs[i] = { spec[1], nil } end
@@ -223,6 +223,16 @@ local function Table(tbl)
     tbl.colspecs[j] = { tbl.colspecs[j][1], widths[j] / total }
   end
   return tbl
+end
+
+-- In Typst, a table is written here, by pandoc's typst writer: Quarto's own typst output writes
+-- a table without caption as a bare #table (and drops the caption of a table without a #tbl-
+-- label) where pandoc wraps it in a figure, which spaces and aligns it differently. Written
+-- here, a table is the same Typst with both renderers.
+local function Table(tbl)
+  tbl = table_widths(tbl)
+  if not FORMAT:match("typst") then return tbl end
+  return pandoc.RawBlock("typst", pandoc.write(pandoc.Pandoc({ tbl }), "typst"))
 end
 
 return {
