@@ -133,6 +133,18 @@ def test_reproducible(tmp_path: Path) -> None:
         assert (first.dir / "tables" / f"{name}.csv").read_bytes() == (second.dir / "tables" / f"{name}.csv").read_bytes()
 
 
+def test_offline_renderer_without_report_projects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a publishing toolkit that has no report projects, the agenda is rendered by the
+    offline renderer directly, the date in its front matter."""
+    from barometre.publish import render as toolkit
+
+    monkeypatch.delattr(toolkit, "write_report_project", raising=False)
+    result = build_consultation(demo=True, build_root=tmp_path, demo_proposals=300, draws=100)
+    assert result.renderer == "offline" and not (result.dir / "report" / "_quarto.yml").exists()
+    pages = pdf_pages(result.publications["pdf"])
+    assert all(DEMO_MARK in page for page in pages) and "30 juin 2025" in pages[0]
+
+
 def test_options_and_errors(tmp_path: Path) -> None:
     with pytest.raises(ConsultationBuildError, match="either an input file or --demo"):
         build_consultation(build_root=tmp_path)
@@ -161,6 +173,7 @@ def test_cli_build(tmp_path: Path) -> None:
         (["--demo", "--territory", "xx"], "error: unknown territory 'xx'"),
         (["--input", str(tmp_path / "none.csv")], "error: consultation: file none.csv: file not found"),
         (["--demo", "--method", "exact"], "error: --method must be mc or quadrature"),
+        (["--demo", "--renderer", "word"], "error: --renderer must be auto, quarto or offline"),
     ]:
         failed = runner.invoke(app, ["consultation", "build", "--build-root", str(tmp_path), "--no-render", *args])
         assert failed.exit_code == 2, (args, failed.output)

@@ -85,6 +85,7 @@ class ConsultationBuild:
     timings: dict[str, float] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
     manifest: Path | None = None
+    renderer: str = ""
 
 
 def _sha256(path: Path) -> str:
@@ -199,6 +200,36 @@ def _zones_figure(scored: pd.DataFrame, path: Path, demo: bool) -> Path:
     return path
 
 
+def _render(
+    report: Path, publications: Path, variables: dict[str, Any], day: _dt.date, demo: bool,
+    renderer: str,
+) -> tuple[dict[str, Path], str]:
+    """Render ``report/agenda.qmd`` to ``publications/agenda-citoyen.{pdf,html}`` like the other
+    publications: as a report project (Quarto when installed, else offline, ``renderer``) when
+    the publishing toolkit has report projects, else with the offline renderer directly (then
+    the date goes in the front matter)."""
+    from barometre.publish import render as toolkit
+
+    stamp = _dt.datetime.combine(day, _dt.time(12), tzinfo=_dt.UTC)
+    source = report / "agenda.qmd"
+    if hasattr(toolkit, "write_report_project") and hasattr(toolkit, "render_project"):
+        metadata = toolkit.report_metadata(day.isoformat(), stamp.strftime("%Y-%m-%dT%H:%M:%S"), DEMO_MARK if demo else None)  # fmt: skip
+        metadata["output-file"] = "agenda-citoyen"
+        text = source.read_text(encoding="utf-8")
+        _text(source, "\n".join(line for line in text.splitlines() if not line.startswith("date:")))
+        toolkit.write_report_project(report, ["agenda.qmd"], Path("..", publications.name).as_posix(), metadata)  # fmt: skip
+        done = toolkit.render_project(report, renderer, formats=("pdf", "html"))
+        return dict(done.outputs["agenda-citoyen"]), done.renderer.name
+    if renderer == "quarto":
+        raise ConsultationBuildError("this version of the publishing toolkit renders offline only")
+    outputs = toolkit.render_document(
+        source, variables, publications, formats=("pdf", "html"),
+        demo_mark=DEMO_MARK if demo else None, timestamp=stamp,
+        output_stem="agenda-citoyen", resource_dir=report,
+    )  # fmt: skip
+    return outputs, "offline"
+
+
 def build_consultation(
     input_path: Path | None = None,
     *,
@@ -222,6 +253,7 @@ def build_consultation(
     demo_seed: int = demo_module.DEFAULT_SEED,
     max_quarantine_share: float = 0.10,
     render: bool = True,
+    renderer: str = "auto",
 ) -> ConsultationBuild:
     """Build the consultation's tables and agenda (see the module docstring)."""
     started = time.perf_counter()
@@ -615,14 +647,7 @@ def build_consultation(
     # --- render ----------------------------------------------------------------------------------------
     tick = time.perf_counter()
     if render:
-        from barometre.publish.render import render_document
-
-        stamp = _dt.datetime.combine(report_day, _dt.time(12), tzinfo=_dt.UTC)
-        result.publications = render_document(
-            report / "agenda.qmd", variables, out / "publications", formats=("pdf", "html"),
-            demo_mark=DEMO_MARK if demo else None, timestamp=stamp,
-            output_stem="agenda-citoyen", resource_dir=report,
-        )  # fmt: skip
+        result.publications, result.renderer = _render(report, out / "publications", variables, report_day, demo, renderer)  # fmt: skip
     timings["render"] = time.perf_counter() - tick
     timings["total"] = time.perf_counter() - started
     result.timings = timings
@@ -658,6 +683,7 @@ def build_consultation(
             "max_quarantine_share": max_quarantine_share,
         },
         "summary": summary,
+        "renderer": result.renderer or None,
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
         "outputs": {
             str(p.relative_to(out)): _sha256(p)

@@ -131,6 +131,7 @@ def build_command(
     method: Annotated[str, typer.Option("--method", help="Zone probabilities by 'mc' or 'quadrature'.")] = "mc",
     demo_proposals: Annotated[int, typer.Option("--demo-proposals", help="Proposals of the demo consultation.")] = 10_000,
     render: Annotated[bool, typer.Option("--render/--no-render", help="Render the agenda (PDF + HTML).")] = True,
+    renderer: Annotated[str, typer.Option("--renderer", help="auto (Quarto when installed, else offline), quarto or offline.")] = "auto",
     max_quarantine_share: Annotated[float, typer.Option("--max-quarantine-share", help="Share of quarantined rows above which the file is unusable.")] = 0.10,
 ) -> None:
     """Build a consultation's tables and its « Agenda citoyen » (PDF + HTML) under
@@ -145,6 +146,13 @@ def build_command(
         _fail("give either --input FILE or --demo")
     if method not in ("mc", "quadrature"):
         _fail(f"--method must be mc or quadrature (got {method!r})")
+    if renderer not in ("auto", "quarto", "offline"):
+        _fail(f"--renderer must be auto, quarto or offline (got {renderer!r})")
+    if renderer == "quarto" and render:
+        from barometre.publish.render import quarto_available
+
+        if not quarto_available():
+            _fail("--renderer quarto: quarto is not installed (not on PATH); use --renderer offline")
     if not 0.0 <= weight <= 1.0:
         _fail(f"--weight must be between 0 and 1 (got {weight})")
     if draws < 1 or demo_proposals < 1:
@@ -155,6 +163,7 @@ def build_command(
             engagement_path=engagement, engagement_column=engagement_column, cog_year=cog_year,
             territory=territory, weight=weight, draws=draws, seed=seed, method=method,
             demo_proposals=demo_proposals, max_quarantine_share=max_quarantine_share, render=render,
+            renderer=renderer,
         )  # fmt: skip
     except typer.Exit:
         raise
@@ -177,6 +186,6 @@ def build_command(
         typer.echo(f"Spearman ({c['level']}, n = {c['n']}): {c['spearman_rho']:.2f} [{c['low']:.2f}, {c['high']:.2f}]")
     typer.echo("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()))
     for kind, path in result.publications.items():
-        typer.echo(f"  {kind}: {path}")
+        typer.echo(f"  {kind}: {path}" + (f" ({result.renderer})" if kind == "pdf" else ""))
     typer.echo(f"  tables: {result.dir / 'tables'}")
     typer.echo(f"  manifest: {result.manifest}")
