@@ -85,6 +85,7 @@ def test_counts_reconcile_and_manifest(demo_build) -> None:
     assert themes["proposals"].sum() >= summary["accepted"] and themes["theme"].iloc[-1] == "non classé"
     assert set(manifest["timings_seconds"]) >= {"read", "score", "themes", "ranking", "territories", "report", "render", "total"}
     assert manifest["mark"] == DEMO_MARK and manifest["parameters"]["seed"] == 20250601
+    assert len(manifest["engagement_input"]["sha256"]) == 64 and manifest["engagement_input"]["column"] == "score"
     for relative, digest in manifest["outputs"].items():
         assert len(digest) == 64 and (out / relative).is_file()
     correlations = pd.read_csv(out / "tables" / "correlations.csv")

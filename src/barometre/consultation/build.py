@@ -319,6 +319,7 @@ def build_consultation(
     by_dep = by_reg = None
     correlations: list[dict[str, object]] = []
     engagement_note = ""
+    engagement_input: dict[str, str] | None = None
     if located is not None:
         write_csv_atomic(located, out / "work" / "author_departments.csv")
         scored_for_terr = scored if "zone" in scored else scored.assign(zone="")
@@ -337,6 +338,7 @@ def build_consultation(
             for level, table in (("département", by_dep), ("région", by_reg)):
                 correlations.append(terr.rank_correlation(table["proposals_per_100k"], table["engagement"], level=level, measure=f"propositions pour 100 000 habitants × {engagement_column}").as_row())  # fmt: skip
             engagement_note = f"{engagement_column} des communes de {Path(engagement_file).name}"
+            engagement_input = {"file": str(engagement_file), "column": engagement_column, "sha256": _sha256(Path(engagement_file))}
     timings["territories"] = time.perf_counter() - tick
 
     # --- tables ------------------------------------------------------------------------------------
@@ -676,6 +678,7 @@ def build_consultation(
         "mark": DEMO_MARK if demo else "",
         "input": {"file": Path(input_path).name, "sha256": _sha256(Path(input_path))},
         "demo_provenance": provenance.name if provenance else None,
+        "engagement_input": engagement_input,
         "parameters": {
             "weight": weight, "counter": counter, "prior": prior, "draws": draws, "seed": seed,
             "method": method, "confidence": CONFIDENCE, "top": top, "cog_year": cog_year,
