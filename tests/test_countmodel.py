@@ -14,7 +14,6 @@ matches whose mean (~13) varies between communes (log sd 0.3). Measured figures 
 
 from __future__ import annotations
 
-import itertools
 import math
 import warnings
 
@@ -34,63 +33,10 @@ from barometre.countmodel import (
     fit_count_model,
     fit_indicator_models,
 )
-from barometre.geography import population_class
-from barometre.robustness.synthetic import synthetic_populations
+from barometre.countmodel_validation import calibration, simulate_communes
 from barometre.smallarea import posterior_rates, shrink_rates
 
 SEED = 20240615
-BAND_BOUNDS = (5_000, 20_000, 50_000, 200_000, 2_000_000)
-BAND_EFFECTS = np.array([0.0, 0.15, 0.25, 0.30, 0.35])
-MATCHES_PER_1000 = 0.7
-MATCHES_PER_MISSION = 13.0
-
-
-def simulate_communes(
-    rng: np.random.Generator,
-    n_base: int = 20_000,
-    n_per_band: int = 1_500,
-    n_departments: int = 96,
-    latent_sd: float = 0.5,
-    size: float = MATCHES_PER_MISSION,
-) -> pd.DataFrame:
-    """Communes with clustered counts (see the module docstring); ``true_rate`` per inhabitant."""
-    population = synthetic_populations(n_base, rng).astype(float)
-    extra = [
-        np.exp(rng.uniform(np.log(lo), np.log(hi), n_per_band))
-        for lo, hi in itertools.pairwise(BAND_BOUNDS)
-    ]
-    population = np.round(np.concatenate([population, *extra]))
-    n = len(population)
-    departments = np.array([f"{d:02d}" for d in rng.integers(1, n_departments + 1, n)])
-    codes, dept_index = np.unique(departments, return_inverse=True)
-    band = np.digitize(population, BAND_BOUNDS[:-1])
-    dept_effect = rng.normal(0.0, 0.3, len(codes))
-    latent = np.exp(rng.normal(-(latent_sd**2) / 2, latent_sd, n))
-    log_pop = np.log(population / 1000.0)
-    rate = (
-        MATCHES_PER_1000
-        / 1000.0
-        * np.exp(-0.12 * log_pop + BAND_EFFECTS[band] + dept_effect[dept_index])
-        * latent
-    )
-    mean_size = size * np.exp(rng.normal(-0.045, 0.3, n))
-    missions = rng.poisson(population * rate / mean_size)
-    owner = np.repeat(np.arange(n), missions)
-    sizes = rng.geometric(1.0 / mean_size[owner]).astype(float)
-    return pd.DataFrame(
-        {
-            "code_commune": [f"C{i:05d}" for i in range(n)],
-            "population": population,
-            "population_class": population_class(pd.Series(population)).astype(str),
-            "code_departement": departments,
-            "band": band,
-            "true_rate": rate,
-            "true_department_effect": dept_effect[dept_index],
-            "matches": np.bincount(owner, weights=sizes, minlength=n),
-            "missions": missions.astype(float),
-            "matches_sumsq": np.bincount(owner, weights=sizes**2, minlength=n),
-        }
-    )
 
 
 @pytest.fixture(scope="module")
@@ -496,3 +442,11 @@ def test_poisson_limit_warns_and_keeps_draws_sane():
     assert np.all(np.isfinite(draws))
     assert np.quantile(draws.max(axis=0) / upper, 0.99) < 2.0
     assert draws.mean() == pytest.approx(1e-3, rel=0.1)
+
+
+def test_calibration_table_of_the_annex_reproduces_the_tests():
+    table = calibration(np.random.default_rng(SEED)).set_index("population_class")
+    assert table.loc["Ensemble", "communes"] == table["communes"].iloc[:-1].sum()
+    assert abs(table.loc["Ensemble", "coverage"] - 0.90) <= 0.03
+    assert (table["mse_count_model"] < table["mse_class_moments"]).all()
+    assert (table["mse_count_model"] < table["mse_raw"]).all()

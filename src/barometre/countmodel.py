@@ -94,6 +94,7 @@ References:
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Iterable, Sequence
@@ -652,10 +653,17 @@ class CountModelFit:
 
     # -- draws -----------------------------------------------------------------------------
 
-    def _hyper_factor(self) -> np.ndarray:
+    @functools.cached_property
+    def _hyper_factor_cached(self) -> np.ndarray:
+        # computed once per fit (an eigendecomposition per call of draws_for was the slowest
+        # part of small batches); cached_property writes the instance dict, which a frozen
+        # dataclass allows
         cov = 0.5 * (self.covariance + self.covariance.T)
         values, vectors = np.linalg.eigh(cov)
         return vectors * np.sqrt(np.clip(values, 0.0, None))
+
+    def _hyper_factor(self) -> np.ndarray:
+        return self._hyper_factor_cached
 
     def _one_draw(
         self, rng: np.random.Generator, factor: np.ndarray | None, out: np.ndarray

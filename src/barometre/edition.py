@@ -112,6 +112,17 @@ def compare_step(
                    tables / "yoy_laureates.csv", sort=False)
 
 
+def calibration_step(build_dir: Path, seed: int, credible: float) -> None:
+    """The count model's calibration on a seeded simulation with a known truth (annex table)."""
+    import numpy as np
+
+    from barometre.countmodel_validation import calibration
+    from barometre.tables import save_table
+
+    table = calibration(np.random.default_rng(seed), credible)
+    save_table(table, build_dir / "tables" / "count_model_calibration.csv", key=["population_class"], sort=False)
+
+
 def palmares_step(build_dir: Path, edition_config: str) -> None:
     """The decided palmarès (:func:`barometre.results.run_palmares`)."""
     from barometre.config import load_indicator_meta
@@ -250,6 +261,14 @@ def edition_steps(
             params=common,
         ),
         Step(
+            name="calibration",
+            title="Modèle de comptage : calibration sur simulation",
+            inputs=[],
+            outputs=["tables/count_model_calibration.csv"],
+            params={"seed": config.seed, "credible": config.shrinkage.credible},
+            func=calibration_step,
+        ),
+        Step(
             name="composite",
             title="Score composite, rangs et palmarès",
             notebook="03_composite.ipynb",
@@ -340,6 +359,7 @@ def edition_steps(
                 "tables/palmares.csv",
                 "tables/palmares_awards.csv",
                 "tables/count_model.csv",
+                "tables/count_model_calibration.csv",
                 "tables/match_report.csv",
                 "tables/audit",
                 "tables/robustness",

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from barometre.composite import IndexSpec, load_spec
+from barometre.composite.audit import effective_weights
 from barometre.config import EditionConfig
 from barometre.countmodel import (
     CountModelFit,
@@ -164,20 +165,9 @@ def fit_models(model_input: pd.DataFrame, meta: Mapping[str, Any], credible: flo
 
 
 def effective_indicator_weights(spec: IndexSpec, weight_set: str | None = None) -> dict[str, float]:
-    """Nominal weight of each indicator in the root score: the product, along its path, of each
-    node's weight divided by the sum of its siblings' (the engine's arithmetic aggregation)."""
-    weights = spec.weight_map(weight_set)
-    parents = spec.parent_map()
-    out = {}
-    for code in spec.indicator_codes:
-        share, node = 1.0, code
-        while parents[node] is not None:
-            siblings = spec.children(parents[node])
-            total = sum(float(weights[k]) for k in siblings)
-            share *= float(weights[node]) / total if total > 0 else 0.0
-            node = parents[node]
-        out[code] = share
-    return out
+    """Nominal weight of each indicator in the root score (:func:`audit.effective_weights`)."""
+    table = effective_weights(spec, spec.weight_map(weight_set)).set_index("element")["effective_weight"]
+    return {code: float(table[code]) for code in spec.indicator_codes}
 
 
 def score_reliability(data_weights: pd.DataFrame, weights: Mapping[str, float]) -> pd.Series:

@@ -61,7 +61,7 @@ def distinguishing_indicator(
             continue
         best = max(candidates)
         rows.append({"code": unit, "indicator": best[3], "class_percentile": best[0]})
-    return pd.DataFrame(rows).set_index("code")
+    return pd.DataFrame(rows, columns=["code", "indicator", "class_percentile"]).set_index("code")
 
 
 def laureates(
@@ -152,6 +152,13 @@ def palmares_table(
                 **({c: awarded.at[code, c] for c in AWARD_COLUMNS} if awarded is not None else {}),
             }
         )
+    if not rows:  # no ranked commune (a small subset): the table keeps its columns
+        columns = ["population_class", "rank_in_class", "code_commune", "nom", "population",
+                   "code_departement", "code_region", "score", *(f"score_{c}" for c in criteria),
+                   "rank_national", "class_size", "distinguishing_indicator", "distinguishing_value",
+                   "distinguishing_class_percentile", "sentence",
+                   *(AWARD_COLUMNS if awarded is not None else ())]
+        return pd.DataFrame(columns=columns)
     return pd.DataFrame(rows)
 
 

@@ -102,6 +102,12 @@ def run_composite(build_dir: Path, config: EditionConfig, meta: Mapping[str, Any
     with small person counts suppressed (:mod:`barometre.disclosure`)."""
     spec = load_spec(config.path(config.index_spec))
     engine_table = read_table(build_dir / "work" / "indicators_input.csv")
+    if engine_table.empty:
+        raise ValueError(
+            "no commune of this build is eligible (tables/eligibility.csv gives the rule each "
+            "commune fails): a palmarès needs at least one ranked commune — build a larger "
+            "territory or review the eligibility rules of the edition config"
+        )
     # observed counts (never shrunk) for the figures quoted in the publications
     raw_table = read_table(build_dir / "work" / "indicators_input_raw.csv")
     build = build_index(spec, engine_table, weight_set=config.weights)

@@ -93,7 +93,11 @@ def pca_by_group(build: IndexBuild) -> tuple[pd.DataFrame, pd.DataFrame]:
         first = eigvec[:, 0] * (1 if eigvec[:, 0].sum() >= 0 else -1)
         for kid, loading in zip(kids, first, strict=True):
             loading_rows.append({"aggregate": code, "element": kid, "loading_pc1": loading})
-    return pd.DataFrame(variance_rows), pd.DataFrame(loading_rows)
+    # the columns stay declared when no aggregate has enough complete units (a small subset)
+    return (
+        pd.DataFrame(variance_rows, columns=["aggregate", "component", "eigenvalue", "variance_share"]),
+        pd.DataFrame(loading_rows, columns=["aggregate", "element", "loading_pc1"]),
+    )
 
 
 def effective_weights(spec: IndexSpec, weights: dict[str, float] | None = None) -> pd.DataFrame:

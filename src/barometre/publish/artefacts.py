@@ -406,6 +406,20 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
     table("count_model", model_frame.reset_index(drop=True),
           formats={c: (lambda v: fr_number(v, 2)) for c in model_frame.columns if c != "Indicateur"},
           align={c: "right" for c in model_frame.columns if c != "Indicateur"})
+    calibration = read_table(build_dir / "tables" / "count_model_calibration.csv")
+    table("count_model_calibration", pd.DataFrame({
+        "Classe": calibration["population_class"],
+        "Communes simulées": calibration["communes"],
+        f"Couverture des intervalles à {fr_percent(config.shrinkage.credible * 100, 0)}": calibration["coverage"],
+        "EQM taux bruts": calibration["mse_raw"],
+        "EQM loi a priori par classe": calibration["mse_class_moments"],
+        "EQM modèle de comptage": calibration["mse_count_model"],
+    }), formats={"Communes simulées": fr_number,
+                 f"Couverture des intervalles à {fr_percent(config.shrinkage.credible * 100, 0)}": lambda v: fr_percent(v * 100, 1),
+                 "EQM taux bruts": lambda v: fr_number(v, 3), "EQM loi a priori par classe": lambda v: fr_number(v, 3),
+                 "EQM modèle de comptage": lambda v: fr_number(v, 3)},
+        align={c: "right" for c in ("Communes simulées", f"Couverture des intervalles à {fr_percent(config.shrinkage.credible * 100, 0)}",
+                                    "EQM taux bruts", "EQM loi a priori par classe", "EQM modèle de comptage")})
     variables["palmares"] = {
         "rule": palmares_rule_sentence(config, int(analysis["n_runs"])),
         "eligibility": eligibility_sentence(config),

@@ -171,11 +171,8 @@ def write_sampling_table(build_dir: Path, analysis: RobustnessAnalysis, n_draws:
     """Confidential ``work/score_sampling.csv``: per commune, the nominal score and its sampling
     standard error over ``n_draws`` posterior draws under the nominal method (the inputs of the
     confidence sets for ranks)."""
-    from barometre.robustness.joint import JointEvaluator
-
     model = analysis.model
-    assert model.sampler is not None
-    moments = JointEvaluator(model, model.sampler).nominal_score_moments(n_draws)
+    moments = model.joint_evaluator().nominal_score_moments(n_draws)
     moments.insert(0, "score", model.nominal_scores)
     moments.insert(0, model.class_column or "class", model.unit_classes)
     return save_table(

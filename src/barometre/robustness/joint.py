@@ -23,6 +23,7 @@ on the run's own drawn table: the fast path must give the same ranks (tested).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Protocol
@@ -38,9 +39,16 @@ from barometre.robustness.ranking import rank_desc_min
 if TYPE_CHECKING:
     from barometre.robustness.model import RobustnessModel, RunOutputs
 
-#: Runs evaluated together (their draws, treated and normalised values stay in memory:
+#: Runs evaluated together, at least (their draws, treated and normalised values stay in memory:
 #: block × units × indicators floats, 54 MB for 32 runs of 35 000 communes × 6 indicators).
 JOINT_BLOCK = 32
+#: Runs evaluated together, at most, and the number of normalised values a block aims at
+#: (about 100 MB of float64): small tables get larger blocks, which share more draws.
+MAX_JOINT_BLOCK = 1024
+BLOCK_VALUES = 12_000_000
+#: Largest bank of denominated posterior draws kept in memory (draws × units × indicators
+#: float64): 1 000 draws of 35 000 communes × 7 indicators take 1.96 GB.
+BANK_BYTES = 2_200_000_000
 
 
 class DrawSampler(Protocol):
@@ -117,11 +125,11 @@ class JointEvaluator:
         screened = model._screened_table(nominal_label)[spec.indicator_codes]
         self._missing = np.isnan(screened.to_numpy(dtype=np.float64)[model._order])
         self._pattern_cache: dict[str, list[tuple[np.ndarray, np.ndarray, object]]] = {}
+        self._bank: np.ndarray | None = None
+        self._bank_lock = threading.Lock()
 
     # --- per-block steps ----------------------------------------------------------------------
-    def denominated(self, draw_ids: np.ndarray) -> np.ndarray:
-        """Drawn values of ``draw_ids`` (draws × units × indicators), denominated like the
-        engine: value / denominator × scale, missing where the denominator is 0 or missing."""
+    def _draw_denominated(self, draw_ids: np.ndarray) -> np.ndarray:
         values = np.asarray(
             self.sampler.values(draw_ids, self.model.unit_codes), dtype=np.float64
         ).copy()
@@ -130,6 +138,27 @@ class JointEvaluator:
                 values[:, :, k] = values[:, :, k] / den * self._scale
         values[:, self._missing] = np.nan
         return values
+
+    def denominated(self, draw_ids: np.ndarray) -> np.ndarray:
+        """Drawn values of ``draw_ids`` (draws × units × indicators), denominated like the
+        engine: value / denominator × scale, missing where the denominator is 0 or missing.
+
+        The draws of the ``sampling`` assumption are generated once, in chunks, into a bank
+        shared by every later call (uncertainty runs, Sobol' runs, sampling moments) when the
+        bank fits in ``BANK_BYTES``; otherwise each call generates its own."""
+        draw_ids = np.asarray(draw_ids, dtype=np.int64)
+        n_draws = self.model.assumptions.sampling.n_draws if self.model.assumptions.sampling else 0
+        per_draw = self.model.n_units * len(self._denominators) * 8
+        if n_draws and n_draws * per_draw <= BANK_BYTES and draw_ids.size and draw_ids.max() < n_draws:
+            with self._bank_lock:
+                if self._bank is None:
+                    bank = np.empty((n_draws, self.model.n_units, len(self._denominators)))
+                    for start in range(0, n_draws, JOINT_BLOCK):
+                        ids = np.arange(start, min(n_draws, start + JOINT_BLOCK))
+                        bank[ids] = self._draw_denominated(ids)
+                    self._bank = bank
+            return self._bank[draw_ids]
+        return self._draw_denominated(draw_ids)
 
     def _patterns(self, excluded: str) -> list[tuple[np.ndarray, np.ndarray, object]]:
         """Units grouped by missing pattern for one exclusion: (units, indicator columns, plan)."""
@@ -147,15 +176,14 @@ class JointEvaluator:
             self._pattern_cache[excluded] = groups
         return self._pattern_cache[excluded]
 
-    def normalised(self, x: np.ndarray, treatment: int, normalise) -> np.ndarray:
-        """Treated then normalised values (runs × units × indicators) of one treatment and
-        normalisation step, indicator by indicator with the engine's per-indicator options."""
-        model = self.model
-        tr = model.space.treatments[treatment]
+    def treated(self, x: np.ndarray, treatment: int) -> np.ndarray:
+        """Outlier treatment of denominated values (rows × units × indicators), indicator by
+        indicator with the engine's per-indicator options (batch version of ``steps.treat``)."""
+        tr = self.model.space.treatments[treatment]
         out = np.empty_like(x)
-        for k, indicator in enumerate(model.spec.indicators):
+        for k, indicator in enumerate(self.model.spec.indicators):
             method = tr.per_indicator[indicator.code].method if indicator.code in tr.per_indicator else tr.method
-            treated = treat_batch(
+            out[:, :, k] = treat_batch(
                 x[:, :, k],
                 method,
                 winmax=tr.winmax,
@@ -163,8 +191,14 @@ class JointEvaluator:
                 kurt_threshold=tr.kurt_threshold,
                 quantiles=tr.quantiles,
             )
+        return out
+
+    def normalise_treated(self, treated: np.ndarray, normalise) -> np.ndarray:
+        """Normalisation of treated values (batch version of ``steps.normalise``)."""
+        out = np.empty_like(treated)
+        for k, indicator in enumerate(self.model.spec.indicators):
             out[:, :, k] = normalise_batch(
-                treated,
+                treated[:, :, k],
                 normalise.method,
                 direction=indicator.direction,
                 low=normalise.low,
@@ -175,6 +209,11 @@ class JointEvaluator:
                 goalposts=indicator.goalposts,
             )
         return out
+
+    def normalised(self, x: np.ndarray, treatment: int, normalise) -> np.ndarray:
+        """Treated then normalised values (runs × units × indicators) of one treatment and
+        normalisation step."""
+        return self.normalise_treated(self.treated(x, treatment), normalise)
 
     def scores(self, z: np.ndarray, weights: np.ndarray, excluded: str, geometric: bool) -> np.ndarray:
         """Root scores (runs × units) from normalised values and node weights of the runs."""
@@ -204,16 +243,25 @@ class JointEvaluator:
         model, space = self.model, self.model.space
         draws = design.choices["sampling"][runs]
         ids, where = np.unique(draws, return_inverse=True)
-        x = self.denominated(ids)[where.ravel()]
+        where = where.ravel()
+        x = self.denominated(ids)  # distinct draws × units × indicators
         ch = {name: design.choices[name][runs] for name in ("treatment", "normalisation", "aggregation", "exclusion")}
-        z = np.empty_like(x)
-        keys = np.stack([ch["treatment"], ch["normalisation"], ch["aggregation"]], axis=1)
-        for key in np.unique(keys, axis=0):
-            rows = np.flatnonzero((keys == key).all(axis=1))
-            t, n, a = (int(v) for v in key)
-            step = space.normalisations[n].for_aggregation(space.aggregations[a])
-            z[rows] = self.normalised(x[rows], t, step)
-        scores = np.empty(x.shape[:2])
+        # The treatment depends on (draw, treatment) only, the normalisation on (draw, treatment,
+        # normalisation step): each is computed once for the distinct combinations of the block.
+        steps = [space.normalisations[n].for_aggregation(space.aggregations[a])
+                 for n, a in zip(ch["normalisation"], ch["aggregation"], strict=True)]
+        step_keys = [step.model_dump_json() for step in steps]
+        z = np.empty((runs.size, *x.shape[1:]))
+        for t in np.unique(ch["treatment"]):
+            rows_t = np.flatnonzero(ch["treatment"] == t)
+            draws_t = np.unique(where[rows_t])
+            treated = self.treated(x[draws_t], int(t))
+            for key in dict.fromkeys(step_keys[r] for r in rows_t):
+                rows = rows_t[[step_keys[r] == key for r in rows_t]]
+                draws_s = np.unique(where[rows])
+                normed = self.normalise_treated(treated[np.searchsorted(draws_t, draws_s)], steps[rows[0]])
+                z[rows] = normed[np.searchsorted(draws_s, where[rows])]
+        scores = np.empty(z.shape[:2])
         keys = np.stack([ch["exclusion"], ch["aggregation"]], axis=1)
         for key in np.unique(keys, axis=0):
             rows = np.flatnonzero((keys == key).all(axis=1))
@@ -258,6 +306,12 @@ class JointEvaluator:
             index=pd.Index(self.model.unit_codes, name=self.model.spec.units.code),
         )
 
+    def block_size(self) -> int:
+        """Runs per block: as many as keep the block's normalised values near ``BLOCK_VALUES``
+        floats (the more runs share a block, the more they share draws and treatments)."""
+        per_run = max(1, self.model.n_units * len(self.model.spec.indicators))
+        return int(min(MAX_JOINT_BLOCK, max(JOINT_BLOCK, BLOCK_VALUES // per_run)))
+
     # --- all runs -----------------------------------------------------------------------------
     def evaluate(
         self,
@@ -270,7 +324,8 @@ class JointEvaluator:
         model = self.model
         out = model.empty_outputs(len(design), store_ranks)
         order = np.argsort(design.choices["sampling"], kind="stable")
-        blocks = [order[i : i + JOINT_BLOCK] for i in range(0, order.size, JOINT_BLOCK)]
+        block = self.block_size()
+        blocks = [order[i : i + block] for i in range(0, order.size, block)]
 
         def work(runs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             return (runs, *self.block_scores_ranks(design, runs))

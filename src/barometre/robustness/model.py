@@ -49,7 +49,7 @@ from barometre.robustness.design import NO_EXCLUSION, AssumptionSpace, RunDesign
 from barometre.robustness.ranking import rank_desc_min
 
 if TYPE_CHECKING:
-    from barometre.robustness.joint import DrawSampler
+    from barometre.robustness.joint import DrawSampler, JointEvaluator
 
 #: Entries per block of the vectorised ranking: blocks of ~2 MB stay in cache (measured: a
 #: 33 000-unit class ranks twice as fast in blocks of 8 runs as in blocks of 256).
@@ -235,6 +235,7 @@ class RobustnessModel:
         self.class_column = assumptions.class_column
         self.sampler = sampler
         self._group_members: dict[str, list[np.ndarray]] = {}
+        self._joint: JointEvaluator | None = None
         if assumptions.group_top and sampler is None:
             raise RobustnessError("top-k counts within other groups need the joint runs (a sampler)")
         if self.class_column is not None and self.class_column not in spec.units.groups:
@@ -483,6 +484,16 @@ class RobustnessModel:
         return _Variant(int(unique.shape[0]), blocks, absent, zeros, classes, method == "geometric")
 
     # --- evaluation -----------------------------------------------------------------------------
+    def joint_evaluator(self) -> JointEvaluator:
+        """The evaluator of the joint runs (one per model: it keeps the bank of draws)."""
+        from barometre.robustness.joint import JointEvaluator
+
+        if self.sampler is None:
+            raise RobustnessError("joint runs need a sampler")
+        if self._joint is None:
+            self._joint = JointEvaluator(self, self.sampler)
+        return self._joint
+
     def empty_outputs(self, n_runs: int, store_ranks: bool) -> RunOutputs:
         """Zeroed :class:`RunOutputs` for ``n_runs`` runs."""
         n_classes = len(self.class_labels)
@@ -583,9 +594,7 @@ class RobustnessModel:
         plus, with ``store_ranks``, the runs × units uint16 rank matrix.
         """
         if self.sampler is not None:
-            from barometre.robustness.joint import JointEvaluator
-
-            return JointEvaluator(self, self.sampler).evaluate(design, store_ranks, progress)
+            return self.joint_evaluator().evaluate(design, store_ranks, progress)
         n_runs, n_classes = len(design), len(self.class_labels)
         k_list = self.assumptions.within_ranks
         top = self.assumptions.top
