@@ -83,6 +83,11 @@ def test_palmares_follows_the_decision_rule_and_eligibility(built):
         assert palmares[column].notna().all(), column
     assert palmares["sentence"].str.contains("se distingue notamment par").all()
     assert palmares["code_commune"].str.len().eq(5).all()
+    # the other methodology, compared class by class
+    methods = pd.read_csv(build_dir / "tables" / "methods_comparison.csv")
+    assert list(methods["population_class"]) == list(config.classes.labels)
+    assert methods["spearman"].dropna().between(-1, 1).all()
+    assert (methods["laureates_in_other_top"] <= methods["n_laureates"]).all()
 
 
 def test_pdf_names_the_laureates_and_is_marked_demo(built):

@@ -271,7 +271,7 @@ def exposure_phrase(meta: dict[str, Any]) -> str:
     return "rapportés à la population" + (", sauf " + " et ".join(others) if others else "")
 
 
-def load_indicator_meta(config: EditionConfig) -> dict[str, Any]:
+def load_indicator_meta(config: EditionConfig, spec: Any = None) -> dict[str, Any]:
     """The indicator metadata (criteria and indicators with French titles and sources) of the
     indicators and criteria that the edition's index spec uses, in the spec's order, each in the
     variant the edition's ``definitions`` select (:func:`resolve_indicator`).
@@ -279,11 +279,13 @@ def load_indicator_meta(config: EditionConfig) -> dict[str, Any]:
     Checks that the index spec agrees with the definitions: an indicator declared ``dropped``
     is not in the spec, one that is declared otherwise is, and the spec divides an indicator by
     the population exactly when its exposure is the population (a rate per campaign has
-    ``denominator: null``: the engine input is already participants / campaigns)."""
+    ``denominator: null``: the engine input is already participants / campaigns). ``spec``: an
+    :class:`~barometre.composite.IndexSpec` to check against instead of the edition's (e.g. the
+    spec of the other methodology, :mod:`barometre.methods`)."""
     from barometre.composite import load_spec
 
     meta = yaml.safe_load(config.path(config.indicators_meta).read_text(encoding="utf-8"))
-    spec = load_spec(config.path(config.index_spec))
+    spec = spec if spec is not None else load_spec(config.path(config.index_spec))
     in_spec = {i.code: i for i in spec.indicators}
     by_code: dict[str, dict[str, Any]] = {}
     for raw in meta["indicators"]:

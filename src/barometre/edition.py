@@ -123,6 +123,24 @@ def calibration_step(build_dir: Path, seed: int, credible: float) -> None:
     save_table(table, build_dir / "tables" / "count_model_calibration.csv", key=["population_class"], sort=False)
 
 
+def methods_step(build_dir: Path, edition_config: str, departments: list[str] | None) -> None:
+    """« Ce que change l'autre méthode » (:func:`barometre.methods.compare_methods`)."""
+    from barometre import geography
+    from barometre.composite import load_spec
+    from barometre.methods import compare_methods
+    from barometre.tables import read_table, save_table
+
+    config = load_edition(Path(edition_config))
+    counts = read_table(build_dir / "work" / "commune_counts.csv")
+    communes = geography.load_communes(config.cog_year, departments=departments)
+    decided = read_table(build_dir / "work" / "palmares_decision.csv").set_index("code_commune")
+    table = compare_methods(
+        counts, communes, config, load_spec(config.path(config.index_spec)), decided,
+        list(config.classes.labels), config.palmares_size,
+    )
+    save_table(table, build_dir / "tables" / "methods_comparison.csv", key=["population_class"], sort=False)
+
+
 def palmares_step(build_dir: Path, edition_config: str) -> None:
     """The decided palmarès (:func:`barometre.results.run_palmares`)."""
     from barometre.config import load_indicator_meta
@@ -322,6 +340,14 @@ def edition_steps(
             params={"edition_config": str(config_file)},
             func=palmares_step,
         ),
+        Step(
+            name="methods",
+            title="Ce que change l'autre méthode",
+            inputs=["work/commune_counts.csv", "work/palmares_decision.csv", *reference_inputs(config), *config_inputs],
+            outputs=["tables/methods_comparison.csv"],
+            params={"edition_config": str(config_file), "departments": list(departments) if departments else None},
+            func=methods_step,
+        ),
         *(
             [
                 Step(
@@ -360,6 +386,7 @@ def edition_steps(
                 "tables/palmares_awards.csv",
                 "tables/count_model.csv",
                 "tables/count_model_calibration.csv",
+                "tables/methods_comparison.csv",
                 "tables/match_report.csv",
                 "tables/audit",
                 "tables/robustness",

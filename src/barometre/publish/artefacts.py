@@ -420,6 +420,20 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
                  "EQM modèle de comptage": lambda v: fr_number(v, 3)},
         align={c: "right" for c in ("Communes simulées", f"Couverture des intervalles à {fr_percent(config.shrinkage.credible * 100, 0)}",
                                     "EQM taux bruts", "EQM loi a priori par classe", "EQM modèle de comptage")})
+    methods = read_table(build_dir / "tables" / "methods_comparison.csv")
+    if len(methods):
+        table("methods_comparison", pd.DataFrame({
+            "Classe": methods["population_class"],
+            "Classées par les deux": methods["ranked_by_both"],
+            "Corrélation des rangs": methods["spearman"],
+            f"Lauréats {config.edition} (rang avec l'autre méthode)": methods["laureates"].fillna("").replace("", "–"),
+            f"Top {top_k} de l'autre méthode": methods["other_top"].fillna("").replace("", "–"),
+        }), formats={"Classées par les deux": fr_number, "Corrélation des rangs": lambda v: fr_number(v, 2)},
+            align={"Classées par les deux": "right", "Corrélation des rangs": "right"})
+        variables["methods"] = {"this": str(methods["this_method"].iloc[0]), "other": str(methods["other_method"].iloc[0])}
+    else:
+        markdown("methods_comparison", "Aucune commune n'est classée par l'autre méthode.")
+        variables["methods"] = {"this": "n.d.", "other": "n.d."}
     variables["palmares"] = {
         "rule": palmares_rule_sentence(config, int(analysis["n_runs"])),
         "eligibility": eligibility_sentence(config),

@@ -82,9 +82,15 @@ CLUSTERED_COUNTS: dict[str, str] = {
 }
 """Counts that are sums over clusters, and the cluster of each."""
 CLUSTER_STATISTICS: tuple[str, ...] = ("clusters", "cluster_sumsq", "cluster_max")
+OTHER_DEFINITION_COUNTS: dict[str, str] = {"jva_matches_other": "mission"}
+"""Counts under the definition the edition does not use (``jva_matches_other``: the flow of the
+data year when the edition counts the stock, the stock when it counts the flow), with their
+cluster statistics: the methodology comparison of the annex (« ce que change l'autre méthode »)
+rebuilds the index with them. Confidential, like the cluster statistics."""
 CLUSTER_COLUMNS: tuple[str, ...] = (
     *(f"{count}_{stat}" for count in CLUSTERED_COUNTS for stat in CLUSTER_STATISTICS),
     "ha_participants_organizations",
+    *(c for count in OTHER_DEFINITION_COUNTS for c in (count, *(f"{count}_{stat}" for stat in CLUSTER_STATISTICS))),
 )
 """Cluster statistics per commune, after :data:`COUNT_COLUMNS` in the counts table."""
 
@@ -289,11 +295,16 @@ def commune_counts(
             raw_dir, matcher, territory, names, states, data_year, rna_date, jva_cumulative,
             stage, max_quarantine_share, cog_year,
         )  # fmt: skip
+        schema = counts_schema(
+            (*COUNT_COLUMNS, *OTHER_DEFINITION_COUNTS), clustered=(*CLUSTERED_COUNTS, *OTHER_DEFINITION_COUNTS)
+        )
         counts = pd.DataFrame({"code_commune": codes})
-        for column in (*COUNT_COLUMNS, *CLUSTER_COLUMNS):
-            values = totals[column].reindex(codes, fill_value=0).to_numpy()
-            counts[column] = np.asarray(values, dtype="int64")
-        counts = counts_schema(COUNT_COLUMNS, clustered=tuple(CLUSTERED_COUNTS)).validate(counts)
+        for column in schema.columns:  # the contract's column order
+            if column != "code_commune":
+                values = totals[column].reindex(codes, fill_value=0).to_numpy()
+                counts[column] = np.asarray(values, dtype="int64")
+        # validated in the schema's order, written in the table's: counts, then cluster columns
+        counts = schema.validate(counts)[["code_commune", *COUNT_COLUMNS, *CLUSTER_COLUMNS]]
         _note_zero_population(communes, counts, tallies)
         report = pd.DataFrame([t.as_row() for t in tallies], columns=list(REPORT_COLUMNS))
         report = MATCH_REPORT_SCHEMA.validate(report)
@@ -516,6 +527,11 @@ def _count_sources(
     counted = matches.loc[scope & inside(matches)]
     totals["jva_matches"] = _per_commune(counted["code_commune"])
     totals.update(_cluster_stats("jva_matches", counted["code_commune"], [counted["mission_id"]]))
+    # the other definition (flow if the edition counts the stock, stock if it counts the flow)
+    other_window = created.str[:4] == year if jva_cumulative else created <= f"{year}-12-31"
+    other = matches.loc[other_window & matches["state"].isin(states["jeveuxaider_participations"]) & inside(matches)]
+    totals["jva_matches_other"] = _per_commune(other["code_commune"])
+    totals.update(_cluster_stats("jva_matches_other", other["code_commune"], [other["mission_id"]]))
     item = tally(
         "jeveuxaider_participations", "jva_matches", match_path.name,
         rows_read=match_checked.rows_read, quarantined=match_checked.quarantined, in_scope=scope,
