@@ -991,7 +991,9 @@ def _output_stem(document: str, metadata: Mapping[str, Any]) -> str:
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 #: Quarto's warnings start a line with WARN/WARNING; typst's (through Quarto) with "warning:".
-_QUARTO_WARNING = re.compile(r"^\s*(?:WARN(?:ING)?\b[^:]*:?|warning:)\s*(?P<message>.*)$")
+_QUARTO_WARNING = re.compile(
+    r"^\s*(?:WARN(?:ING)?\b(?:\s*\([^)]*\))?:?|warning:)\s*(?P<message>.*)$"
+)
 #: The one warning quarto-offline always prints (no typst-gather binary; harmless).
 KNOWN_QUARTO_WARNINGS = (re.compile(r"^typst-gather analyze failed"),)
 
