@@ -21,6 +21,10 @@ from barometre.decision import LAUREATE, NO_PRIZE, decide_class, prize_status
 from barometre.disclosure import PERSON_COUNTS, protect_count_text
 from barometre.rankcs import rank_confidence_sets, tau_best_set
 
+#: Bootstrap draws of the τ-best set of each département (about a hundred sets per edition:
+#: csranks' own default for cstaubest; the class-level sets keep rankcs' default).
+DEPARTMENT_BOOTSTRAP = 10_000
+
 #: Columns of the decided palmarès carried by each row of ``palmares.csv``.
 AWARD_COLUMNS = (
     "status", "ex_aequo_group", "p_top", "rank_median", "rank_p05", "rank_p95", "cs_lower", "cs_upper",
@@ -198,6 +202,7 @@ def decided_departmental_palmares(
                 sampling.loc[known, "score"].astype(float),
                 sampling.loc[known, "score_se"].astype(float).clip(lower=1e-12),
                 tau=min(size, len(known)), coverage=rule.tau_best_coverage, rng=rng,
+                n_boot=DEPARTMENT_BOOTSTRAP,
             )
             in_set.loc[known] = best["in_tau_best"].astype(bool).to_numpy()
         members = members.assign(in_tau_best=in_set, status=prize_status(members["p_top"], in_set, rule, size))

@@ -84,7 +84,8 @@ def figure_scores_by_class(communes: pd.DataFrame, labels: list[str], path: Path
     ax.boxplot(data, orientation="horizontal", tick_labels=labels, showfliers=False, patch_artist=True,
                boxprops={"facecolor": TINT, "edgecolor": ACCENT}, medianprops={"color": ACCENT})
     for n, lab in enumerate(labels, start=1):
-        top = communes[(communes.population_class == lab) & (communes.rank_in_class <= 4)]
+        # the decided laureates (status), not the nominal top of the class
+        top = communes[(communes.population_class == lab) & (communes["status"] == "Lauréat")]
         ax.scatter(top["score"], np.full(len(top), n), color=HIGHLIGHT, zorder=3, s=18, label="Lauréats" if n == 1 else None)
     ax.invert_yaxis()
     ax.set_xlabel("Score Cités Vives (0–100)")
@@ -101,12 +102,17 @@ def figure_class_top(communes: pd.DataFrame, label: str, path: Path, demo: bool,
     _style()
     top = communes[communes.population_class == label].nsmallest(n, "rank_in_class").iloc[::-1]
     fig, ax = plt.subplots(figsize=(7.0, 0.32 * len(top) + 0.9))
-    ax.barh(top["nom"], top["score"], color=[HIGHLIGHT if r <= 4 else PALETTE["rule"] for r in top["rank_in_class"]])
+    colours = {"Lauréat": HIGHLIGHT, "Mention": PALETTE["highlight"]}
+    ax.barh(top["nom"], top["score"], color=[colours.get(s, PALETTE["rule"]) for s in top["status"]])
     for y, value in enumerate(top["score"]):
         ax.text(value + 0.5, y, fr_number(value, 1), va="center", fontsize=7)
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(color=HIGHLIGHT, label="Lauréat"), Patch(color=PALETTE["highlight"], label="Mention")],
+              loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, ncol=2, borderaxespad=0.2)
     ax.set_xlabel("Score Cités Vives")
     _fr_axis(ax, "x")
-    ax.set_title(f"{label} : les {len(top)} premières communes")
+    ax.set_title(f"{label} : les {len(top)} meilleurs scores", loc="left")
     fig.text(0, -0.06, SOURCE_NOTE[demo], fontsize=7, color=MUTED)
     return save_figure(fig, path)
 
@@ -796,6 +802,8 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
     written.append(figure_funnels(communes, meta, figures_dir / "funnels.png", laureate_codes))
 
     # --- figures --------------------------------------------------------------------------
+    status = palmares.set_index("code_commune")["status"]
+    communes = communes.assign(status=communes["code_commune"].map(status).fillna(""))
     written.append(figure_scores_by_class(communes, labels, figures_dir / "scores_by_class.png", demo))
     from barometre.publish.maps import department_choropleth, department_medians
 
