@@ -151,23 +151,20 @@ def package_versions() -> dict[str, str]:
 
 
 def git_commit() -> dict[str, Any]:
-    """Commit of the project and whether the work tree differs from it."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = bool(
-            subprocess.run(
-                ["git", "status", "--porcelain", "--untracked-files=no"],
-                cwd=PROJECT_ROOT,
-                capture_output=True,
-                text=True,
-                check=True,
+    """Commit of the project and whether the work tree differs from it (``None`` for what git
+    cannot tell: no repository, or ``git status`` failing on a lock held by another git
+    process — the commit is still known then)."""
+    def run(*args: str) -> str | None:
+        try:
+            return subprocess.run(
+                ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
             ).stdout.strip()
-        )
-        return {"commit": commit, "dirty": dirty}
-    except (OSError, subprocess.CalledProcessError):
-        return {"commit": None, "dirty": None}
+        except (OSError, subprocess.CalledProcessError):
+            return None
+
+    commit = run("rev-parse", "HEAD")
+    status = run("status", "--porcelain", "--untracked-files=no") if commit else None
+    return {"commit": commit or None, "dirty": None if status is None else bool(status)}
 
 
 def atomic_write_text(path: Path, text: str) -> None:
