@@ -153,9 +153,14 @@ class JointEvaluator:
             with self._bank_lock:
                 if self._bank is None:
                     bank = np.empty((n_draws, self.model.n_units, len(self._denominators)))
-                    for start in range(0, n_draws, JOINT_BLOCK):
-                        ids = np.arange(start, min(n_draws, start + JOINT_BLOCK))
+                    chunks = [np.arange(a, min(n_draws, a + JOINT_BLOCK)) for a in range(0, n_draws, JOINT_BLOCK)]
+
+                    def fill(ids: np.ndarray) -> None:
                         bank[ids] = self._draw_denominated(ids)
+
+                    # draw d depends on (seed, d) only: chunks can be generated in any order
+                    with ThreadPoolExecutor(max_workers=max(1, self.model.assumptions.threads)) as pool:
+                        list(pool.map(fill, chunks))
                     self._bank = bank
             return self._bank[draw_ids]
         return self._draw_denominated(draw_ids)
