@@ -184,3 +184,24 @@ def test_2025_edition_builds_with_year_over_year_and_departmental_palmares(built
     from barometre.disclosure import scan_build
 
     assert scan_build(current) == []
+
+
+def test_real_extracts_build_renders_without_demo_mark(built, tmp_path):
+    """The path the publishing team uses: the demo's own extracts given as real ones
+    (``--real --raw-dir``) render every publication, with no demo mark and no empty variable
+    (the offline renderer refuses an empty variable)."""
+    from barometre.disclosure import scan_build
+
+    build_dir, _, _ = built
+    cmd = [str(BARO), "build", "--edition", "2024", "--real", "--raw-dir", str(build_dir / "raw"),
+           "--departments", DEPARTMENTS, "--build-root", str(tmp_path), "--runs", "300"]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    real = tmp_path / f"2024-dep-{DEPARTMENTS}"
+    for name in ("barometre", "methodologie"):
+        text = " ".join(pdf_text(real / "publications" / f"{name}.pdf").split())
+        html = (real / "publications" / f"{name}.html").read_text(encoding="utf-8")
+        assert "démonstration" not in text.lower() and "démonstration" not in html.lower(), name
+        assert "Le palmarès" in text or name == "methodologie"
+    assert not (real / "raw").exists(), "a real build never writes demo extracts"
+    assert scan_build(real) == []

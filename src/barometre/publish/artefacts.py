@@ -238,6 +238,9 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         atomic_write_text(path, text.rstrip() + "\n")
         written.append(path)
 
+    # the demo banner of the pages: a div on demo data, nothing on real extracts
+    markdown("demo_mark", f"::: {{.demo-mark}}\n{DEMO_MARK}\n:::" if demo else "")
+
     # --- variables ------------------------------------------------------------------------
     # national figures over every commune of the geography (ranked or not)
     everyone = read_table(build_dir / "work" / "count_model_input.csv")
@@ -269,7 +272,7 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         "laureates_count": fr_number(int((palmares["status"] == "Lauréat").sum())),
         "mentions_count": fr_number(int((palmares["status"] == "Mention").sum())),
         "classes_count": fr_number(len(labels)),
-        "demo_mark": DEMO_MARK if demo else "",
+        "demo_mark": DEMO_MARK if demo else "aucune (données réelles)",
         "source_note": SOURCE_NOTE[demo],
         "national": {
             "communes": fr_number(len(everyone)),
