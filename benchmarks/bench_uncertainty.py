@@ -87,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             assumptions = assumptions.model_copy(update={"rates": None})
             source += " (rates assumption dropped: a single input table)"
+    if assumptions.sampling is not None or assumptions.group_top:
+        # this benchmark measures the method-only fast path; the joint runs (posterior draws ×
+        # method scenarios) are measured by bench_joint_uncertainty.py
+        assumptions = assumptions.model_copy(update={"sampling": None, "group_top": {}})
+        source += " (sampling assumption dropped: method-only runs)"
     print(f"input: {source}")
     print(f"machine: {len(__import__('os').sched_getaffinity(0))} cores, numpy {np.__version__}")
 

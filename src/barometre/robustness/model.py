@@ -531,28 +531,45 @@ class RobustnessModel:
 
     def accumulate(self, out: RunOutputs, runs: np.ndarray, ranks: np.ndarray) -> None:
         """Add the ranks (len(runs) × units, class order, 0 = unranked) of ``runs`` to ``out``."""
-        top = self.assumptions.top
-        nominal = self.nominal_ranks
-        k_array = np.asarray(self.assumptions.within_ranks, dtype=np.int64)
-        if out.ranks is not None:
-            out.ranks[runs] = ranks
-        is_ranked = ranks > 0
-        out.ranked_count += is_ranked.sum(axis=0)
-        out.top_count += (is_ranked & (ranks <= top)).sum(axis=0)
         for c, (a, b) in enumerate(self.class_slices):
-            r = ranks[:, a:b]
-            ranked = is_ranked[:, a:b]
-            both = ranked & (nominal[a:b] > 0)
-            shift = np.abs(r - nominal[a:b])
-            n_both = both.sum(axis=1)
-            out.ranked[runs, c] = ranked.sum(axis=1)
-            with np.errstate(invalid="ignore"):
-                out.abs_shift[runs, c] = np.where(both, shift, 0).sum(axis=1) / n_both
-            out.pairs[c] += int(n_both.sum())
-            for j, k in enumerate(k_array):
-                out.within[c, j] += int((both & (shift <= k)).sum())
-        if self.laureates.size:
-            out.laureate_ranks[np.ix_(runs, np.arange(self.laureates.size))] = ranks[:, self.laureates]
+            self._accumulate_class(
+                out, runs, c, ranks[:, a:b], out.top_count, out.ranked_count, out.within, out.pairs
+            )
+
+    def _accumulate_class(
+        self,
+        out: RunOutputs,
+        runs: np.ndarray,
+        c: int,
+        ranks: np.ndarray,
+        top_count: np.ndarray,
+        ranked_count: np.ndarray,
+        within: np.ndarray,
+        pairs: np.ndarray,
+    ) -> None:
+        """Statistics of the ranks (len(runs) × units of class ``c``) of ``runs``: per run in
+        ``out`` (ranked units, mean |shift|, laureate ranks, stored ranks), per unit and class in
+        the given accumulators (which a worker thread may hold on its own)."""
+        a, b = self.class_slices[c]
+        nominal = self.nominal_ranks[a:b]
+        if out.ranks is not None:
+            out.ranks[runs, a:b] = ranks
+        is_ranked = ranks > 0
+        ranked_count[a:b] += is_ranked.sum(axis=0)
+        top_count[a:b] += (is_ranked & (ranks <= self.assumptions.top)).sum(axis=0)
+        both = is_ranked & (nominal > 0)
+        shift = np.abs(ranks - nominal)
+        n_both = both.sum(axis=1)
+        out.ranked[runs, c] = is_ranked.sum(axis=1)
+        with np.errstate(invalid="ignore"):
+            out.abs_shift[runs, c] = np.where(both, shift, 0).sum(axis=1) / n_both
+        pairs[c] += int(n_both.sum())
+        for j, k in enumerate(self.assumptions.within_ranks):
+            within[c, j] += int((both & (shift <= k)).sum())
+        in_class = (self.laureates >= a) & (self.laureates < b)
+        if in_class.any():
+            cols = np.flatnonzero(in_class)
+            out.laureate_ranks[np.ix_(runs, cols)] = ranks[:, self.laureates[cols] - a]
 
     def _scores(self, variant: _Variant, weights: np.ndarray) -> np.ndarray:
         """Root scores (runs × distinct rows) of one variant for a batch of node weights."""
@@ -597,7 +614,6 @@ class RobustnessModel:
             return self.joint_evaluator().evaluate(design, store_ranks, progress)
         n_runs, n_classes = len(design), len(self.class_labels)
         k_list = self.assumptions.within_ranks
-        top = self.assumptions.top
         out = self.empty_outputs(n_runs, store_ranks)
         names = ("rates", "treatment", "normalisation", "aggregation", "exclusion")
         keys = np.stack([design.choices[n] for n in names], axis=1)
@@ -606,7 +622,6 @@ class RobustnessModel:
         runs_by_group = np.split(
             np.argsort(group_of, kind="stable"), np.cumsum(np.bincount(group_of))[:-1]
         )
-        nominal = self.nominal_ranks
         k_array = np.asarray(k_list, dtype=np.int64)
 
         def evaluate_group(g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
@@ -630,26 +645,9 @@ class RobustnessModel:
                     for s in range(0, rows.size, sub):
                         part = rows[s : s + sub]
                         ranks = rank_desc_min(scores[s : s + sub][:, rows_c], counts)[:, inverse_c]
-                        if out.ranks is not None:
-                            out.ranks[part, a:b] = ranks
-                        is_ranked = ranks > 0
-                        ranked_count[a:b] += is_ranked.sum(axis=0)
-                        top_count[a:b] += (is_ranked & (ranks <= top)).sum(axis=0)
-                        both = is_ranked & (nominal[a:b] > 0)
-                        shift = np.abs(ranks - nominal[a:b])
-                        n_both = both.sum(axis=1)
-                        out.ranked[part, c] = is_ranked.sum(axis=1)
-                        with np.errstate(invalid="ignore"):
-                            out.abs_shift[part, c] = np.where(both, shift, 0).sum(axis=1) / n_both
-                        pairs[c] += int(n_both.sum())
-                        for j, k in enumerate(k_array):
-                            within[c, j] += int((both & (shift <= k)).sum())
-                        in_class = (self.laureates >= a) & (self.laureates < b)
-                        if in_class.any():
-                            cols = np.flatnonzero(in_class)
-                            out.laureate_ranks[np.ix_(part, cols)] = ranks[
-                                :, self.laureates[cols] - a
-                            ]
+                        self._accumulate_class(
+                            out, part, c, ranks, top_count, ranked_count, within, pairs
+                        )
                 if progress is not None:
                     progress(rows.size)
             return top_count, ranked_count, within, pairs, g
