@@ -44,7 +44,7 @@ def compared_files(build_dir: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def clean_and_resumed(tmp_path_factory):
     clean_root = tmp_path_factory.mktemp("clean")
-    done = subprocess.run(build_cmd(clean_root), capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(build_cmd(clean_root), check=False, capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
 
     killed_root = tmp_path_factory.mktemp("killed")
@@ -60,7 +60,7 @@ def clean_and_resumed(tmp_path_factory):
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     completed_before = {p.stem for p in (build_dir / ".state").glob("*.json")}
-    resumed = subprocess.run(build_cmd(killed_root), capture_output=True, text=True, cwd=ROOT)
+    resumed = subprocess.run(build_cmd(killed_root), check=False, capture_output=True, text=True, cwd=ROOT)
     assert resumed.returncode == 0, resumed.stderr
     return clean_root / f"2024-dep-{DEPARTMENTS}", build_dir, completed_before
 

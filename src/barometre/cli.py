@@ -13,7 +13,14 @@ from typing import Annotated
 
 import typer
 
-from barometre.composite import DataError, SpecError, build_index, load_data, load_spec, write_stages
+from barometre.composite import (
+    DataError,
+    SpecError,
+    build_index,
+    load_data,
+    load_spec,
+    write_stages,
+)
 from barometre.composite.audit import audit_tables
 
 app = typer.Typer(
@@ -27,7 +34,7 @@ index_app = typer.Typer(
 )
 app.add_typer(index_app, name="index")
 
-from barometre.consultation.cli import consultation_app  # noqa: E402 - a sub-command group
+from barometre.consultation.cli import consultation_app
 
 app.add_typer(consultation_app, name="consultation")
 
@@ -134,7 +141,7 @@ def build_command(
     except (ConfigError, PipelineError, SpecError, DataError, ValueError, FileNotFoundError, RenderError) as err:
         fail(str(err))
         return
-    except Exception as err:  # an internal error: one line for the user, not a traceback
+    except Exception as err:  # noqa: BLE001 - an internal error: one line for the user, not a traceback
         fail(f"internal error ({type(err).__name__}): {err}; rerun with --force after fixing, "
              "or report it with the build folder's notebooks/", code=3)
         return

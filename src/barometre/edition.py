@@ -457,10 +457,10 @@ def territories_in_scope(config: EditionConfig, departments: Sequence[str] | Non
     """The edition's territories that have communes in the build (all of them for a full build)."""
     if not departments:
         return list(config.territories)
+    import warnings
+
     from barometre import geography
     from barometre.territory import TerritoryError, parse_territory, select_communes
-
-    import warnings
 
     communes = geography.load_communes(config.cog_year, departments=departments)
     reference = geography.load_communes(config.cog_year)

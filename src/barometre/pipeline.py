@@ -135,8 +135,7 @@ def code_closure(entry_sources: Iterable[str], entry_modules: Iterable[str] = ()
         if path is None:
             continue
         files.add(path)
-        current = module if path.name == "__init__.py" else module
-        pending |= _imports(path.read_text(encoding="utf-8"), current if path.name == "__init__.py" else module)
+        pending |= _imports(path.read_text(encoding="utf-8"), module)
     return sorted(files)
 
 

@@ -18,19 +18,18 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import yaml
 
-from barometre.composite import load_spec  # noqa: E402
-from barometre.config import PROJECT_ROOT, EditionConfig, count_labels, exposure_phrase  # noqa: E402
-from barometre.disclosure import protect_count_text  # noqa: E402
-from barometre.pipeline import atomic_write_text, package_versions, git_commit, sha256_file  # noqa: E402
-from barometre.publish.fmt import dataframe_to_markdown, fr_count, fr_date, fr_number, fr_percent  # noqa: E402
-from barometre.tables import read_table  # noqa: E402
-
-from barometre.publish import CATEGORICAL, PALETTE  # noqa: E402  (one palette: pages and figures)
+from barometre.composite import load_spec
+from barometre.config import EditionConfig, count_labels, exposure_phrase
+from barometre.disclosure import protect_count_text
+from barometre.pipeline import atomic_write_text, git_commit, package_versions, sha256_file
+from barometre.publish import PALETTE
+from barometre.publish.fmt import dataframe_to_markdown, fr_count, fr_date, fr_number, fr_percent
+from barometre.tables import read_table
 
 ACCENT = PALETTE["primary"]
 HIGHLIGHT = PALETTE["accent"]
@@ -549,12 +548,12 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         retained = yoy[yoy.status == "retained"]
         new = yoy[yoy.status == "new"]
         lines = [f"## Ce qui a changé depuis {previous}\n",
-                 f"Parmi les {fr_number(len(retained) + len(new))} lauréats de {config.edition}, "
-                 f"{fr_number(len(retained))} l'étaient déjà en {previous} dans la même classe et "
-                 f"{fr_number(len(new))} font leur entrée au palmarès. Sur les "
-                 f"{fr_number(int(changes['rank_change'].notna().sum()))} communes classées dans la même classe "
-                 f"les deux années, {fr_percent(float((changes['rank_change'].abs() <= 10).mean()) * 100, 0)} "
-                 f"ont gagné ou perdu au plus 10 places.\n"]
+                 (f"Parmi les {fr_number(len(retained) + len(new))} lauréats de {config.edition}, "
+                  f"{fr_number(len(retained))} l'étaient déjà en {previous} dans la même classe et "
+                  f"{fr_number(len(new))} font leur entrée au palmarès. Sur les "
+                  f"{fr_number(int(changes['rank_change'].notna().sum()))} communes classées dans la même classe "
+                  f"les deux années, {fr_percent(float((changes['rank_change'].abs() <= 10).mean()) * 100, 0)} "
+                  "ont gagné ou perdu au plus 10 places.\n")]
         frame = pd.DataFrame({
             "Classe": yoy["population_class"],
             "Commune": yoy["nom"],
