@@ -96,3 +96,23 @@ def test_scan_keeps_cluster_statistics_in_the_working_area(tmp_path):
     assert {(v.path, v.kind, v.detail) for v in scan_build(tmp_path)} == {
         ("tables/communes.csv", "confidential column", "jva_matches_cluster_max")
     }
+
+
+def test_model_based_rates_normalised_values_and_the_ratio_are_hidden_with_the_count():
+    """The two attacks a referee ran on the 2024 tables: the ranked (posterior) rate inverted
+    with the published model parameters, and participants per campaign × campaigns."""
+    from barometre.disclosure import protect_table
+
+    table = pd.DataFrame({
+        "code_commune": ["01001", "01002"], "ha_campaigns": [3, 40], "ha_participants": [5, 400],
+        "ha_participants_per_campaign": [5 / 3, 10.0], "ha_participants_per_campaign_ranked_per_1000": [1.2, 9.0],
+        "ha_participants_ranked_per_1000": [2.2, 30.0], "ha_participants_normalised": [12.0, 80.0],
+        "jva_matches": [40, 2], "jva_matches_ranked_per_1000": [5.0, 0.3], "jva_matches_normalised": [60.0, 1.0],
+    })
+    out = protect_table(table, totals_published=False)
+    hidden = "< 11"
+    assert out.loc[0, ["ha_participants", "ha_participants_per_campaign", "ha_participants_per_campaign_ranked_per_1000",
+                       "ha_participants_ranked_per_1000", "ha_participants_normalised"]].eq(hidden).all()
+    assert out.loc[1, ["jva_matches", "jva_matches_ranked_per_1000", "jva_matches_normalised"]].eq(hidden).all()
+    assert out.loc[0, "ha_campaigns"] == 3 and out.loc[1, "ha_participants_per_campaign"] == 10.0
+    assert out.loc[0, "jva_matches_normalised"] == 60.0

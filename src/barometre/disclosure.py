@@ -49,8 +49,15 @@ CONFIDENTIAL_COLUMNS: frozenset[str] = frozenset(CLUSTER_COLUMNS)
 """Columns that only the confidential working area may hold: the cluster statistics of the
 person counts (a commune's largest mission or campaign is itself a count of people)."""
 
-REVEALING_SUFFIXES = ("_per_1000",)
-"""Suffixes of columns that reveal the count they derive from (raw rates)."""
+REVEALING_SUFFIXES = ("_per_1000", "_ranked_per_1000", "_normalised")
+"""Suffixes of columns that reveal the count they derive from: raw rates, and the model-based
+rates and normalised values, which the published model parameters turn back into the count."""
+
+DERIVED_INDICATORS: dict[str, tuple[str, ...]] = {
+    "ha_participants": ("ha_participants_per_campaign",),
+}
+"""Indicators computed from a person count (participants per campaign × campaigns gives the
+participants back): hidden, with their revealing suffixes, wherever that count is."""
 
 # Phrases of the publications that quote a person count: "12 participations", "(7)" after a
 # "bénévoles" distinction...
@@ -126,10 +133,10 @@ def protect_table(
             continue
         hidden = mask[column]
         out.loc[hidden, column] = label
-        for suffix in REVEALING_SUFFIXES:
-            derived = f"{column}{suffix}"
-            if derived in out.columns:
-                out.loc[hidden, derived] = label
+        for base in (column, *DERIVED_INDICATORS.get(column, ())):
+            for derived in (base, *(f"{base}{suffix}" for suffix in REVEALING_SUFFIXES)):
+                if derived in out.columns:
+                    out.loc[hidden, derived] = label
     return out
 
 

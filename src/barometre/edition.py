@@ -108,7 +108,8 @@ def compare_step(
         save_table(changes, tables / "yoy_rank_changes.csv", key=["code_commune"])
         palmares = read_table(tables / "palmares.csv")
         previous_palmares = read_table(previous / "tables" / "palmares.csv")
-        save_table(laureate_changes(palmares, previous_palmares, cog_year, class_labels),
+        current_ranks = communes.set_index("code_commune")["rank_in_class"]
+        save_table(laureate_changes(palmares, previous_palmares, cog_year, class_labels, current_ranks),
                    tables / "yoy_laureates.csv", sort=False)
 
 

@@ -48,11 +48,17 @@ def only_laureates(palmares: pd.DataFrame) -> pd.DataFrame:
 
 
 def laureate_changes(
-    current: pd.DataFrame, previous: pd.DataFrame, cog_year: int, class_labels: Sequence[str]
+    current: pd.DataFrame,
+    previous: pd.DataFrame,
+    cog_year: int,
+    class_labels: Sequence[str],
+    current_ranks: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Per class: the current laureates, each marked retained (laureate of the same class last
     edition) or new, with the previous laureates who left. Only the rows of status « Lauréat »
-    count when the palmarès tables carry a decided status (mentions are not laureates)."""
+    count when the palmarès tables carry a decided status (mentions are not laureates).
+    ``current_ranks`` (rank in class this edition, indexed by commune code) gives the departing
+    laureates their current rank; they are left without one only when they are not ranked."""
     current = only_laureates(current)
     prev = only_laureates(previous).copy()
     prev["code_commune"] = harmonise_codes(prev["code_commune"], cog_year, unknown="keep")
@@ -75,7 +81,9 @@ def laureate_changes(
             rows.append(
                 {
                     "population_class": label,
-                    "rank_in_class": np.nan,
+                    "rank_in_class": (
+                        current_ranks.get(row.code_commune, np.nan) if current_ranks is not None else np.nan
+                    ),
                     "code_commune": row.code_commune,
                     "nom": row.nom,
                     "status": "left",

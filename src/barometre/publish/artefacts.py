@@ -28,7 +28,14 @@ from barometre.config import EditionConfig, count_labels, exposure_phrase
 from barometre.disclosure import protect_count_text
 from barometre.pipeline import atomic_write_text, git_commit, package_versions, sha256_file
 from barometre.publish import PALETTE
-from barometre.publish.fmt import dataframe_to_markdown, fr_count, fr_date, fr_number, fr_percent
+from barometre.publish.fmt import (
+    dataframe_to_markdown,
+    fr_count,
+    fr_date,
+    fr_number,
+    fr_percent,
+    fr_rank,
+)
 from barometre.tables import read_table
 
 ACCENT = PALETTE["primary"]
@@ -518,6 +525,7 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
                 + "\n".join(f"- {f}" for f in figures)
                 + f"\n- Probabilité d'être parmi les {top_k} premières de sa classe : "
                 f"{fr_percent(row.p_top * 100, 0)} ({n_runs_text} scénarios combinant l'aléa des comptages et les choix de méthode)\n"
+                + f"- Rang selon le score de l'édition : {fr_rank(row.rank_in_class, feminine=True)} de sa classe\n"
                 + f"- Rang médian {fr_number(row.rank_median)} ; 90 % des scénarios entre les rangs "
                 f"{fr_number(row.rank_p05)} et {fr_number(row.rank_p95)}\n"
                 + (f"- Ensemble de confiance de son rang (simultané, {fr_percent(rule.simultaneous_coverage * 100, 0)}) : "
@@ -557,12 +565,12 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         frame = pd.DataFrame({
             "Classe": yoy["population_class"],
             "Commune": yoy["nom"],
-            f"Rang {config.edition}": yoy["rank_in_class"],
+            f"Rang selon le score {config.edition}": yoy["rank_in_class"],
             "Statut": yoy["status"].map({"retained": f"déjà lauréate en {previous}", "new": "nouvelle lauréate",
                                           "left": f"lauréate en {previous}, sortie du palmarès"}),
         })
-        lines.append(dataframe_to_markdown(frame, formats={f"Rang {config.edition}": lambda v: fr_number(v) if pd.notna(v) else "–"},
-                                           align={f"Rang {config.edition}": "right"}))
+        lines.append(dataframe_to_markdown(frame, formats={f"Rang selon le score {config.edition}": lambda v: fr_number(v) if pd.notna(v) else "non classée"},
+                                           align={f"Rang selon le score {config.edition}": "right"}))
         climbers = changes.dropna(subset=["rank_change"]).sort_values(["rank_change", "code_commune"], ascending=[False, True]).head(10)
         if len(climbers):
             lines.append("\n**Les plus fortes progressions dans leur classe.**\n")
@@ -594,7 +602,9 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
                 f"pour le palmarès national : une commune éligible est lauréate lorsque sa probabilité "
                 f"d'être parmi les {fr_number(size)} premières du département atteint "
                 f"{fr_percent(config.palmares_rule.laureate_min_probability * 100, 0)} et qu'elle appartient "
-                f"à l'ensemble de confiance des {fr_number(size)} meilleures ; "
+                f"à l'ensemble de confiance des {fr_number(size)} meilleures (au plus {fr_number(size)} "
+                "lauréates par département : les plus probables ; les autres communes qui remplissent ces "
+                "conditions reçoivent une mention) ; "
                 f"{fr_count(n_laureates, 'commune est lauréate', 'communes sont lauréates')} "
                 f"dans {fr_count(dep.loc[dep['status'] == 'Lauréat', 'code_departement'].nunique(), 'département')}."
             )
