@@ -89,3 +89,14 @@ def test_every_laureate_meets_the_rule(rows, size):
     assert (p[laureates] >= RULE.laureate_min_probability).all() and in_set[laureates].all()
     assert in_set[status == MENTION].all()
     assert (p[status == MENTION] >= RULE.mention_min_probability).all()
+
+
+def test_the_optional_bound_on_the_rank_set_turns_wide_laureates_into_mentions():
+    table = pd.DataFrame({
+        "nom": ["Albi", "Brest", "Caen"], "p_top": [0.9, 0.8, 0.3],
+        "in_tau_best": [True, True, True], "cs_lower": [1, 1, 2], "cs_upper": [3, 40, 30],
+    })
+    strict = PalmaresRule(max_rank_upper=8)
+    decided = decide_class(table, strict, size=4).set_index("nom")
+    assert decided["status"].to_dict() == {"Albi": LAUREATE, "Brest": MENTION, "Caen": MENTION}
+    assert decide_class(table, RULE, size=4).set_index("nom").loc["Brest", "status"] == LAUREATE

@@ -89,6 +89,14 @@ class PalmaresRule(_Strict):
     mention_min_probability: float = Field(default=0.1, ge=0, le=1)
     tau_best_coverage: float = Field(default=0.90, gt=0, lt=1)
     simultaneous_coverage: float = Field(default=0.90, gt=0, lt=1)
+    max_rank_upper: int | None = Field(
+        default=None,
+        ge=1,
+        description="Optional stricter rule: a laureate's simultaneous rank confidence set must "
+        "end at or above this rank (e.g. 2 × palmarès size: the data place it among the best "
+        "with the stated confidence); a commune that passes the other conditions but not this "
+        "one gets a mention. None: not applied.",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> PalmaresRule:

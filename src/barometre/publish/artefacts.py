@@ -187,6 +187,9 @@ def palmares_rule_sentence(config: EditionConfig, n_runs: int) -> str:
         f"donc décerner moins de {k} prix ; des lauréates dont les ensembles de confiance des rangs "
         f"({fr_percent(rule.simultaneous_coverage * 100, 0)}) se recouvrent sont ex aequo et citées "
         "par ordre alphabétique."
+        + (f" Une lauréate doit de plus avoir un ensemble de confiance de son rang qui s'arrête au "
+           f"{fr_number(rule.max_rank_upper)}e rang au plus ; sinon, elle reçoit une mention."
+           if rule.max_rank_upper is not None else "")
     )
 
 
