@@ -537,7 +537,7 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         mentions = rows[rows["status"] == "Mention"]
         if len(mentions):
             names = ", ".join(f"{r.nom} ({fr_percent(r.p_top * 100, 0)})" for r in mentions.itertuples())
-            cards.append(f"**{fr_count(n_mentions, 'Mention', 'Mentions')}** (probabilité d'être dans le top {top_k}) : {names}.\n")
+            cards.append(f"**{fr_count(n_mentions, 'mention', 'mentions')}** (probabilité d'être dans le top {top_k}) : {names}.\n")
     markdown("laureates", "\n".join(cards))
     summary = pd.DataFrame(
         {
@@ -597,7 +597,7 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
                 "Statut": dep["status"],
                 "Commune": dep["nom"],
                 "Classe": dep["population_class"],
-                f"Probabilité top {size}": dep["p_top"],
+                f"Probabilité d'être parmi les {size} premières": dep["p_top"],
             })
             n_laureates = int((dep["status"] == "Lauréat").sum())
             intro = (
@@ -611,8 +611,8 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
                 f"{fr_count(n_laureates, 'commune est lauréate', 'communes sont lauréates')} "
                 f"dans {fr_count(dep.loc[dep['status'] == 'Lauréat', 'code_departement'].nunique(), 'département')}."
             )
-            formats = {f"Probabilité top {size}": lambda v: fr_percent(v * 100, 0)}
-            align = {f"Probabilité top {size}": "right"}
+            formats = {f"Probabilité d'être parmi les {size} premières": lambda v: fr_percent(v * 100, 0)}
+            align = {f"Probabilité d'être parmi les {size} premières": "right"}
         else:
             frame = pd.DataFrame({
                 "Département": [f"{dep_names.get(c, c)} ({c})" for c in dep["code_departement"]],
