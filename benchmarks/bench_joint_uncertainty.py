@@ -30,7 +30,7 @@ import numpy as np
 from barometre import geography
 from barometre.composite import load_spec
 from barometre.config import PROJECT_ROOT, load_edition, load_indicator_meta
-from barometre.indicators import fit_models, indicator_tables, is_ratio
+from barometre.indicators import fit_models, indicator_tables, is_ratio, ranking_fits
 from barometre.robustness import RobustnessModel
 from barometre.robustness.annex import edition_assumptions
 from barometre.robustness.joint import joint_naive_ranks
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     communes = geography.load_communes(config.cog_year)
     start = time.perf_counter()
     tables = indicator_tables(counts, communes, meta, config)
-    fits = fit_models(tables.model_input, meta, config.shrinkage.credible)
+    fits = ranking_fits(fit_models(tables.model_input, meta, config.shrinkage.credible), config.shrinkage.credit_departement)
     fitted = time.perf_counter() - start
     ratio = frozenset(i["code"] for i in meta["indicators"] if is_ratio(i))
     sampler = CountModelSampler(

@@ -450,3 +450,28 @@ def test_calibration_table_of_the_annex_reproduces_the_tests():
     assert abs(table.loc["Ensemble", "coverage"] - 0.90) <= 0.03
     assert (table["mse_count_model"] < table["mse_class_moments"]).all()
     assert (table["mse_count_model"] < table["mse_raw"]).all()
+
+
+def test_without_group_credit_ignores_the_departement_in_each_posterior(communes, fitted):
+    plain = fitted.without_group_credit()
+    tau2 = fitted.group_sd**2
+    assert plain.alpha == pytest.approx((1 + fitted.alpha) * math.exp(tau2) - 1)
+    # the prior mean is the national level for the covariates, whatever the département
+    expected = np.exp(fitted.x @ fitted.beta + tau2 / 2)
+    usable = fitted.usable
+    np.testing.assert_allclose(plain.prior_mean[usable], expected[usable], rtol=1e-12)
+    # two inactive units with the same covariates and exposure but different départements get
+    # different posteriors under the fitted prior and the same one without the credit
+    summary = plain.summary()
+    zero = communes.index[(communes["matches"] == 0).to_numpy() & usable]
+    frame = communes.loc[zero].assign(mean=summary.loc[zero, "posterior_mean"].to_numpy(),
+                                      fitted_mean=fitted.summary().loc[zero, "posterior_mean"].to_numpy())
+    by_size = frame.groupby(["population", "population_class"])
+    spread = by_size["mean"].agg(lambda v: v.max() - v.min())
+    fitted_spread = by_size["fitted_mean"].agg(lambda v: v.max() - v.min())
+    multi = by_size.size() > 1
+    assert multi.any()
+    assert (spread[multi] < 1e-12).all() and (fitted_spread[multi] > 1e-6).any()
+    # draws stay reproducible and finite
+    draws = plain.draws_for([0, 1], 7)
+    assert np.isfinite(draws[:, usable]).all()

@@ -70,6 +70,13 @@ class ShrinkageConfig(_Strict):
     groups: list[str] = Field(default=["population_class"], description="Columns defining comparable communes.")
     credible: float = Field(default=0.90, gt=0, lt=1)
     min_group_size: int = Field(default=30, ge=2)
+    credit_departement: bool = Field(
+        default=False,
+        description="Whether a commune's ranked rate is shrunk towards its département's level "
+        "(True) or towards the national level for its size, the département effects being "
+        "estimated but not credited (False: an inactive commune is not ranked on its neighbours' "
+        "activity; barometre.countmodel.CountModelFit.without_group_credit).",
+    )
 
 
 class PalmaresRule(_Strict):

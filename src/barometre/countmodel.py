@@ -94,6 +94,7 @@ References:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import warnings
@@ -610,6 +611,30 @@ class CountModelFit:
                 "group_effect": np.where(self.usable, u, np.nan),
             },
             index=self.index,
+        )
+
+    def without_group_credit(self) -> CountModelFit:
+        """The same fit, with each unit's posterior taken under a prior that ignores its group.
+
+        The département effects are estimated (they keep β and α free of confounding), but a
+        commune is not credited with its département's level: its prior is the national
+        distribution for its covariates, the mixture over ``u ~ N(0, τ²)`` of the gamma prior,
+        matched in mean and variance by a gamma (mean ``exp(x'β + τ²/2)``, squared coefficient
+        of variation ``α' = (1 + α)·exp(τ²) − 1``). So an inactive village of an active
+        département is not ranked above an active village elsewhere. Draws keep the uncertainty
+        of β and α; the intercept and α of :meth:`params_table` are then these adjusted values.
+        """
+        if not len(self.group_effects) or not np.any(self.group_codes >= 0):
+            return self
+        tau2 = float(self.group_sd) ** 2
+        beta = self.beta.copy()
+        if INTERCEPT in self.terms:
+            beta[self.terms.index(INTERCEPT)] += tau2 / 2.0
+        return dataclasses.replace(
+            self,
+            beta=beta,
+            alpha=(1.0 + self.alpha) * math.exp(tau2) - 1.0,
+            group_codes=np.full_like(self.group_codes, -1),
         )
 
     # -- tables ----------------------------------------------------------------------------

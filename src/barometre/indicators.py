@@ -164,6 +164,14 @@ def fit_models(model_input: pd.DataFrame, meta: Mapping[str, Any], credible: flo
         return fit_indicator_models(model_input, specs, credible=credible, scale=1000.0)
 
 
+def ranking_fits(fits: Mapping[str, CountModelFit], credit_departement: bool) -> dict[str, CountModelFit]:
+    """The fits whose posteriors are ranked and drawn: as fitted, or without crediting each
+    commune with its département's effect (:meth:`CountModelFit.without_group_credit`)."""
+    if credit_departement:
+        return dict(fits)
+    return {code: fit.without_group_credit() for code, fit in fits.items()}
+
+
 def effective_indicator_weights(spec: IndexSpec, weight_set: str | None = None) -> dict[str, float]:
     """Nominal weight of each indicator in the root score (:func:`audit.effective_weights`)."""
     table = effective_weights(spec, spec.weight_map(weight_set)).set_index("element")["effective_weight"]
@@ -197,8 +205,9 @@ def indicator_tables(
     2. One count model per indicator (:mod:`barometre.countmodel`: clustered negative binomial
        regression on log population and population class, with shrunk département effects) is
        fitted on every commune with a positive exposure. Each commune gets the posterior mean of
-       its rate, a credible interval and a data weight; the score reliability is the weighted
-       mean of the data weights (:func:`score_reliability`).
+       its rate, a credible interval and a data weight — under the national prior for its size
+       unless the edition credits the département (``shrinkage.credit_departement``) —; the
+       score reliability is the weighted mean of the data weights (:func:`score_reliability`).
     3. The eligibility rules of the edition (population, activity, coverage, information,
        reliability), fixed before ranking, are applied in their declared order; the report
        reconciles per class.
@@ -221,8 +230,9 @@ def indicator_tables(
             table.loc[unknown, ind["code"]] = np.nan
     model_input = model_input_frame(table, labels)
     fits = fit_models(model_input, meta, config.shrinkage.credible)
+    ranked = ranking_fits(fits, config.shrinkage.credit_departement)
     codes = [ind["code"] for ind in meta["indicators"]]
-    summaries = {code: fits[code].summary(scale=1000.0).reset_index(drop=True) for code in codes}
+    summaries = {code: ranked[code].summary(scale=1000.0).reset_index(drop=True) for code in codes}
     # a structurally missing indicator (e.g. a gap) has no data weight
     data_weights = pd.DataFrame({code: summaries[code]["data_weight"].where(table[code].notna().to_numpy()) for code in codes})
     spec = load_spec(config.path(config.index_spec))

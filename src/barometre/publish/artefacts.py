@@ -809,6 +809,14 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         "rates": "lissés (bayésien empirique)" if config.rates == "shrunk" else "bruts",
         "alternative": "bruts" if config.rates == "shrunk" else "lissés",
         "credible": fr_percent(config.shrinkage.credible * 100, 0),
+        "credit": (
+            "Les taux classés sont rapprochés du niveau de leur département."
+            if config.shrinkage.credit_departement else
+            "Les effets départementaux sont estimés pour ne pas fausser le reste du modèle, mais une "
+            "commune n'en reçoit pas le crédit : son taux est rapproché du niveau national des "
+            "communes de sa taille (loi a priori qui intègre la variance entre départements), de "
+            "sorte qu'une commune sans activité n'est pas classée sur l'activité de ses voisines."
+        ),
         "groups": ", ".join({"population_class": "classe de population", "code_departement": "département"}.get(g, g) for g in config.shrinkage.groups) or "ensemble des communes",
         "laureates_changed": fr_number(int(effect["laureates_changed"].sum())),
         "eligible": fr_number(int(eligibility.loc[eligibility.population_class == "Total", "eligible"].iloc[0])),

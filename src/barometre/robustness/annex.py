@@ -68,12 +68,12 @@ def edition_sampler(
 ) -> CountModelSampler:
     """Posterior draws of an edition's indicators: the count models of the indicators step,
     refitted (deterministically) on its confidential model input ``work/count_model_input.csv``."""
-    from barometre.indicators import fit_models, is_ratio, model_input_frame
+    from barometre.indicators import fit_models, is_ratio, model_input_frame, ranking_fits
 
     model_input = model_input_frame(
         read_table(Path(build_dir) / "work" / "count_model_input.csv"), config.classes.labels
     )
-    fits = fit_models(model_input, meta, config.shrinkage.credible)
+    fits = ranking_fits(fit_models(model_input, meta, config.shrinkage.credible), config.shrinkage.credit_departement)
     ratio = frozenset(i["code"] for i in meta["indicators"] if is_ratio(i))
     population = model_input.set_index("code_commune")["population"]
     return CountModelSampler(list(spec.indicator_codes), fits, ratio, population, seed)
