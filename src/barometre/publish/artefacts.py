@@ -510,7 +510,9 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
                    if n_laureates else
                    f"aucune commune n'atteint une probabilité de {fr_percent(rule.laureate_min_probability * 100, 0)} "
                    f"d'être dans le top {top_k} tout en appartenant à l'ensemble de confiance des meilleures")
-            cards.append(f"La classe décerne {fr_count(n_laureates, 'prix', 'prix')} sur {top_k} : {why}.\n")
+            awarded = (f"La classe décerne {fr_count(n_laureates, 'prix', 'prix')} sur {top_k}" if n_laureates
+                       else "La classe ne décerne aucun prix")
+            cards.append(f"{awarded} : {why}.\n")
         laureate_rows = rows[rows["status"] == "Lauréat"]
         ex_aequo = laureate_rows["ex_aequo_group"].value_counts()
         for row in laureate_rows.itertuples():
