@@ -107,6 +107,8 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from barometre.geography import DEFAULT_CLASS_LABELS
+from barometre.smallarea import _as_float as _smallarea_float
+from barometre.smallarea import _check_non_negative, _common_index
 
 #: Name of the intercept in :meth:`CountModelFit.params_table`.
 INTERCEPT = "(intercept)"
@@ -130,27 +132,12 @@ class CountModelWarning(UserWarning):
 
 
 def _as_float(values: Any, name: str, n: int | None = None) -> np.ndarray:
-    array = np.asarray(pd.Series(values, copy=False).astype("float64"), dtype=float)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
+    """:func:`barometre.smallarea._as_float`, plus the length, finiteness and sign checks."""
+    array = _smallarea_float(values, name)
     if n is not None and len(array) != n:
         raise ValueError(f"{name} has {len(array)} values, expected {n}")
-    if np.any(np.isinf(array)):
-        raise ValueError(f"{name} must be finite (or missing)")
-    if np.any(array[np.isfinite(array)] < 0):
-        raise ValueError(f"{name} must be non-negative")
+    _check_non_negative(array, name)
     return array
-
-
-def _common_index(n: int, *objects: Any) -> pd.Index:
-    index: pd.Index | None = None
-    for obj in objects:
-        if isinstance(obj, pd.Series | pd.DataFrame):
-            if index is None:
-                index = obj.index
-            elif not obj.index.equals(index):
-                raise ValueError("pandas inputs have different indexes: align them first")
-    return index if index is not None else pd.RangeIndex(n)
 
 
 def _design(covariates: Any, n: int) -> tuple[np.ndarray, list[str]]:
