@@ -104,8 +104,12 @@ def test_runs_of_one_draw_differ_only_by_their_method(joint_model):
     # a run with the nominal method on draw 7 is the engine's nominal build of that table
     design.choices.update({k: np.zeros(8, dtype=np.int64) for k in ("treatment", "normalisation", "aggregation", "exclusion")})
     design.node_weights[:] = model.space.nominal_weights
-    ranks = JointEvaluator(model, sampler).block_ranks(design, np.arange(8))
+    evaluator = JointEvaluator(model, sampler)
+    ranks = evaluator.block_ranks(design, np.arange(8))
     build = build_index(model.spec, table)
+    # the drawn values enter exactly as the engine denominates them (not only in the same order)
+    engine_values = build.denominated[model.spec.indicator_codes].loc[model.unit_codes].to_numpy()
+    np.testing.assert_array_equal(evaluator.denominated(np.array([7]))[0], engine_values)
     engine = build.group_ranks["population_class"]["score"].reindex(model.unit_codes).fillna(0).to_numpy()
     for row in ranks:
         np.testing.assert_array_equal(row, engine)
