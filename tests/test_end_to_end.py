@@ -42,7 +42,7 @@ def test_outputs_exist(built):
         assert (build_dir / "publications" / name).stat().st_size > 10_000, name
     for name in ("tables/palmares.csv", "tables/communes.csv", "work/commune_counts.csv", "work/indicators.csv"):
         assert (build_dir / name).exists(), name
-    for nb in ("01_sources.ipynb", "02_indicators.ipynb", "03_composite.ipynb", "04_publication.ipynb"):
+    for nb in ("01_sources.ipynb", "02_indicators.ipynb", "03_composite.ipynb", "04_robustness.ipynb", "05_publication.ipynb"):
         executed = json.loads((build_dir / "notebooks" / nb).read_text())
         assert any(c.get("outputs") for c in executed["cells"] if c["cell_type"] == "code"), nb
     assert "barometre.pdf" in first.stdout

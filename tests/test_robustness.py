@@ -501,7 +501,7 @@ def test_annex_tables_and_figures_are_written_identically(barometre_spec, tmp_pa
 def test_robustness_notebook_is_thin_and_parameterised():
     import json
 
-    notebook = json.loads((ROOT / "notebooks" / "05_robustness.ipynb").read_text(encoding="utf-8"))
+    notebook = json.loads((ROOT / "notebooks" / "04_robustness.ipynb").read_text(encoding="utf-8"))
     cells = notebook["cells"]
     assert [c["id"] for c in cells] == [f"cell-{n:02d}" for n in range(len(cells))]
     tagged = [c for c in cells if "parameters" in c["metadata"].get("tags", [])]

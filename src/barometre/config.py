@@ -17,8 +17,31 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from barometre.smallarea import EligibilityRules, StructuralGap
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+def find_project_root() -> Path:
+    """The project's root folder: the first folder holding ``pyproject.toml`` and
+    ``config/editions/`` found walking up from this package (an editable install, as ``make env``
+    makes), else from the working directory (a notebook's kernel runs in ``notebooks/``)."""
+    for start in (Path(__file__).resolve().parent, Path.cwd().resolve()):
+        for folder in (start, *start.parents):
+            if (folder / "pyproject.toml").is_file() and (folder / "config" / "editions").is_dir():
+                return folder
+    raise RuntimeError(
+        "project root not found: no folder above the barometre package or the working "
+        "directory holds pyproject.toml and config/editions/ (install the project with make env)"
+    )
+
+
+PROJECT_ROOT = find_project_root()
 CONFIG_DIR = PROJECT_ROOT / "config"
+
+
+def project_path(path: str | Path) -> Path:
+    """``path`` itself when absolute, else relative to the project root — never to the working
+    directory, so that a notebook run from ``notebooks/`` finds ``build/2024`` and
+    ``config/editions/2024.yml`` as the build does."""
+    path = Path(path)
+    return path if path.is_absolute() else PROJECT_ROOT / path
 
 
 class ConfigError(ValueError):
@@ -200,6 +223,8 @@ def edition_path(edition: int | str) -> Path:
 def load_edition(edition: int | str | Path) -> EditionConfig:
     """Read and validate an edition config by year (``config/editions/<year>.yml``) or path."""
     path = Path(edition) if isinstance(edition, Path) or str(edition).endswith(".yml") else edition_path(edition)
+    if not path.is_absolute() and not path.is_file():
+        path = project_path(path)  # relative to the project root (e.g. from notebooks/)
     if not path.is_file():
         known = sorted(p.stem for p in (CONFIG_DIR / "editions").glob("*.yml"))
         raise ConfigError(f"edition config not found: {path} (known editions: {known})")

@@ -309,7 +309,7 @@ def edition_steps(
         Step(
             name="robustness",
             title="Robustesse : incertitude et sensibilité (Sobol)",
-            notebook="05_robustness.ipynb",
+            notebook="04_robustness.ipynb",
             inputs=[
                 "work/indicators_input.csv",
                 "work/indicators_input_raw.csv",
@@ -318,7 +318,8 @@ def edition_steps(
                 *config_inputs,
             ],
             outputs=["tables/robustness", "figures", "work/score_sampling.csv"],
-            params={**common, "n_runs": n_runs},
+            # seed and assumptions: the notebook's overrides for a researcher; None in a build
+            params={**common, "n_runs": n_runs, "seed": None, "assumptions": None},
         ),
         Step(
             name="palmares",
@@ -377,7 +378,7 @@ def edition_steps(
         Step(
             name="publication",
             title="Variables, tableaux et figures des publications",
-            notebook="04_publication.ipynb",
+            notebook="05_publication.ipynb",
             inputs=[
                 "work/communes.csv",
                 "work/shrinkage.csv",

@@ -255,6 +255,41 @@ def __getattr__(name: str) -> Any:  # lazy: jupyter_client is imported only when
     raise AttributeError(name)
 
 
+# Injected by :func:`run_notebook` into every notebook, beside the step's declared parameters.
+INJECTED_PARAMETERS = frozenset({"build_dir"})
+
+
+def notebook_parameters(notebook: Path) -> set[str]:
+    """Names of the parameters cell of ``notebook`` (the cell tagged ``parameters``), as papermill
+    reads them (:func:`papermill.inspect_notebook`); empty without such a cell."""
+    import papermill as pm
+
+    return set(pm.inspect_notebook(str(notebook)))
+
+
+def check_notebook_parameters(step: Step) -> None:
+    """Refuse a notebook step whose parameters differ from its notebook's parameters cell.
+
+    papermill only warns about an injected name the notebook does not have, and a name the
+    notebook has but the step does not inject silently keeps its default (e.g. ``build/2024``):
+    both are errors here. Raises :class:`PipelineError` naming the differences.
+    """
+    if not step.notebook:
+        return
+    path = NOTEBOOK_DIR / step.notebook
+    if not path.is_file():
+        raise PipelineError(f"step {step.name!r}: notebook {path} does not exist")
+    in_notebook = notebook_parameters(path)
+    declared = set(step.params) | INJECTED_PARAMETERS
+    problems = []
+    if unknown := sorted(declared - in_notebook):
+        problems.append(f"declared by the step but absent from the notebook's parameters cell: {unknown}")
+    if undeclared := sorted(in_notebook - declared):
+        problems.append(f"in the notebook's parameters cell but not declared by the step: {undeclared}")
+    if problems:
+        raise PipelineError(f"step {step.name!r} ({step.notebook}): parameters " + "; ".join(problems))
+
+
 def run_notebook(step: Step, build_dir: Path) -> None:
     """Execute a step's notebook with papermill; the executed copy is kept as the record."""
     import papermill as pm
@@ -288,7 +323,13 @@ def run_steps(
     force: bool = False,
     on_step: Callable[[Step, str], None] | None = None,
 ) -> list[StepRecord]:
-    """Run the steps in order, skipping those whose key is unchanged and outputs exist."""
+    """Run the steps in order, skipping those whose key is unchanged and outputs exist.
+
+    Every notebook step's parameters are checked against its notebook first
+    (:func:`check_notebook_parameters`), so a mismatch fails the build before anything runs.
+    """
+    for step in steps:
+        check_notebook_parameters(step)
     state_dir = build_dir / ".state"
     state_dir.mkdir(parents=True, exist_ok=True)
     versions = package_versions()
