@@ -32,8 +32,9 @@ def test_lambert93_origin_is_the_false_origin() -> None:
 
 
 def test_lambert93_is_true_to_scale_on_its_standard_parallels() -> None:
-    assert maps.lambert93_scale_factor(44.0) == pytest.approx(1.0, abs=1e-12)
-    assert maps.lambert93_scale_factor(49.0) == pytest.approx(1.0, abs=1e-12)
+    # PROJ's scale factors are numerical derivatives: exact to about 1e-11
+    assert maps.lambert93_scale_factor(44.0) == pytest.approx(1.0, abs=1e-10)
+    assert maps.lambert93_scale_factor(49.0) == pytest.approx(1.0, abs=1e-10)
     # Between them a secant cone shrinks distances: by about 1 ‰ at 46.5° N.
     assert maps.lambert93_scale_factor(46.5) == pytest.approx(0.99905, abs=1e-5)
 

@@ -10,7 +10,7 @@ Conventions:
 - metropolitan France is drawn in **Lambert-93** (EPSG:2154, the official projection: Lambert
   conformal conic on GRS80, standard parallels 44° N and 49° N, origin 46° 30′ N 3° E, false
   easting 700 000 m, false northing 6 600 000 m; IGN, *Projection cartographique conique
-  conforme de Lambert*, note NT/G 71 — formulas in :func:`lambert93`);
+  conforme de Lambert*, note NT/G 71 — computed by PROJ in :func:`lambert93`);
 - the five overseas departments (971 Guadeloupe, 972 Martinique, 973 Guyane, 974 La Réunion,
   976 Mayotte) are drawn in insets, each at its own scale, in a local equirectangular plane
   (x = longitude · cos φ₀); Paris and its inner ring (75, 92, 93, 94) get an enlarged inset;
@@ -42,6 +42,7 @@ import pandas as pd
 from matplotlib.colors import LinearSegmentedColormap, to_hex
 from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
+from pyproj import Proj, Transformer
 
 from barometre.publish import PALETTE
 from barometre.publish.fmt import fr_number
@@ -68,48 +69,26 @@ SEQUENTIAL = LinearSegmentedColormap.from_list(
 # around the middle, blue above — an orange/blue pair that colour-blind readers tell apart.
 POSITION_COLOURS: tuple[str, ...] = (PALETTE["alert"], "#F0A36B", "#C9D3DE", "#7FA6CB", PALETTE["primary"])
 
-# GRS80 ellipsoid and Lambert-93 parameters (IGN).
-_A = 6_378_137.0
-_F = 1 / 298.257_222_101
-_E = math.sqrt(2 * _F - _F**2)
-_PHI1, _PHI2, _PHI0 = (math.radians(v) for v in (44.0, 49.0, 46.5))
-_LAMBDA0 = math.radians(3.0)
-_X0, _Y0 = 700_000.0, 6_600_000.0
-
-
-def _m(phi: np.ndarray | float) -> np.ndarray | float:
-    return np.cos(phi) / np.sqrt(1 - (_E * np.sin(phi)) ** 2)
-
-
-def _t(phi: np.ndarray | float) -> np.ndarray | float:
-    sin = np.sin(phi)
-    return np.tan(math.pi / 4 - phi / 2) / ((1 - _E * sin) / (1 + _E * sin)) ** (_E / 2)
-
-
-_N = math.log(_m(_PHI1) / _m(_PHI2)) / math.log(_t(_PHI1) / _t(_PHI2))
-_AF = _A * _m(_PHI1) / (_N * _t(_PHI1) ** _N)
-_RHO0 = _AF * _t(_PHI0) ** _N
+# Lambert-93 (EPSG:2154) from WGS84 longitude/latitude, by PROJ (pyproj); built once.
+_LAMBERT93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
+_LAMBERT93_PROJ = Proj("EPSG:2154")
 
 
 def lambert93(lon: np.ndarray | float, lat: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
-    """Project WGS84 degrees to Lambert-93 metres (x easting, y northing).
+    """Project WGS84 degrees to Lambert-93 metres (x easting, y northing), with PROJ.
 
-    Lambert conformal conic with two standard parallels on GRS80 (Snyder 1987, *Map Projections
-    — A Working Manual*, eq. 15-1 to 15-10): ρ = a·F·tⁿ, θ = n(λ − λ₀),
-    x = X₀ + ρ sin θ, y = Y₀ + ρ₀ − ρ cos θ. WGS84 and RGF93 differ by less than a metre, far
-    below what a printed map shows, so no datum shift is applied.
+    Lambert conformal conic with two standard parallels on GRS80 (EPSG:2154; Snyder 1987,
+    *Map Projections — A Working Manual*, eq. 15-1 to 15-10). PROJ applies no datum shift
+    between WGS84 and RGF93 (they differ by less than a metre, far below what a map shows).
     """
     lon_deg, lat_deg = np.broadcast_arrays(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-    phi, lam = np.radians(lat_deg), np.radians(lon_deg)
-    rho = _AF * _t(phi) ** _N
-    theta = _N * (lam - _LAMBDA0)
-    return _X0 + rho * np.sin(theta), _Y0 + _RHO0 - rho * np.cos(theta)
+    x, y = _LAMBERT93.transform(lon_deg, lat_deg)
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
 
 def lambert93_scale_factor(lat: float) -> float:
     """Scale factor of the projection at a latitude (1 on the standard parallels 44° and 49°)."""
-    phi = math.radians(lat)
-    return _N * _AF * _t(phi) ** _N / (_A * _m(phi))
+    return float(_LAMBERT93_PROJ.get_factors(3.0, lat).parallel_scale)
 
 
 def equirectangular(lon: np.ndarray, lat: np.ndarray, lat0: float) -> tuple[np.ndarray, np.ndarray]:
