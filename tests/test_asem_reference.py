@@ -1,6 +1,6 @@
 """Outside reference: the engine reproduces COINr's ASEM index, build A, at every stage.
 
-Reads ``../shared/reference-cases/asem`` (skipped when absent): every value printed in COINr's
+Reads ``tests/fixtures/asem`` (COINr's ASEM data, MIT, vendored with its provenance): every value printed in COINr's
 documentation within its printed rounding, every cell of COINr's full-precision outputs within
 1e-9, identical missing-value patterns, identical ranks and group ranks.
 """
@@ -17,10 +17,26 @@ from barometre.composite import audit, build_index, load_data, load_spec
 from barometre.composite.steps import kurtosis, log_transform, skewness, treat_indicator
 
 ROOT = Path(__file__).resolve().parents[1]
-CASE = ROOT.parent / "shared" / "reference-cases" / "asem"
+CASE = ROOT / "tests" / "fixtures" / "asem"
+SHARED_CASE = ROOT.parent / "shared" / "reference-cases" / "asem"
 SPEC = ROOT / "examples" / "asem" / "spec.yml"
 
-pytestmark = pytest.mark.skipif(not CASE.is_dir(), reason="../shared/reference-cases/asem absent")
+
+def test_the_vendored_case_is_complete_and_recorded():
+    """Every data file is listed with its SHA-256 in PROVENANCE.md, and is a verbatim copy of
+    the team's reference material when ``../shared`` is beside the clone."""
+    import hashlib
+    import re
+
+    listed = dict(re.findall(r"\| `([^`]+)` \| \d+ \| `([0-9a-f]{64})` \|", (CASE / "PROVENANCE.md").read_text(encoding="utf-8")))
+    files = sorted(str(p.relative_to(CASE)) for p in CASE.rglob("*.csv"))
+    assert files == sorted(listed) and len(files) == 21
+    for name in files:
+        assert hashlib.sha256((CASE / name).read_bytes()).hexdigest() == listed[name], name
+    assert "Copyright (c) 2022 William Becker" in (CASE / "LICENSE").read_text(encoding="utf-8")
+    if SHARED_CASE.is_dir():
+        for name in files:
+            assert (SHARED_CASE / name).read_bytes() == (CASE / name).read_bytes(), name
 
 TOL = 1e-9
 

@@ -42,12 +42,10 @@ from barometre.robustness.synthetic import synthetic_communes
 ROOT = Path(__file__).resolve().parents[1]
 BAROMETRE_SPEC = ROOT / "config" / "index" / "barometre.yml"
 ASEM_SPEC = ROOT / "examples" / "asem" / "spec.yml"
-ASEM_CASE = ROOT.parent / "shared" / "reference-cases" / "asem"
+ASEM_CASE = ROOT / "tests" / "fixtures" / "asem"  # COINr's ASEM data, vendored (MIT)
 CLASSES = ["Village", "Petite ville", "Ville moyenne", "Grande ville", "Métropole"]
 
-needs_asem = pytest.mark.skipif(
-    not ASEM_CASE.is_dir(), reason="../shared/reference-cases/asem absent"
-)
+needs_asem = pytest.mark.skipif(not ASEM_CASE.is_dir(), reason="tests/fixtures/asem absent")
 
 
 def small_communes(seed: int = 5, villages: int = 240) -> pd.DataFrame:
