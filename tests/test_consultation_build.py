@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from external_tools import require_tool
 from typer.testing import CliRunner
 
 from barometre import geography
@@ -42,8 +42,7 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory):
 
 
 def pdf_pages(path: Path) -> list[str]:
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed")
+    require_tool("pdftotext")
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
     return [page for page in text.split("\f") if page.strip()]
 

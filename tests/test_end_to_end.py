@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from external_tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 BARO = Path(sys.executable).parent / "barometre"
@@ -20,8 +21,7 @@ pytestmark = pytest.mark.slow
 
 
 def pdf_text(path: Path) -> str:
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (Debian poppler-utils) not installed")
+    require_tool("pdftotext")  # in CI a missing tool fails: it must not hide the checks after it
     return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 

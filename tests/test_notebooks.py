@@ -16,7 +16,13 @@ import pytest
 
 from barometre.config import PROJECT_ROOT, edition_path, load_edition, project_path
 from barometre.edition import edition_steps
-from barometre.pipeline import NOTEBOOK_DIR, PipelineError, Step, check_notebook_parameters, run_steps
+from barometre.pipeline import (
+    NOTEBOOK_DIR,
+    PipelineError,
+    Step,
+    check_notebook_parameters,
+    run_steps,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 BARO = Path(sys.executable).parent / "barometre"

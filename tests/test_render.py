@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from external_tools import has_tool
 
 from barometre.publish import PALETTE, contrast_ratio
 from barometre.publish.render import (
@@ -42,9 +43,7 @@ DEMO_MARK = "Données de démonstration synthétiques"
 NNBSP = "\u202f"
 NBSP = "\u00a0"
 
-needs_pdftotext = pytest.mark.skipif(
-    shutil.which("pdftotext") is None, reason="pdftotext (Debian poppler-utils) is not installed"
-)
+needs_pdftotext = pytest.mark.usefixtures("pdftotext")  # skips without it, fails in CI
 
 
 def pdf_pages(pdf: Path) -> list[str]:
@@ -417,7 +416,7 @@ def test_report_project_for_both_renderers(tmp_path: Path) -> None:
     assert '<p class="date">1er juin 2024</p>' in html
     assert '<meta name="dcterms.date" content="2024-06-01" />' in html
     assert "Invalid Date" not in html and DEMO_MARK in html
-    if shutil.which("pdftotext"):
+    if has_tool("pdftotext"):
         first = pdf_pages(outputs["pdf"])[0]
         assert "1er juin 2024" in first and "2024-06-01" not in first
     again = render_project(folder, "offline")

@@ -33,6 +33,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from external_tools import require_tool
 
 from barometre.publish.render import (
     quarto_warnings,
@@ -82,8 +83,7 @@ def quarto_bin() -> Path:
         if os.environ.get("CI") and SHARED_QUARTO.exists():
             pytest.fail("CI: ../shared is there but no Quarto could be found or installed")
         pytest.skip("no quarto on PATH and no ../shared/tools/quarto-offline to install it from")
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (Debian poppler-utils) is not installed")
+    require_tool("pdftotext")
     return found
 
 

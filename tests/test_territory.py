@@ -4,7 +4,6 @@ official layout, and the rendered report on a small synthetic build."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -13,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from external_tools import require_tool
 
 from barometre import geography
 from barometre.config import load_edition
@@ -272,8 +272,7 @@ def synthetic_build(root: Path, departments: list[str]) -> Path:
 
 
 def pdf_text(path: Path) -> str:
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (Debian poppler-utils) not installed")
+    require_tool("pdftotext")
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True).stdout.decode()
     return " ".join(text.replace("\u202f", " ").replace("\u00a0", " ").split())
 
