@@ -30,8 +30,9 @@ def save_table(table: pd.DataFrame, path: Path, key: Sequence[str] | None = None
             raise TableError(f"{path.name}: empty key values")
         duplicated = frame.duplicated(list(key), keep=False)
         if duplicated.any():
-            example = frame.loc[duplicated, list(key)].iloc[0].tolist()
-            raise TableError(f"{path.name}: duplicated key {dict(zip(key, example))}")
+            # native Python values: the message reads {'year': 2023}, not np.int64(2023)
+            example = frame.loc[duplicated, list(key)].head(1).to_dict("records")[0]
+            raise TableError(f"{path.name}: duplicated key {example}")
         if sort:
             frame = frame.sort_values(list(key), kind="mergesort")
     atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))
