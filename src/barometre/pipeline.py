@@ -40,6 +40,7 @@ TRACKED_PACKAGES = (
     "duckdb",
     "matplotlib",
     "seaborn",
+    "pyproj",
     "papermill",
     "pypandoc-binary",
     "typst",
