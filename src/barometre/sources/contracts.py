@@ -371,6 +371,13 @@ def check_table(
     except SchemaErrors as err:
         cases = err.failure_cases
         cases = cases[cases["index"].notna()]
+        # A row's reasons in the contract's order of checks (pandera lists them as it goes).
+        rank = {(c.column, c.message): i for i, c in enumerate(contract_checks(contract))}
+        order = [rank.get((c, m), len(rank)) for c, m in zip(cases["column"].astype(str), cases["check"].astype(str), strict=True)]  # fmt: skip
+        cases = (
+            cases.assign(_row=cases["index"].astype("int64").to_numpy(), _rank=order)
+            .sort_values(["_row", "_rank"], kind="mergesort")
+        )
         records.append(
             pd.DataFrame(
                 {
@@ -608,9 +615,30 @@ WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 Arrow's ``utf8_trim_whitespace`` (the readers) strip them (DuckDB's ``trim`` strips spaces only)."""
 
 
-def sql_text(column: str, duckdb_type: str, *, stripped: bool = False) -> str:
+_UNITS = {"TIMESTAMP_S": "s", "TIMESTAMP_MS": "ms", "TIMESTAMP_NS": "ns"}
+_FRACTION_DIGITS = {"s": 0, "ms": 3, "us": 6, "ns": 9}
+
+
+def _timestamp_text(expr: str, unit: str) -> str:
+    """A timestamp's text as Arrow writes it (the pandas backend's reader): the fraction of a
+    second with as many digits as the unit has (DuckDB drops its trailing zeros)."""
+    digits = _FRACTION_DIGITS.get(unit, 6)
+    text = f"CAST({expr} AS VARCHAR)"
+    if not digits:
+        return text
+    return (
+        f"CASE WHEN contains({text}, '.') THEN rpad({text}, {20 + digits}, '0') "
+        f"ELSE {text} || '.{'0' * digits}' END"
+    )
+
+
+def sql_text(
+    column: str, duckdb_type: str, *, stripped: bool = False, unit: str | None = None
+) -> str:
     """SQL expression of a column as stripped text ("" for NULL), as the pandas backend reads
-    it: integral floats as integers, time-zone-aware timestamps in French local time.
+    it: integral floats as integers, timestamps with the fraction digits of their ``unit``
+    (``s``, ``ms``, ``us``, ``ns``: of the file, since DuckDB may widen it; by default that of
+    the type), time-zone-aware timestamps in French local time.
 
     ``stripped``: text values are already stripped (a CSV copied by
     :func:`~barometre.sources.reading.stream_csv_to_parquet`). Otherwise white space is
@@ -624,7 +652,10 @@ def sql_text(column: str, duckdb_type: str, *, stripped: bool = False) -> str:
             f"THEN CAST(CAST({ident} AS BIGINT) AS VARCHAR) ELSE CAST({ident} AS VARCHAR) END"
         )
     elif kind.startswith("TIMESTAMP WITH TIME ZONE") or kind == "TIMESTAMPTZ":
-        expr = f"CAST(timezone('Europe/Paris', {ident}) AS VARCHAR)"
+        local = f"timezone('Europe/Paris', {ident})"
+        return f"coalesce({_timestamp_text(local, unit or 'us')}, '')"
+    elif kind.startswith("TIMESTAMP"):
+        return f"coalesce({_timestamp_text(ident, unit or _UNITS.get(kind, 'us'))}, '')"
     elif _is_text(kind):
         if stripped:
             return f"coalesce({ident}, '')"
@@ -657,10 +688,15 @@ def _enum_known(spec: Field, duckdb_type: str) -> str | None:
 
 
 def sql_value(
-    column: str, duckdb_type: str, spec: Field | None = None, *, stripped: bool = False
+    column: str,
+    duckdb_type: str,
+    spec: Field | None = None,
+    *,
+    stripped: bool = False,
+    unit: str | None = None,
 ) -> str:
     """:func:`sql_text`, short-cut for the allowed values of an enumeration held as text."""
-    text = sql_text(column, duckdb_type, stripped=stripped)
+    text = sql_text(column, duckdb_type, stripped=stripped, unit=unit)
     known = _enum_known(spec, duckdb_type) if spec is not None else None
     if known is None:
         return text

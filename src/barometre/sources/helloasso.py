@@ -29,6 +29,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from barometre.sources.common import SourceError
 from barometre.sources.contracts import (
@@ -243,6 +244,7 @@ def participations_by_organization(
     with tempfile.TemporaryDirectory(prefix="barometre-participations-") as tmp:
         if path.suffix.lower() == ".parquet":
             schema = parquet_schema(path)
+            units = {f.name: f.type.unit for f in schema if pa.types.is_timestamp(f.type)}
             check_header(path, schema.names, contract.required, ",")
             ignored, personal = classify_columns(schema.names, contract.columns)
             source = f"read_parquet({_quote_path(path)}, file_row_number = true)"
@@ -257,6 +259,7 @@ def participations_by_organization(
             streamed = stream_csv_to_parquet(
                 path, Path(tmp) / "participations.parquet", contract.required, contract.optional, sep=contract.sep
             )  # fmt: skip
+            units = {}
             source = f"read_parquet({_quote_path(streamed.parquet)})"
             data_row = "_data_row"
             malformed = streamed.malformed
@@ -279,6 +282,7 @@ def participations_by_organization(
             summary = _aggregate(
                 con, source, data_row, types, contract, data_year, states, path.name,
                 quarantine_path, malformed, stripped=path.suffix.lower() != ".parquet",
+                units=units,
             )  # fmt: skip
         except duckdb.Error as err:
             raise SourceError(f"cannot aggregate participations: {err}", file=path) from None
@@ -314,8 +318,11 @@ def _aggregate(
     malformed: pd.DataFrame,
     *,
     stripped: bool = False,
+    units: dict[str, str] | None = None,
 ) -> ParticipationSummary:
-    base, checks, flags = _base_query(source, data_row, types, contract, stripped=stripped)
+    base, checks, flags = _base_query(
+        source, data_row, types, contract, stripped=stripped, units=units or {}
+    )
     valid = " AND ".join(flags) if flags else "TRUE"
     columns = [c for c in contract.columns if c in types]
     scope = f"item_year = {int(data_year)} AND {sql_in('state_text', states)}"
@@ -409,11 +416,13 @@ def _base_query(
     contract: Contract,
     *,
     stripped: bool,
+    units: dict[str, str],
 ) -> tuple[str, list[SqlCheck], list[str]]:
     """(query, checks, flags): one row per record with its data row, integer keys, year,
     state, the values as text (``v_*``, each computed once) and the verdict of each check
     (``ok_*``). Projections a query does not use are pruned by DuckDB: the text values cost
-    nothing to the counts. ``stripped``: text columns come stripped (a copied CSV)."""
+    nothing to the counts. ``stripped``: text columns come stripped (a copied CSV); ``units``:
+    the unit of the file's timestamp columns (their text has its fraction digits)."""
     columns = [c for c in contract.columns if c in types]
     texts = {c: _ident("v_" + c) for c in columns}
     checks = sql_checks(contract, types, texts)
@@ -433,9 +442,9 @@ def _base_query(
     else:
         year = f"TRY_CAST(substr({texts['date']}, 1, 4) AS INTEGER)"
     values = ", ".join(
-        f"{sql_value(c, types[c], contract.field(c), stripped=stripped)} AS {texts[c]}"
+        f"{sql_value(c, types[c], contract.field(c), stripped=stripped, unit=units.get(c))} AS {texts[c]}"
         for c in columns
-    )
+    )  # fmt: skip
     query = (
         f"SELECT data_row, {key('organization_id')} AS org_key, "
         f"{key('form_id')} AS form_key, {key('id')} AS id_key, {year} AS item_year, "
