@@ -348,7 +348,6 @@ def _aggregate(
     ).df()
     rows_in_file = int(per_org["n_rows"].sum())
     failing_rows = rows_in_file - int(per_org["accepted"].sum())
-    reasons = _check_reasons(con, base, checks, flags, file_name) if failing_rows else []
     # Repeated item ids among valid rows: the first occurrence is kept.
     has_repeats = _find_repeated_ids(con, base, valid, filtered=bool(failing_rows))
     later = (
@@ -359,6 +358,20 @@ def _aggregate(
         f"{later} GROUP BY org_key, form_key"
     ).df() if has_repeats else pd.DataFrame(columns=["org_key", "form_key", "n", "n_scope"])  # fmt: skip
     n_repeats = int(repeats["n"].sum())
+    reasons: list[tuple[str, str, int, str]] = []
+    if failing_rows or n_repeats:
+        # The quarantined rows are copied aside (a few at most, else the file is refused):
+        # their values as text, which check failed and why are computed on them only.
+        raw = ", ".join(f"b.{_ident(c)}" for c in columns)
+        parts = [f"SELECT {raw}, b.data_row FROM ({base}) b WHERE NOT ({valid})"] if failing_rows else []  # fmt: skip
+        parts += [f"SELECT {raw}, b.data_row {later}"] if n_repeats else []
+        con.execute(f"CREATE TEMP TABLE quarantined AS {' UNION ALL '.join(parts)}")
+        base, _, _ = _base_query(
+            "quarantined", "data_row", types, contract, stripped=stripped, units=units or {}
+        )
+        later = f"FROM ({base}) b JOIN repeated r USING (id_key) WHERE {valid} AND b.data_row > r.first_row"  # fmt: skip
+    if failing_rows:
+        reasons = _check_reasons(con, base, checks, flags, file_name)
     if n_repeats:
         row, value = con.execute(
             f"SELECT b.data_row, CAST(b.id_key AS VARCHAR) {later} ORDER BY b.data_row LIMIT 1"
@@ -419,7 +432,7 @@ def _base_query(
     units: dict[str, str],
 ) -> tuple[str, list[SqlCheck], list[str]]:
     """(query, checks, flags): one row per record with its data row, integer keys, year,
-    state, the values as text (``v_*``, each computed once) and the verdict of each check
+    state, the values as stored and as text (``v_*``, each computed once) and the verdict of each check
     (``ok_*``). Projections a query does not use are pruned by DuckDB: the text values cost
     nothing to the counts. ``stripped``: text columns come stripped (a copied CSV); ``units``:
     the unit of the file's timestamp columns (their text has its fraction digits)."""
@@ -449,6 +462,7 @@ def _base_query(
         f"SELECT data_row, {key('organization_id')} AS org_key, "
         f"{key('form_id')} AS form_key, {key('id')} AS id_key, {year} AS item_year, "
         f"{texts['state']} AS state_text, "
+        + "".join(f"{_ident(c)}, " for c in columns)
         + "".join(f"{texts[c]}, " for c in columns)
         + ", ".join(f"{c.ok} AS {f}" for c, f in zip(checks, flags, strict=True))
         + f" FROM (SELECT {', '.join(_ident(c) for c in columns)}, {data_row} AS data_row, "
