@@ -157,7 +157,9 @@ def test_csv_extracts_get_the_pandera_verdicts(
     rows: list[dict[str, str]], broken: list[int], encoding: str, tmp_path: Path
 ) -> None:
     text = "".join(v for row in rows for v in row.values())
-    if encoding == "cp1252" and any(ch not in "".join(chr(i) for i in range(256)) or ch == "٣" for ch in text):
+    if encoding == "cp1252" and any(
+        ch not in "".join(chr(i) for i in range(256)) or ch == "٣" for ch in text
+    ):
         encoding = "utf-8"  # a character Windows-1252 cannot hold
     path = tmp_path / "participations.csv"
     try:
@@ -210,7 +212,9 @@ def test_typed_parquet_extracts_get_the_pandera_verdicts(
     for column in ("id", "form_id", "organization_id", "amount_cents"):
         values = pd.array(frame[column], dtype="Int64")
         kind = pa.float64() if float_ids and column != "amount_cents" else pa.int64()
-        arrays[column] = pa.array(values.astype("Float64" if kind == pa.float64() else "Int64"), kind)
+        arrays[column] = pa.array(
+            values.astype("Float64" if kind == pa.float64() else "Int64"), kind
+        )
     arrays["date"] = pa.array([d if isinstance(d, datetime) else None for d in rows_of(rows, "date")], pa.timestamp(unit, tz=zone))  # fmt: skip
     for column in ("state", "item_type"):
         values = pa.array(rows_of(rows, column), pa.string())

@@ -9,8 +9,9 @@ present and whether a value may be empty. From it come, with one meaning:
   its data row;
 * the same checks compiled to **SQL** (:func:`sql_checks`) for the tables aggregated with
   DuckDB while streaming (HelloAsso participations), type-aware so that typed Parquet columns
-  are checked without converting 20 million values to text (a test proves both backends give
-  the same verdicts);
+  are checked without converting 20 million values to text; ``tests/test_ingestion_equivalence``
+  proves on generated malformed extracts (CSV and typed Parquet) that both backends give the
+  same verdicts, quarantine and counts;
 * a pandera schema of the **accepted** records once typed (:func:`accepted_schema`: integer
   identifiers, unique key), checked before they leave the loader.
 

@@ -226,12 +226,15 @@ def participations_by_organization(
 ) -> ParticipationSummary:
     """Check the participations' contract and count them by organisation, streaming.
 
-    One pass computes, per organisation and form, the accepted rows and those in scope (dated
-    in ``data_year`` — the year as written, or in French local time for time-zone-aware
-    timestamps — and in a counted ``state``) with the failures of every check; a second finds
-    repeated item ids (the first occurrence is kept). The result is given per organisation
-    (``per_org``) and, for the rows in scope, per (organisation, form) (``per_form``). Quarantined rows are written to
-    ``quarantine_path`` (CSV) when given and there are any. Raises :class:`SourceError` for an
+    One pass over the file checks every row (SQL compiled from the contract) and counts, per
+    organisation and form, the rows, the accepted ones and those in scope (dated in
+    ``data_year`` — the year as written, or in French local time for time-zone-aware
+    timestamps — and in a counted ``state``); the item ids alone are then read to find repeats
+    (the first occurrence is kept). Only when rows fail are they copied aside, and their
+    reasons, examples and values as text computed on them. The result is given per
+    organisation (``per_org``) and, for the rows in scope, per (organisation, form)
+    (``per_form``). Quarantined rows are written to ``quarantine_path`` (CSV) when given and
+    there are any. Raises :class:`SourceError` for an
     unusable file (missing column, unreadable, empty, too many quarantined rows).
     """
     path = Path(path)
