@@ -9,8 +9,9 @@ present and whether a value may be empty. From it come, with one meaning:
   its data row;
 * the same checks compiled to **SQL** (:func:`sql_checks`) for the tables aggregated with
   DuckDB while streaming (HelloAsso participations), type-aware so that typed Parquet columns
-  are checked without converting 20 million values to text (a test proves both backends give
-  the same verdicts);
+  are checked without converting 20 million values to text; ``tests/test_ingestion_equivalence``
+  proves on generated malformed extracts (CSV and typed Parquet) that both backends give the
+  same verdicts, quarantine and counts;
 * a pandera schema of the **accepted** records once typed (:func:`accepted_schema`: integer
   identifiers, unique key), checked before they leave the loader.
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from typing import Literal
 
 import numpy as np
@@ -137,6 +139,16 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def sql_in(value: str, allowed: Sequence[str]) -> str:
+    """SQL condition "``value`` is one of ``allowed``" (exact, case-sensitive), as a cast to an
+    ENUM type: DuckDB plans ``x IN (a, b, c, …)`` as a join against the list, evaluated for
+    every row even in a branch of ``CASE`` that few rows take, where the cast costs a lookup."""
+    distinct = list(dict.fromkeys(allowed))
+    if not distinct:
+        return "FALSE"
+    return f"(TRY_CAST({value} AS ENUM({', '.join(_quote(a) for a in distinct)})) IS NOT NULL)"
+
+
 def _fullmatch(values: pd.Series, pattern: str) -> pd.Series:
     return values.str.fullmatch(pattern).astype("boolean").fillna(False).astype(bool)
 
@@ -200,7 +212,7 @@ def field_checks(spec: Field) -> list[RowCheck]:
         checks.append(guarded(
             f"not an allowed value ({shown})",
             lambda s: s.isin(allowed),
-            lambda v: f"{v} IN ({', '.join(_quote(a) for a in allowed)})",
+            lambda v: sql_in(v, allowed),
         ))  # fmt: skip
     elif spec.kind == "count":
         checks.append(guarded(
@@ -360,6 +372,13 @@ def check_table(
     except SchemaErrors as err:
         cases = err.failure_cases
         cases = cases[cases["index"].notna()]
+        # A row's reasons in the contract's order of checks (pandera lists them as it goes).
+        rank = {(c.column, c.message): i for i, c in enumerate(contract_checks(contract))}
+        order = [rank.get((c, m), len(rank)) for c, m in zip(cases["column"].astype(str), cases["check"].astype(str), strict=True)]  # fmt: skip
+        cases = (
+            cases.assign(_row=cases["index"].astype("int64").to_numpy(), _rank=order)
+            .sort_values(["_row", "_rank"], kind="mergesort")
+        )
         records.append(
             pd.DataFrame(
                 {
@@ -592,9 +611,40 @@ class SqlCheck:
 _INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "HUGEINT")  # fmt: skip
 
 
-def sql_text(column: str, duckdb_type: str) -> str:
+WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+"""The characters stripped around every value: Unicode white space, as ``str.strip`` and
+Arrow's ``utf8_trim_whitespace`` (the readers) strip them (DuckDB's ``trim`` strips spaces only)."""
+
+
+_UNITS = {"TIMESTAMP_S": "s", "TIMESTAMP_MS": "ms", "TIMESTAMP_NS": "ns"}
+_FRACTION_DIGITS = {"s": 0, "ms": 3, "us": 6, "ns": 9}
+
+
+def _timestamp_text(expr: str, unit: str) -> str:
+    """A timestamp's text as Arrow writes it (the pandas backend's reader): the fraction of a
+    second with as many digits as the unit has (DuckDB drops its trailing zeros)."""
+    digits = _FRACTION_DIGITS.get(unit, 6)
+    text = f"CAST({expr} AS VARCHAR)"
+    if not digits:
+        return text
+    return (
+        f"CASE WHEN contains({text}, '.') THEN rpad({text}, {20 + digits}, '0') "
+        f"ELSE {text} || '.{'0' * digits}' END"
+    )
+
+
+def sql_text(
+    column: str, duckdb_type: str, *, stripped: bool = False, unit: str | None = None
+) -> str:
     """SQL expression of a column as stripped text ("" for NULL), as the pandas backend reads
-    it: integral floats as integers, time-zone-aware timestamps in French local time."""
+    it: integral floats as integers, timestamps with the fraction digits of their ``unit``
+    (``s``, ``ms``, ``us``, ``ns``: of the file, since DuckDB may widen it; by default that of
+    the type), time-zone-aware timestamps in French local time.
+
+    ``stripped``: text values are already stripped (a CSV copied by
+    :func:`~barometre.sources.reading.stream_csv_to_parquet`). Otherwise white space is
+    stripped only from the values that start or end with some (stripping every value with a
+    set of characters costs a microsecond a value)."""
     ident = '"' + column.replace('"', '""') + '"'
     kind = duckdb_type.upper()
     if kind in ("FLOAT", "DOUBLE", "REAL") or kind.startswith("DECIMAL"):
@@ -603,25 +653,80 @@ def sql_text(column: str, duckdb_type: str) -> str:
             f"THEN CAST(CAST({ident} AS BIGINT) AS VARCHAR) ELSE CAST({ident} AS VARCHAR) END"
         )
     elif kind.startswith("TIMESTAMP WITH TIME ZONE") or kind == "TIMESTAMPTZ":
-        expr = f"CAST(timezone('Europe/Paris', {ident}) AS VARCHAR)"
+        local = f"timezone('Europe/Paris', {ident})"
+        return f"coalesce({_timestamp_text(local, unit or 'us')}, '')"
+    elif kind.startswith("TIMESTAMP"):
+        return f"coalesce({_timestamp_text(ident, unit or _UNITS.get(kind, 'us'))}, '')"
+    elif _is_text(kind):
+        if stripped:
+            return f"coalesce({ident}, '')"
+        expr = ident
     else:
-        expr = f"CAST({ident} AS VARCHAR)"
-    return f"trim(coalesce({expr}, ''))"
+        return f"coalesce(CAST({ident} AS VARCHAR), '')"  # numbers, dates: no white space
+    # Every white space character is ≤ U+0020 or ≥ U+0085: a cheap test of both ends that
+    # lets the other values through untouched (trim is exact for the few it lets in).
+    return (
+        f"coalesce(CASE WHEN ord({expr}) <= 32 OR ord({expr}) >= 133 "
+        f"OR ord(right({expr}, 1)) <= 32 OR ord(right({expr}, 1)) >= 133 "
+        f"THEN trim({expr}, {_quote(WHITESPACE)}) ELSE {expr} END, '')"
+    )
 
 
-def sql_checks(contract: Contract, types: dict[str, str]) -> list[SqlCheck]:
+def _is_text(duckdb_type: str) -> bool:
+    return duckdb_type.upper() in ("VARCHAR", "STRING", "TEXT")
+
+
+def _enum_known(spec: Field, duckdb_type: str) -> str | None:
+    """For an enumeration held as text, the SQL condition "the value as stored is one of the
+    allowed values": such a value passes every check of its field, whitespace or not, so the
+    stripped text need only be computed for the other values (a few, or none)."""
+    if spec.kind != "enum" or not _is_text(duckdb_type) or not spec.values:
+        return None
+    if any(v != v.strip() or v == "" for v in spec.values):
+        return None
+    ident = '"' + spec.name.replace('"', '""') + '"'
+    return sql_in(ident, spec.values)
+
+
+def sql_value(
+    column: str,
+    duckdb_type: str,
+    spec: Field | None = None,
+    *,
+    stripped: bool = False,
+    unit: str | None = None,
+) -> str:
+    """:func:`sql_text`, short-cut for the allowed values of an enumeration held as text."""
+    text = sql_text(column, duckdb_type, stripped=stripped, unit=unit)
+    known = _enum_known(spec, duckdb_type) if spec is not None else None
+    if known is None:
+        return text
+    ident = '"' + column.replace('"', '""') + '"'
+    return f"(CASE WHEN {known} THEN {ident} ELSE {text} END)"
+
+
+def sql_checks(
+    contract: Contract,
+    types: dict[str, str],
+    texts: dict[str, str] | None = None,
+    *,
+    stripped: bool = False,
+) -> list[SqlCheck]:
     """The contract's checks as SQL for the columns of ``types`` ({column: DuckDB type}).
 
     Integer columns of identifiers and counts, and date/timestamp columns of dates, are
     checked on their typed values (no text conversion of millions of values); any other
-    column through its text, exactly as the pandas backend does."""
+    column through its text, exactly as the pandas backend does. ``texts``: {column: SQL
+    expression} of the text of a column when a query computes it once (e.g. a column
+    ``v_state`` of a subquery computed with :func:`sql_value`), else :func:`sql_text`
+    (``stripped``: see there)."""
     out = []
     for spec in contract.fields:
         if spec.name not in types:
             continue
         kind = types[spec.name].upper()
         ident = '"' + spec.name.replace('"', '""') + '"'
-        text = sql_text(spec.name, kind)
+        text = (texts or {}).get(spec.name) or sql_text(spec.name, kind, stripped=stripped)
         typed_int = kind in _INTEGER_TYPES and spec.kind in ("id", "count")
         typed_time = (kind in ("DATE", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S") or kind.startswith("TIMESTAMP")) and spec.kind in ("date", "datetime")  # fmt: skip
         for check in field_checks(spec):
@@ -643,15 +748,28 @@ def sql_checks(contract: Contract, types: dict[str, str]) -> list[SqlCheck]:
                 if check.message == "missing value":
                     ok = f"{ident} IS NOT NULL"
                 elif check.message.startswith("before "):
-                    ok = f"({ident} IS NULL OR CAST({local} AS DATE) >= DATE {_quote(spec.min_date or '')})"
+                    ok = f"({ident} IS NULL OR {local} >= {_day_start(spec.min_date or '', kind)})"
                 elif check.message.startswith("after "):
-                    ok = f"({ident} IS NULL OR CAST({local} AS DATE) <= DATE {_quote(spec.max_date or '')})"
+                    ok = f"({ident} IS NULL OR {local} < {_day_start(spec.max_date or '', kind, 1)})"
                 else:
                     ok = "TRUE"
             else:
                 ok = check.sql(text)
             out.append(SqlCheck(spec.name, check.message, ok, text))
     return out
+
+
+def _day_start(day: str, duckdb_type: str, later: int = 0) -> str:
+    """SQL literal of the first instant of ``day`` (+ ``later`` days), of the column's type, so
+    that bounds on the day are compared on the stored values (no cast of each value): a value
+    is on or after ``day`` when ≥ its start, on or before it when < the next day's start."""
+    start = (date.fromisoformat(day) + timedelta(days=later)).isoformat()
+    kind = duckdb_type.upper()
+    if kind == "DATE":
+        return f"DATE {_quote(start)}"
+    if "TIME ZONE" in kind or kind == "TIMESTAMPTZ":
+        return f"TIMESTAMP {_quote(start)}"  # compared with the local time (a TIMESTAMP)
+    return f"CAST({_quote(start)} AS {kind})"
 
 
 def sql_reason(checks: Sequence[SqlCheck], flags: Sequence[str]) -> str:

@@ -27,7 +27,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from barometre.sources.common import SourceError
 from barometre.sources.contracts import (
@@ -36,11 +38,13 @@ from barometre.sources.contracts import (
     Checked,
     Contract,
     Field,
+    SqlCheck,
     apply_contract,
     enforce_tolerance,
     sql_checks,
+    sql_in,
     sql_reason,
-    sql_text,
+    sql_value,
 )
 from barometre.sources.reading import (
     check_header,
@@ -222,12 +226,15 @@ def participations_by_organization(
 ) -> ParticipationSummary:
     """Check the participations' contract and count them by organisation, streaming.
 
-    One pass computes, per organisation and form, the accepted rows and those in scope (dated
-    in ``data_year`` — the year as written, or in French local time for time-zone-aware
-    timestamps — and in a counted ``state``) with the failures of every check; a second finds
-    repeated item ids (the first occurrence is kept). The result is given per organisation
-    (``per_org``) and, for the rows in scope, per (organisation, form) (``per_form``). Quarantined rows are written to
-    ``quarantine_path`` (CSV) when given and there are any. Raises :class:`SourceError` for an
+    One pass over the file checks every row (SQL compiled from the contract) and counts, per
+    organisation and form, the rows, the accepted ones and those in scope (dated in
+    ``data_year`` — the year as written, or in French local time for time-zone-aware
+    timestamps — and in a counted ``state``); the item ids alone are then read to find repeats
+    (the first occurrence is kept). Only when rows fail are they copied aside, and their
+    reasons, examples and values as text computed on them. The result is given per
+    organisation (``per_org``) and, for the rows in scope, per (organisation, form)
+    (``per_form``). Quarantined rows are written to ``quarantine_path`` (CSV) when given and
+    there are any. Raises :class:`SourceError` for an
     unusable file (missing column, unreadable, empty, too many quarantined rows).
     """
     path = Path(path)
@@ -240,6 +247,7 @@ def participations_by_organization(
     with tempfile.TemporaryDirectory(prefix="barometre-participations-") as tmp:
         if path.suffix.lower() == ".parquet":
             schema = parquet_schema(path)
+            units = {f.name: f.type.unit for f in schema if pa.types.is_timestamp(f.type)}
             check_header(path, schema.names, contract.required, ",")
             ignored, personal = classify_columns(schema.names, contract.columns)
             source = f"read_parquet({_quote_path(path)}, file_row_number = true)"
@@ -254,6 +262,7 @@ def participations_by_organization(
             streamed = stream_csv_to_parquet(
                 path, Path(tmp) / "participations.parquet", contract.required, contract.optional, sep=contract.sep
             )  # fmt: skip
+            units = {}
             source = f"read_parquet({_quote_path(streamed.parquet)})"
             data_row = "_data_row"
             malformed = streamed.malformed
@@ -275,7 +284,8 @@ def participations_by_organization(
             types = {name: kind for name, kind, *_ in described if name in contract.columns}
             summary = _aggregate(
                 con, source, data_row, types, contract, data_year, states, path.name,
-                quarantine_path, malformed,
+                quarantine_path, malformed, stripped=path.suffix.lower() != ".parquet",
+                units=units,
             )  # fmt: skip
         except duckdb.Error as err:
             raise SourceError(f"cannot aggregate participations: {err}", file=path) from None
@@ -309,97 +319,62 @@ def _aggregate(
     file_name: str,
     quarantine_path: Path | None,
     malformed: pd.DataFrame,
+    *,
+    stripped: bool = False,
+    units: dict[str, str] | None = None,
 ) -> ParticipationSummary:
-    checks = sql_checks(contract, types)
-    flags = [f"ok_{i}" for i in range(len(checks))]
+    base, checks, flags = _base_query(
+        source, data_row, types, contract, stripped=stripped, units=units or {}
+    )
     valid = " AND ".join(flags) if flags else "TRUE"
     columns = [c for c in contract.columns if c in types]
-
-    def key(column: str) -> str:
-        kind = types[column].upper()
-        if kind in (
-            "TINYINT",
-            "SMALLINT",
-            "INTEGER",
-            "BIGINT",
-            "UTINYINT",
-            "USMALLINT",
-            "UINTEGER",
-        ):
-            return f"CAST({_ident(column)} AS BIGINT)"
-        return f"TRY_CAST({sql_text(column, kind)} AS BIGINT)"
-
-    date_kind = types["date"].upper()
-    if "TIME ZONE" in date_kind or date_kind == "TIMESTAMPTZ":
-        year = "year(timezone('Europe/Paris', \"date\"))"
-    elif date_kind.startswith("TIMESTAMP") or date_kind == "DATE":
-        year = 'year("date")'
-    else:
-        year = f"TRY_CAST(substr({sql_text('date', date_kind)}, 1, 4) AS INTEGER)"
-    # Unused projections are pruned by DuckDB: the text values cost nothing to the aggregate.
-    base = (
-        f"SELECT {data_row} AS data_row, {key('organization_id')} AS org_key, "
-        f"{key('form_id')} AS form_key, {key('id')} AS id_key, {year} AS item_year, "
-        f"{sql_text('state', types['state'])} AS state_text, "
-        + "".join(f"{sql_text(c, types[c])} AS {_ident('v_' + c)}, " for c in columns)
-        + ", ".join(f"{c.ok} AS {f}" for c, f in zip(checks, flags, strict=True))
-        + f" FROM {source}"
-    )
-    state_list = "[" + ", ".join(_quote(s) for s in states) + "]"
-    scope = f"item_year = {int(data_year)} AND list_contains({state_list}, state_text)"
-    counters = "".join(f", count(*) FILTER (WHERE NOT {f}) AS n_{f}" for f in flags)
-    # One pass over the file, grouped by (organisation, form); the per-organisation table sums it.
+    scope = f"item_year = {int(data_year)} AND {sql_in('state_text', states)}"
+    # The one pass over the file: the row checks and the counts, grouped by (organisation,
+    # form); the per-organisation table sums it. Which check failed, and where, is asked only
+    # when a row failed one.
     con.execute(
         f"""CREATE TEMP TABLE per_org_form AS
             SELECT org_key, form_key, count(*) AS n_rows,
                    count(*) FILTER (WHERE {valid}) AS accepted,
-                   count(*) FILTER (WHERE {valid} AND {scope}) AS in_scope {counters}
+                   count(*) FILTER (WHERE {valid} AND {scope}) AS in_scope
             FROM ({base}) GROUP BY org_key, form_key"""
     )
-    sums = "".join(f", CAST(sum(n_{f}) AS BIGINT) AS n_{f}" for f in flags)
     per_org = con.execute(
-        f"""SELECT org_key, CAST(sum(n_rows) AS BIGINT) AS n_rows,
-                   CAST(sum(accepted) AS BIGINT) AS accepted,
-                   CAST(sum(in_scope) AS BIGINT) AS in_scope {sums}
-            FROM per_org_form GROUP BY org_key"""
+        """SELECT org_key, CAST(sum(n_rows) AS BIGINT) AS n_rows,
+                  CAST(sum(accepted) AS BIGINT) AS accepted,
+                  CAST(sum(in_scope) AS BIGINT) AS in_scope
+           FROM per_org_form GROUP BY org_key"""
     ).df()
     per_form = con.execute(
         "SELECT org_key, form_key, in_scope FROM per_org_form "
         "WHERE in_scope > 0 AND org_key IS NOT NULL AND form_key IS NOT NULL"
     ).df()
     rows_in_file = int(per_org["n_rows"].sum())
-    failures = {f: int(per_org[f"n_{f}"].sum()) for f in flags}
     failing_rows = rows_in_file - int(per_org["accepted"].sum())
     # Repeated item ids among valid rows: the first occurrence is kept.
-    con.execute(
-        f"""CREATE TEMP TABLE repeated AS
-            SELECT id_key, min(data_row) AS first_row FROM ({base}) WHERE {valid}
-            GROUP BY id_key HAVING count(*) > 1"""
-    )
+    has_repeats = _find_repeated_ids(con, base, valid, filtered=bool(failing_rows))
     later = (
         f"FROM ({base}) b JOIN repeated r USING (id_key) WHERE {valid} AND b.data_row > r.first_row"
     )
     repeats = con.execute(
         f"SELECT org_key, form_key, count(*) AS n, count(*) FILTER (WHERE {scope}) AS n_scope "
         f"{later} GROUP BY org_key, form_key"
-    ).df()
+    ).df() if has_repeats else pd.DataFrame(columns=["org_key", "form_key", "n", "n_scope"])  # fmt: skip
     n_repeats = int(repeats["n"].sum())
-    reasons = []
+    reasons: list[tuple[str, str, int, str]] = []
+    if failing_rows or n_repeats:
+        # The quarantined rows are copied aside (a few at most, else the file is refused):
+        # their values as text, which check failed and why are computed on them only.
+        raw = ", ".join(f"b.{_ident(c)}" for c in columns)
+        parts = [f"SELECT {raw}, b.data_row FROM ({base}) b WHERE NOT ({valid})"] if failing_rows else []  # fmt: skip
+        parts += [f"SELECT {raw}, b.data_row {later}"] if n_repeats else []
+        con.execute(f"CREATE TEMP TABLE quarantined AS {' UNION ALL '.join(parts)}")
+        base, _, _ = _base_query(
+            "quarantined", "data_row", types, contract, stripped=stripped, units=units or {}
+        )
+        later = f"FROM ({base}) b JOIN repeated r USING (id_key) WHERE {valid} AND b.data_row > r.first_row"  # fmt: skip
     if failing_rows:
-        examples = con.execute(
-            "SELECT "
-            + ", ".join(
-                f"min(data_row) FILTER (WHERE NOT {f}), "
-                f"arg_min({_ident('v_' + c.column)}, data_row) FILTER (WHERE NOT {f})"
-                for c, f in zip(checks, flags, strict=True)
-            )
-            + f" FROM ({base})"
-        ).fetchall()[0]
-        for i, (check, flag) in enumerate(zip(checks, flags, strict=True)):
-            if failures[flag]:
-                row, value = examples[2 * i], examples[2 * i + 1]
-                example = f"data row {row} of {file_name} ({value!r})"
-                reasons.append((check.column, check.message, failures[flag], example))
+        reasons = _check_reasons(con, base, checks, flags, file_name)
     if n_repeats:
         row, value = con.execute(
             f"SELECT b.data_row, CAST(b.id_key AS VARCHAR) {later} ORDER BY b.data_row LIMIT 1"
@@ -448,6 +423,116 @@ def _aggregate(
         reasons=reason_frame,
         per_form=forms,
     )
+
+
+def _base_query(
+    source: str,
+    data_row: str,
+    types: dict[str, str],
+    contract: Contract,
+    *,
+    stripped: bool,
+    units: dict[str, str],
+) -> tuple[str, list[SqlCheck], list[str]]:
+    """(query, checks, flags): one row per record with its data row, integer keys, year,
+    state, the values as stored and as text (``v_*``, each computed once) and the verdict of each check
+    (``ok_*``). Projections a query does not use are pruned by DuckDB: the text values cost
+    nothing to the counts. ``stripped``: text columns come stripped (a copied CSV); ``units``:
+    the unit of the file's timestamp columns (their text has its fraction digits)."""
+    columns = [c for c in contract.columns if c in types]
+    texts = {c: _ident("v_" + c) for c in columns}
+    checks = sql_checks(contract, types, texts)
+    flags = [f"ok_{i}" for i in range(len(checks))]
+
+    def key(column: str) -> str:
+        kind = types[column].upper()
+        if kind in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"):  # fmt: skip
+            return f"CAST({_ident(column)} AS BIGINT)"
+        return f"TRY_CAST({texts[column]} AS BIGINT)"
+
+    date_kind = types["date"].upper()
+    if "TIME ZONE" in date_kind or date_kind == "TIMESTAMPTZ":
+        year = "year(timezone('Europe/Paris', \"date\"))"
+    elif date_kind.startswith("TIMESTAMP") or date_kind == "DATE":
+        year = 'year("date")'
+    else:
+        year = f"TRY_CAST(substr({texts['date']}, 1, 4) AS INTEGER)"
+    values = ", ".join(
+        f"{sql_value(c, types[c], contract.field(c), stripped=stripped, unit=units.get(c))} AS {texts[c]}"
+        for c in columns
+    )  # fmt: skip
+    query = (
+        f"SELECT data_row, {key('organization_id')} AS org_key, "
+        f"{key('form_id')} AS form_key, {key('id')} AS id_key, {year} AS item_year, "
+        f"{texts['state']} AS state_text, "
+        + "".join(f"{_ident(c)}, " for c in columns)
+        + "".join(f"{texts[c]}, " for c in columns)
+        + ", ".join(f"{c.ok} AS {f}" for c, f in zip(checks, flags, strict=True))
+        + f" FROM (SELECT {', '.join(_ident(c) for c in columns)}, {data_row} AS data_row, "
+        f"{values} FROM {source})"
+    )
+    return query, checks, flags
+
+
+def _check_reasons(
+    con: duckdb.DuckDBPyConnection,
+    base: str,
+    checks: Sequence[SqlCheck],
+    flags: Sequence[str],
+    file_name: str,
+) -> list[tuple[str, str, int, str]]:
+    """(column, message, rows, first example) of each check that some row fails."""
+    found = con.execute(
+        "SELECT "
+        + ", ".join(
+            f"count(*) FILTER (WHERE NOT {f}), min(data_row) FILTER (WHERE NOT {f}), "
+            f"arg_min({_ident('v_' + c.column)}, data_row) FILTER (WHERE NOT {f})"
+            for c, f in zip(checks, flags, strict=True)
+        )
+        + f" FROM ({base})"
+    ).fetchall()[0]
+    reasons = []
+    for i, check in enumerate(checks):
+        rows, row, value = found[3 * i : 3 * i + 3]
+        if rows:
+            reasons.append(
+                (check.column, check.message, int(rows), f"data row {row} of {file_name} ({value!r})")
+            )
+    return reasons
+
+
+def _find_repeated_ids(
+    con: duckdb.DuckDBPyConnection, base: str, valid: str, *, filtered: bool
+) -> bool:
+    """Whether an item id of a valid row repeats; if so, creates the temporary table
+    ``repeated`` (``id_key``, ``first_row``: data row of its first valid occurrence).
+
+    The ids are fetched in file order as one integer array (8 bytes a row): increasing ids
+    (the usual order of an extract) have no repeat; otherwise a sort finds the repeated values
+    and only their rows are looked up again. ``filtered``: some rows fail their checks (they do
+    not compete for the id), else every id is valid and the checks are not evaluated again.
+    """
+    where = f" WHERE {valid}" if filtered else ""
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        ids = con.execute(f"SELECT id_key FROM ({base}){where}").fetchnumpy()["id_key"]
+    finally:
+        con.execute("SET preserve_insertion_order = false")
+    ids = np.asarray(ids, dtype=np.int64)
+    if len(ids) < 2 or bool((ids[1:] > ids[:-1]).all()):
+        return False
+    ordered = np.sort(ids)
+    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    if not len(repeated):
+        return False
+    con.register("repeated_ids", pd.DataFrame({"id_key": repeated}))
+    con.execute(
+        f"""CREATE TEMP TABLE repeated AS
+            SELECT id_key, min(data_row) AS first_row FROM ({base})
+            WHERE {valid} AND id_key IN (SELECT id_key FROM repeated_ids) GROUP BY id_key"""
+    )
+    con.unregister("repeated_ids")
+    return True
 
 
 def _quote(text: str) -> str:

@@ -225,13 +225,19 @@ def _ends_with_newline(path: Path) -> bool:
 
 def _text_columns(table: pa.Table) -> dict[str, pa.ChunkedArray]:
     """Each column as stripped text, "" for null; integral floats written as integers (an
-    integer column with missing values saved by pandas is a float column)."""
+    integer column with missing values saved by pandas is a float column); time-zone-aware
+    timestamps in French local time."""
     out = {}
     for name in table.column_names:
         column = table.column(name)
         kind = column.type
         if pa.types.is_dictionary(kind):
             column = column.cast(kind.value_type)
+            kind = column.type
+        if pa.types.is_timestamp(kind) and kind.tz:
+            # An instant is read in French local time (the year and the day of an item are
+            # those of France), as the streamed participations are.
+            column = pc.local_timestamp(column.cast(pa.timestamp(kind.unit, tz="Europe/Paris")))
             kind = column.type
         if pa.types.is_floating(kind):
             values = column.to_numpy(zero_copy_only=False)
