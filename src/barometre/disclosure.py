@@ -147,6 +147,39 @@ def protect_count_text(value: object, formatter, threshold: int = DEFAULT_THRESH
     return formatter(value)
 
 
+def total_is_safe(cells: Iterable[object], threshold: int = DEFAULT_THRESHOLD) -> bool:
+    """Whether publishing the sum of ``cells`` (exact person counts, one per published cell)
+    keeps every small cell protected against differencing.
+
+    Worst case: the reader knows every other cell exactly (published, or recomputed from a
+    commune's published score). With ``k`` small cells (1 ≤ x < threshold) summing to ``R``, the
+    total tells him each small cell lies in ``[R − (k − 1)(threshold − 1), R − (k − 1)]``; the
+    total is safe when that interval covers the whole public range ``1 … threshold − 1`` for
+    each of them: ``R ≥ threshold + k − 2`` and ``R ≤ (k − 1)(threshold − 1) + 1`` (no small
+    cell: always safe; one small cell: never)."""
+    values = pd.to_numeric(pd.Series(list(cells), dtype=object), errors="coerce")
+    small = values[(values > 0) & (values < threshold)]
+    k, total = len(small), float(small.sum())
+    if k == 0:
+        return True
+    return total >= threshold + k - 2 and total <= (k - 1) * (threshold - 1) + 1
+
+
+def protect_total_text(cells: Iterable[object], formatter, threshold: int = DEFAULT_THRESHOLD) -> str:
+    """Format the total of person counts ``cells`` for the text: ``formatter(total)``;
+    « moins de 11 » when the total itself is small; « au moins N » when the exact total would
+    give a suppressed cell back by difference (:func:`total_is_safe`), ``N`` being what the
+    published cells already say (the other cells, plus 1 per small cell)."""
+    values = pd.to_numeric(pd.Series(list(cells), dtype=object), errors="coerce").dropna()
+    total = values.sum()
+    if is_small(total, threshold):
+        return f"moins de {threshold}"
+    if total_is_safe(values, threshold):
+        return formatter(total)
+    small = (values > 0) & (values < threshold)
+    return f"au moins {formatter(values[~small].sum() + int(small.sum()))}"
+
+
 @dataclass(frozen=True)
 class Violation:
     path: str
