@@ -637,7 +637,8 @@ class CountModelFit:
         d = self.design_effect[:, None]
         mean = (self.effective_exposure * self.prior_mean)[:, None]
         size = 1.0 / self.alpha
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: unusable units
             y_star = values[None, :] / d
             log_kernel = (
                 special.gammaln(y_star + size) - special.gammaln(y_star + 1.0)

@@ -74,6 +74,9 @@ MAX_CANDIDATE = 500
 #: that the attacker still uses (an exact map printed at 6 decimals is within 1e-5).
 MAP_RESIDUAL = 1e-3
 
+#: How the annex states that a suppressed count is one source of information for eligibility.
+INFORMATION_RULE = "compte pour une seule source d'information"
+
 ATTACKS = ("products", "model_inversion", "margins", "editions")
 
 
@@ -175,6 +178,7 @@ class PublishedEdition:
     territory_variables: dict[str, dict[str, Any]]
     territory_rates: dict[str, pd.DataFrame]
     definitions: dict[str, str]
+    information_rule: dict[str, Any] = field(default_factory=dict)
 
     def sources(self) -> dict[str, pd.DataFrame]:
         """Every published per-commune table, by name."""
@@ -209,6 +213,11 @@ def load_published(build_dir: Path | str) -> PublishedEdition:
     manifest = _read_yaml(build / "manifest.json") if (build / "manifest.json").exists() else {}
     config = manifest.get("config", {}) if isinstance(manifest, dict) else {}
     definitions = {k: str(v) for k, v in (config.get("definitions") or {}).items()}
+    # the eligibility rule the annex states (« au moins 5 sources d'information distinctes … »)
+    information_rule = dict((config.get("eligibility") or {}).get("min_information") or {})
+    annex = build / "report" / "tables" / "disclosure_rules.md"
+    if annex.exists() and INFORMATION_RULE in annex.read_text(encoding="utf-8"):
+        information_rule["suppressed_counts_as_one"] = True
     exports: dict[str, pd.DataFrame] = {}
     territory_variables: dict[str, dict[str, Any]] = {}
     territory_rates: dict[str, pd.DataFrame] = {}
@@ -229,6 +238,7 @@ def load_published(build_dir: Path | str) -> PublishedEdition:
         territory_variables=territory_variables,
         territory_rates=territory_rates,
         definitions=definitions,
+        information_rule=dict(information_rule),
     )
 
 
@@ -315,6 +325,47 @@ def product_attack(
     if not used:
         return None
     return mask_to_interval(candidates, mask) or (math.nan, math.nan)
+
+
+def distinguishing_attack(row: Mapping[str, str], count: str, candidates: np.ndarray) -> tuple[float, float] | None:
+    """A palmarès card quotes the value of the commune's distinguishing indicator
+    (``distinguishing_value``): the count itself, or a ratio of it (× its denominator)."""
+    indicator = str(row.get("distinguishing_indicator", ""))
+    text = row.get("distinguishing_value")
+    value = parse_number(text)
+    if value is None:
+        return None
+    if indicator == count:
+        half = printed_tolerance(str(text))
+        return value - half, value + half
+    if indicator in RATIOS and RATIOS[indicator][0] == count:
+        return product_attack({**row, indicator: str(text), f"{indicator}_per_1000": ""}, count, candidates)
+    return None
+
+
+def eligibility_attack(row: Mapping[str, str], count: str, rule: Mapping[str, Any] | None) -> tuple[float, float] | None:
+    """A ranked commune has at least ``minimum`` distinct sources of information (annex): the
+    associations created and joining HelloAsso (published), the organisations running
+    campaigns (at most the published campaigns) and the missions with matches (at most the
+    matches). So matches ≥ minimum − the others' upper bounds."""
+    if count != "jva_matches" or not rule or str(row.get("eligible", "")).lower() not in {"true", "oui"}:
+        return None
+    if rule.get("suppressed_counts_as_one"):
+        return None  # the annex says a suppressed count is one source: nothing to bound
+    upper = {"rna_creations": "rna_creations", "ha_new_organizations": "ha_new_organizations",
+             "ha_campaigns_clusters": "ha_campaigns"}
+    columns = list(rule.get("columns", []))
+    if "jva_matches_clusters" not in columns:
+        return None
+    others = 0.0
+    for column in columns:
+        if column == "jva_matches_clusters":
+            continue
+        value = parse_number(row.get(upper.get(column, column)))
+        if value is None:
+            return None
+        others += value
+    return float(rule.get("minimum", 0)) - others, math.inf
 
 
 # --------------------------------------------------------------------------------------------
@@ -779,6 +830,8 @@ def attack_edition(
                 continue
             row = rows.iloc[0].to_dict()
             record((code, column), f"products:{name}", product_attack(row, column, candidates))
+            record((code, column), f"products:{name}:distinguishing", distinguishing_attack(row, column, candidates))
+            record((code, column), f"products:{name}:eligibility", eligibility_attack(row, column, published.information_rule))
             if name in inverters:
                 for used, interval in inverters[name].attack_row(row, column, candidates).items():
                     record((code, column), f"model_inversion:{name}:{used}", interval)
@@ -911,11 +964,17 @@ def disclosure_rules_markdown(report: AttackReport, editions: Sequence[str], fr_
         f"de comptage le traite comme une valeur comprise entre 1 et {threshold - 1}, remplacée par "
         "son espérance sous la loi prédictive de la commune, de sorte que les scores, les critères, "
         "les rangs et les probabilités publiés ne permettent pas de le retrouver ;"),
-        ("- un total publié (France, territoire) qui, retranché des cellules publiées, redonnerait un "
-        "comptage masqué entraîne le masquage d'autres cellules (secret secondaire) ou n'est pas publié."),
+        (f"- pour l'éligibilité, un tel comptage {INFORMATION_RULE} (les missions qui sont derrière "
+        "ne sont pas comptées une à une) ;"),
+        ("- un indicateur dont le comptage est masqué n'est jamais celui qui distingue une commune "
+        "du palmarès (sa valeur serait citée) ;"),
+        ("- un total (ou un taux) de territoire ou de la France n'est publié que si, retranché des "
+        f"cellules publiées, il laisse chaque comptage masqué libre entre 1 et {threshold - 1} ; sinon le "
+        "texte dit « au moins » ce que les cellules publiées disent déjà et le tableau « secret "
+        "statistique » ; une table dont un seul comptage serait masqué en masque un second (secret secondaire)."),
         "",
         (f"À chaque construction, les attaques connues sont rejouées sur les fichiers publiés "
-        f"(éditions {' et '.join(editions)}) et jugées sur les comptages exacts, qui ne sont pas "
+        f"({'éditions' if len(editions) > 1 else 'édition'} {' et '.join(editions)}) et jugées sur les comptages exacts, qui ne sont pas "
         f"publiés. Une attaque « retrouve » un comptage masqué lorsqu'elle en réduit les valeurs "
         f"possibles à moins que les {threshold - 1} valeurs de 1 à {threshold - 1}, la vraie valeur comprise."),
         "",

@@ -194,6 +194,21 @@ def ranking_fits(
     return ranked
 
 
+def censored_information(table: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """The table the eligibility rules read: the distinct sources behind a suppressed person
+    count (``<count>_clusters``, e.g. the missions behind 1 … 10 matches) count as one, which
+    is all « < threshold » says; otherwise being ranked (« at least 5 sources ») would bound the
+    suppressed count from below."""
+    out = table.copy()
+    for count in PERSON_COUNTS:
+        clusters = f"{count}_clusters"
+        if count in out.columns and clusters in out.columns:
+            values = pd.to_numeric(out[count], errors="coerce")
+            small = (values >= 1) & (values < threshold)
+            out.loc[small, clusters] = np.minimum(pd.to_numeric(out.loc[small, clusters], errors="coerce"), 1)
+    return out
+
+
 def effective_indicator_weights(spec: IndexSpec, weight_set: str | None = None) -> dict[str, float]:
     """Nominal weight of each indicator in the root score (:func:`audit.effective_weights`)."""
     table = effective_weights(spec, spec.weight_map(weight_set)).set_index("element")["effective_weight"]
@@ -260,7 +275,7 @@ def indicator_tables(
     spec = load_spec(config.path(config.index_spec))
     table["score_reliability"] = score_reliability(data_weights, effective_indicator_weights(spec, config.weights)).to_numpy()
     eligibility = apply_eligibility(
-        table, config.eligibility, class_column="population_class", class_order=labels
+        censored_information(table), config.eligibility, class_column="population_class", class_order=labels
     )
     mask = eligibility.eligible.to_numpy()
     raw = table[mask].reset_index(drop=True)
