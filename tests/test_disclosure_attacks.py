@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import shutil
 
@@ -131,12 +132,17 @@ def test_model_inversion_recovers_counts_from_uncensored_posterior_means_only():
     assert recovered_after == 0
 
 
+@functools.cache
+def _ranking_fit():
+    table = _model_table()
+    return fit_indicator_models(table, [IndicatorSpec(name="jva_matches", count="jva_matches")])["jva_matches"].without_group_credit()
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.integers(1, T - 1), st.integers(1, T - 1), st.integers(0, 399))
 def test_a_censored_count_leaves_no_trace_in_its_posterior(first, second, unit):
     """Two counts of the same range give the same posterior mean and the same draws."""
-    table = _model_table()
-    fit = fit_indicator_models(table, [IndicatorSpec(name="jva_matches", count="jva_matches")])["jva_matches"].without_group_credit()
+    fit = _ranking_fit()
     outcomes = []
     for value in (first, second):
         counts = fit.counts.copy()

@@ -12,12 +12,23 @@ commune, so:
   a class total), a group with exactly one suppressed cell would let a reader recover it by
   difference, so the smallest other cell of that group is suppressed too (Hundepool et al.,
   *Statistical Disclosure Control*, Wiley 2012, ch. 4);
-- rankings use the exact values internally: they live only in the ``work`` folder of ``build/<edition>``, the
+- **censored ranking**: the ranking knows of a suppressed count only what « < 11 » says — the
+  count models see it as censored to 1 … 10 (:func:`barometre.indicators.ranking_fits`), the
+  eligibility rules count the sources behind it as one
+  (:func:`barometre.indicators.censored_information`) and it never distinguishes a laureate —,
+  so the published scores, criteria, ranks and probabilities, which must stay published, do not
+  give it back;
+- **published totals** of person counts (a territory's, France's, or their rates) pass
+  :func:`total_is_safe`: differencing them against the published cells must leave every
+  suppressed count free in 1 … 10, else the text says what the cells already say
+  (:func:`protect_total_text`) and tables print « secret statistique »;
+- the exact values live only in the ``work`` folder of ``build/<edition>``, the
   confidential working area, which is never published, exported or rendered;
 - personal columns (names, e-mails, birth dates, payers' addresses…) are dropped at ingestion
   and must appear nowhere in the build folder, ``work/`` included.
 
-:func:`scan_build` checks a build folder against these rules.
+:func:`scan_build` checks a build folder against these rules;
+:mod:`barometre.disclosure_attacks` attacks what it publishes.
 """
 
 from __future__ import annotations
