@@ -335,6 +335,7 @@ def disclosure_attack_command(
         typer.echo(f"edition {report.edition}: {report.suppressed} suppressed person counts, {report.small} below {report.threshold}")
         for row in table[table["edition"] == report.edition].itertuples():
             typer.echo(f"  {row.attack:<16} attempted {row.attempted:>6}  recovered {row.recovered:>6}  exact {row.exact:>6}")
+        typer.echo(f"  {'any attack':<16} recovered {report.total_recovered:>6} distinct counts")
         for attack, examples in report.examples.items():
             for example in examples[:3]:
                 typer.echo(f"    {attack}: {example}")

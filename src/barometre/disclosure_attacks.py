@@ -745,10 +745,12 @@ class AttackReport:
     recovered: dict[str, int]
     exact: dict[str, int]
     examples: dict[str, list[str]]
+    cells_recovered: int = 0
 
     @property
     def total_recovered(self) -> int:
-        return sum(self.recovered.values())
+        """Distinct suppressed small counts recovered by at least one attack."""
+        return self.cells_recovered
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -866,6 +868,7 @@ def score_knowledge(
     exact = dict.fromkeys(ATTACKS, 0)
     examples: dict[str, list[str]] = {a: [] for a in ATTACKS}
     small = 0
+    recovered_cells: set[tuple[str, str]] = set()
     for key in hidden:
         code, column = key
         if code not in truth.index or column not in truth.columns:
@@ -885,11 +888,13 @@ def score_knowledge(
                 continue  # refuted
             if is_recovered(value, lo, hi, threshold, need):
                 recovered[family] += 1
+                recovered_cells.add(key)
                 if feasible_size(lo, hi, threshold) == 1:
                     exact[family] += 1
                 if len(examples[family]) < 5:
                     examples[family].append(f"{code} {column}: true {value:g}, attacker [{lo:g}, {hi:g}]")
-    return AttackReport(published.edition, threshold, need, len(hidden), small, attempted, recovered, exact, examples)
+    return AttackReport(published.edition, threshold, need, len(hidden), small, attempted, recovered, exact, examples,
+                        len(recovered_cells))
 
 
 def run_attacks(
