@@ -300,6 +300,54 @@ def ranks_cs_command(
     typer.echo(f"wrote {len(result)} rows to {out} ({kind}, coverage {coverage:g}, {how})")
 
 
+disclosure_app = typer.Typer(
+    help="Disclosure control: attack what a build publishes (barometre.disclosure_attacks).",
+    no_args_is_help=True,
+)
+app.add_typer(disclosure_app, name="disclosure")
+
+
+@disclosure_app.command("attack")
+def disclosure_attack_command(
+    build_dirs: Annotated[
+        list[Path],
+        typer.Argument(metavar="BUILD_DIR...", help="One or two edition build folders (two: the editions are differenced too)."),
+    ],
+    out: Annotated[Path | None, typer.Option("--out", help="CSV to write: one row per edition and attack.")] = None,
+    min_ambiguity: Annotated[
+        int | None,
+        typer.Option("--min-ambiguity", help="Fewest counts a protected cell's feasible set may hold (default: threshold − 1, any narrowing recovers)."),
+    ] = None,
+) -> None:
+    """Play the known attacks on the published files of the builds, score them against the
+    confidential counts of work/, print one line per edition and attack; exit 1 when any small
+    count is recovered."""
+    from barometre.disclosure_attacks import attack_table, run_attacks
+
+    if not 1 <= len(build_dirs) <= 2:
+        fail("give one or two build folders")
+    for build_dir in build_dirs:
+        if not (build_dir / "tables" / "communes.csv").is_file() or not (build_dir / "work" / "commune_counts.csv").is_file():
+            fail(f"{build_dir}: not a build folder (tables/communes.csv and work/commune_counts.csv needed)")
+    reports = run_attacks(build_dirs, min_ambiguity=min_ambiguity)
+    table = attack_table(reports)
+    for report in reports:
+        typer.echo(f"edition {report.edition}: {report.suppressed} suppressed person counts, {report.small} below {report.threshold}")
+        for row in table[table["edition"] == report.edition].itertuples():
+            typer.echo(f"  {row.attack:<16} attempted {row.attempted:>6}  recovered {row.recovered:>6}  exact {row.exact:>6}")
+        typer.echo(f"  {'any attack':<16} recovered {report.total_recovered:>6} distinct counts")
+        for attack, examples in report.examples.items():
+            for example in examples[:3]:
+                typer.echo(f"    {attack}: {example}")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out, index=False)
+    recovered = sum(r.total_recovered for r in reports)
+    typer.echo(f"recovered: {recovered}")
+    if recovered:
+        raise typer.Exit(1)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app(prog_name="barometre")
 

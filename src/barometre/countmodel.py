@@ -624,6 +624,55 @@ class CountModelFit:
             group_codes=np.full_like(self.group_codes, -1),
         )
 
+    def censored_expectation(self, lower: int, upper: int) -> np.ndarray:
+        """Per unit, ``E[y | lower ≤ y ≤ upper]`` under the unit's prior predictive.
+
+        The predictive of the deflated count ``y* = y/d`` is NB2 with mean ``E*μ`` and
+        dispersion ``α`` (module docstring); each integer ``y`` of the range is weighted by
+        that kernel at ``y/d``, ``Γ(y* + 1/α)/Γ(y* + 1) · (αE*μ/(1 + αE*μ))^y*``. NaN for
+        unusable units."""
+        if lower < 0 or upper < lower:
+            raise ValueError(f"need 0 <= lower <= upper, got {lower}, {upper}")
+        values = np.arange(lower, upper + 1, dtype=float)
+        d = self.design_effect[:, None]
+        mean = (self.effective_exposure * self.prior_mean)[:, None]
+        size = 1.0 / self.alpha
+        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: unusable units
+            y_star = values[None, :] / d
+            log_kernel = (
+                special.gammaln(y_star + size) - special.gammaln(y_star + 1.0)
+                + y_star * np.log(self.alpha * mean / (1.0 + self.alpha * mean))
+            )
+            log_kernel -= np.nanmax(log_kernel, axis=1, keepdims=True)
+            weights = np.exp(log_kernel)
+            expectation = (weights * values[None, :]).sum(axis=1) / weights.sum(axis=1)
+        return np.where(self.usable, expectation, np.nan)
+
+    def with_censored_counts(self, censored: Any, lower: int, upper: int) -> CountModelFit:
+        """The same fit, in which each ``censored`` unit is known only to have a count in
+        ``[lower, upper]`` (a count published as « < 11 » for disclosure control).
+
+        The posterior given that interval is the mixture over the range of the conjugate
+        posteriors; its mean is the conjugate posterior mean at the censored expectation
+        :meth:`censored_expectation` (the posterior mean is linear in ``y*``), so the count of
+        a censored unit is replaced by that expectation, which depends only on the unit's
+        exposure, covariates and the hyperparameters. Posterior means, intervals and draws of
+        the returned fit then reveal nothing of a censored count beyond its range; the
+        hyperparameters stay those fitted on the exact counts. Draws use the same substitution
+        (they omit the spread of the count within its range)."""
+        mask = np.asarray(censored, dtype=bool) & self.usable
+        if mask.shape != self.counts.shape:
+            raise ValueError("censored must have one flag per unit")
+        if not mask.any():
+            return self
+        expected = self.censored_expectation(lower, upper)
+        counts = self.counts.astype(float).copy()
+        counts[mask] = expected[mask]
+        effective = self.effective_counts.astype(float).copy()
+        effective[mask] = expected[mask] / self.design_effect[mask]
+        return dataclasses.replace(self, counts=counts, effective_counts=effective)
+
     # -- tables ----------------------------------------------------------------------------
 
     def params_table(self) -> pd.DataFrame:

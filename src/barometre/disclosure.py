@@ -12,12 +12,23 @@ commune, so:
   a class total), a group with exactly one suppressed cell would let a reader recover it by
   difference, so the smallest other cell of that group is suppressed too (Hundepool et al.,
   *Statistical Disclosure Control*, Wiley 2012, ch. 4);
-- rankings use the exact values internally: they live only in the ``work`` folder of ``build/<edition>``, the
+- **censored ranking**: the ranking knows of a suppressed count only what « < 11 » says — the
+  count models see it as censored to 1 … 10 (:func:`barometre.indicators.ranking_fits`), the
+  eligibility rules count the sources behind it as one
+  (:func:`barometre.indicators.censored_information`) and it never distinguishes a laureate —,
+  so the published scores, criteria, ranks and probabilities, which must stay published, do not
+  give it back;
+- **published totals** of person counts (a territory's, France's, or their rates) pass
+  :func:`total_is_safe`: differencing them against the published cells must leave every
+  suppressed count free in 1 … 10, else the text says what the cells already say
+  (:func:`protect_total_text`) and tables print « secret statistique »;
+- the exact values live only in the ``work`` folder of ``build/<edition>``, the
   confidential working area, which is never published, exported or rendered;
 - personal columns (names, e-mails, birth dates, payers' addresses…) are dropped at ingestion
   and must appear nowhere in the build folder, ``work/`` included.
 
-:func:`scan_build` checks a build folder against these rules.
+:func:`scan_build` checks a build folder against these rules;
+:mod:`barometre.disclosure_attacks` attacks what it publishes.
 """
 
 from __future__ import annotations
@@ -145,6 +156,39 @@ def protect_count_text(value: object, formatter, threshold: int = DEFAULT_THRESH
     if is_small(value, threshold):
         return f"moins de {threshold}"
     return formatter(value)
+
+
+def total_is_safe(cells: Iterable[object], threshold: int = DEFAULT_THRESHOLD) -> bool:
+    """Whether publishing the sum of ``cells`` (exact person counts, one per published cell)
+    keeps every small cell protected against differencing.
+
+    Worst case: the reader knows every other cell exactly (published, or recomputed from a
+    commune's published score). With ``k`` small cells (1 ≤ x < threshold) summing to ``R``, the
+    total tells him each small cell lies in ``[R − (k − 1)(threshold − 1), R − (k − 1)]``; the
+    total is safe when that interval covers the whole public range ``1 … threshold − 1`` for
+    each of them: ``R ≥ threshold + k − 2`` and ``R ≤ (k − 1)(threshold − 1) + 1`` (no small
+    cell: always safe; one small cell: never)."""
+    values = pd.to_numeric(pd.Series(list(cells), dtype=object), errors="coerce")
+    small = values[(values > 0) & (values < threshold)]
+    k, total = len(small), float(small.sum())
+    if k == 0:
+        return True
+    return total >= threshold + k - 2 and total <= (k - 1) * (threshold - 1) + 1
+
+
+def protect_total_text(cells: Iterable[object], formatter, threshold: int = DEFAULT_THRESHOLD) -> str:
+    """Format the total of person counts ``cells`` for the text: ``formatter(total)``;
+    « moins de 11 » when the total itself is small; « au moins N » when the exact total would
+    give a suppressed cell back by difference (:func:`total_is_safe`), ``N`` being what the
+    published cells already say (the other cells, plus 1 per small cell)."""
+    values = pd.to_numeric(pd.Series(list(cells), dtype=object), errors="coerce").dropna()
+    total = values.sum()
+    if is_small(total, threshold):
+        return f"moins de {threshold}"
+    if total_is_safe(values, threshold):
+        return formatter(total)
+    small = (values > 0) & (values < threshold)
+    return f"au moins {formatter(values[~small].sum() + int(small.sum()))}"
 
 
 @dataclass(frozen=True)

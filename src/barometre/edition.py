@@ -151,6 +151,30 @@ def palmares_step(build_dir: Path, edition_config: str) -> None:
     run_palmares(build_dir, config, load_indicator_meta(config))
 
 
+def disclosure_step(build_dir: Path, previous_dir: str | None) -> None:
+    """Replay the disclosure attacks on what this build publishes (and on the previous edition's
+    publications, differenced with it), write the results (``tables/disclosure_attacks.csv``)
+    and the annex section (``report/tables/disclosure_rules.md``); warn when a count is
+    recovered (:mod:`barometre.disclosure_attacks`)."""
+    import warnings
+
+    from barometre.disclosure_attacks import attack_table, disclosure_rules_markdown, run_attacks
+    from barometre.publish.fmt import fr_number
+    from barometre.tables import save_table
+
+    builds = [Path(previous_dir), build_dir] if previous_dir else [build_dir]
+    reports = run_attacks(builds)
+    current = reports[-1]
+    table = attack_table([current])
+    save_table(table, build_dir / "tables" / "disclosure_attacks.csv", key=["edition", "attack"], sort=False)
+    editions = [r.edition for r in reports]
+    atomic_write_text(build_dir / "report" / "tables" / "disclosure_rules.md",
+                      disclosure_rules_markdown(current, editions, fr_number))
+    if current.total_recovered:
+        warnings.warn(f"disclosure attacks recovered {current.total_recovered} suppressed counts: "
+                      f"{current.examples}", stacklevel=2)
+
+
 def render_step(
     build_dir: Path,
     demo: bool,
@@ -417,6 +441,24 @@ def edition_steps(
             )
             for territory in territories_in_scope(config, departments)
         ],
+        Step(
+            name="disclosure",
+            title="Secret statistique : attaques rejouées sur les publications",
+            inputs=[
+                "tables/communes.csv",
+                "tables/palmares.csv",
+                "tables/count_model.csv",
+                "report/_variables.yml",
+                "work/commune_counts.csv",
+                *(f"territories/{slug}/{name}" for slug in territory_slugs
+                  for name in ("exports", "tables", "_variables.yml")),
+                *([previous_dir / "tables", previous_dir / "report" / "_variables.yml",
+                   previous_dir / "work" / "commune_counts.csv"] if previous_dir else []),
+            ],
+            outputs=["tables/disclosure_attacks.csv", "report/tables/disclosure_rules.md"],
+            params={"previous_dir": str(previous_dir) if previous_dir else None},
+            func=disclosure_step,
+        ),
         Step(
             name="render",
             title="Rendu PDF et HTML",

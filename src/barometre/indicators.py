@@ -24,6 +24,7 @@ from barometre.countmodel import (
     IndicatorSpec,
     fit_indicator_models,
 )
+from barometre.disclosure import DEFAULT_THRESHOLD, PERSON_COUNTS
 from barometre.geography import population_class
 from barometre.smallarea import apply_eligibility, apply_structural_gaps
 
@@ -164,12 +165,48 @@ def fit_models(model_input: pd.DataFrame, meta: Mapping[str, Any], credible: flo
         return fit_indicator_models(model_input, specs, credible=credible, scale=1000.0)
 
 
-def ranking_fits(fits: Mapping[str, CountModelFit], credit_departement: bool) -> dict[str, CountModelFit]:
+def ranking_fits(
+    fits: Mapping[str, CountModelFit],
+    credit_departement: bool,
+    meta: Mapping[str, Any] | None = None,
+    threshold: int = DEFAULT_THRESHOLD,
+) -> dict[str, CountModelFit]:
     """The fits whose posteriors are ranked and drawn: as fitted, or without crediting each
-    commune with its département's effect (:meth:`CountModelFit.without_group_credit`)."""
-    if credit_departement:
-        return dict(fits)
-    return {code: fit.without_group_credit() for code, fit in fits.items()}
+    commune with its département's effect (:meth:`CountModelFit.without_group_credit`).
+
+    With the indicator metadata ``meta``, a model whose count is a person count
+    (:data:`barometre.disclosure.PERSON_COUNTS`, or the numerator of a ratio) sees each count
+    in ``1 … threshold − 1`` — published as « < threshold » — as censored to that range
+    (:meth:`CountModelFit.with_censored_counts`): the ranked rates, normalised values,
+    criteria, scores, ranks and draws of a commune then reveal nothing of a suppressed count
+    that « < threshold » does not say (the disclosure rule of :mod:`barometre.disclosure`)."""
+    ranked = dict(fits) if credit_departement else {code: fit.without_group_credit() for code, fit in fits.items()}
+    if meta is None:
+        return ranked
+    for indicator in meta["indicators"]:
+        code = indicator["code"]
+        count = indicator["numerator"] if is_ratio(indicator) else indicator["count"]
+        if code in ranked and count in PERSON_COUNTS:
+            fit = ranked[code]
+            counts = np.asarray(fit.counts, dtype=float)
+            small = np.isfinite(counts) & (counts >= 1) & (counts < threshold)
+            ranked[code] = fit.with_censored_counts(small, 1, threshold - 1)
+    return ranked
+
+
+def censored_information(table: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """The table the eligibility rules read: the distinct sources behind a suppressed person
+    count (``<count>_clusters``, e.g. the missions behind 1 … 10 matches) count as one, which
+    is all « < threshold » says; otherwise being ranked (« at least 5 sources ») would bound the
+    suppressed count from below."""
+    out = table.copy()
+    for count in PERSON_COUNTS:
+        clusters = f"{count}_clusters"
+        if count in out.columns and clusters in out.columns:
+            values = pd.to_numeric(out[count], errors="coerce")
+            small = (values >= 1) & (values < threshold)
+            out.loc[small, clusters] = np.minimum(pd.to_numeric(out.loc[small, clusters], errors="coerce"), 1)
+    return out
 
 
 def effective_indicator_weights(spec: IndexSpec, weight_set: str | None = None) -> dict[str, float]:
@@ -230,7 +267,7 @@ def indicator_tables(
             table.loc[unknown, ind["code"]] = np.nan
     model_input = model_input_frame(table, labels)
     fits = fit_models(model_input, meta, config.shrinkage.credible)
-    ranked = ranking_fits(fits, config.shrinkage.credit_departement)
+    ranked = ranking_fits(fits, config.shrinkage.credit_departement, meta)
     codes = [ind["code"] for ind in meta["indicators"]]
     summaries = {code: ranked[code].summary(scale=1000.0).reset_index(drop=True) for code in codes}
     # a structurally missing indicator (e.g. a gap) has no data weight
@@ -238,7 +275,7 @@ def indicator_tables(
     spec = load_spec(config.path(config.index_spec))
     table["score_reliability"] = score_reliability(data_weights, effective_indicator_weights(spec, config.weights)).to_numpy()
     eligibility = apply_eligibility(
-        table, config.eligibility, class_column="population_class", class_order=labels
+        censored_information(table), config.eligibility, class_column="population_class", class_order=labels
     )
     mask = eligibility.eligible.to_numpy()
     raw = table[mask].reset_index(drop=True)

@@ -18,7 +18,7 @@ import pandas as pd
 from barometre.composite.engine import IndexBuild
 from barometre.config import PalmaresRule
 from barometre.decision import LAUREATE, NO_PRIZE, decide_class, prize_status
-from barometre.disclosure import PERSON_COUNTS, protect_count_text
+from barometre.disclosure import PERSON_COUNTS, is_small, protect_count_text
 from barometre.rankcs import rank_confidence_sets, tau_best_set
 
 #: Bootstrap draws of the τ-best set of each département (about a hundred sets per edition:
@@ -42,12 +42,14 @@ def class_ranks(build: IndexBuild, class_column: str = "population_class") -> pd
 
 
 def distinguishing_indicator(
-    build: IndexBuild, class_column: str = "population_class"
+    build: IndexBuild, class_column: str = "population_class", excluded: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """For every commune, the indicator with its highest within-class percentile.
 
     Percentile: share of the class's communes with a strictly lower normalised value, plus half
-    of the ties (mid-rank), in [0, 1]. Missing indicators are never chosen.
+    of the ties (mid-rank), in [0, 1]. Missing indicators are never chosen, nor those flagged in
+    ``excluded`` (unit × indicator booleans: e.g. a suppressed person count, whose value the
+    sentence would quote).
     """
     norm = build.normalised
     classes = build.units.loc[norm.index, class_column]
@@ -58,7 +60,9 @@ def distinguishing_indicator(
     rows = []
     for unit in norm.index:
         candidates = [
-            (pct.at[unit, c], norm.at[unit, c], -order[c], c) for c in norm.columns if pd.notna(pct.at[unit, c])
+            (pct.at[unit, c], norm.at[unit, c], -order[c], c) for c in norm.columns
+            if pd.notna(pct.at[unit, c])
+            and not (excluded is not None and unit in excluded.index and c in excluded.columns and bool(excluded.at[unit, c]))
         ]
         if not candidates:
             rows.append({"code": unit, "indicator": None, "class_percentile": float("nan")})
@@ -120,9 +124,20 @@ def palmares_table(
         top = laureates(build, class_labels, size)
     else:
         top = class_ranks(build).loc[awarded.index]
-    distinct = distinguishing_indicator(build)
     counts = engine_table.set_index("code_commune")
     by_code = {ind["code"]: ind for ind in meta["indicators"]}
+    # an indicator whose person count is suppressed (1 … 10) never distinguishes a laureate: its
+    # value (a count, or participants per campaign × campaigns) would give the count back
+    excluded = pd.DataFrame(
+        {
+            code: counts[ind.get("count") or ind.get("numerator")].map(is_small)
+            for code, ind in by_code.items()
+            if (ind.get("count") or ind.get("numerator")) in PERSON_COUNTS
+            and (ind.get("count") or ind.get("numerator")) in counts.columns
+        },
+        index=counts.index,
+    )
+    distinct = distinguishing_indicator(build, excluded=excluded)
     criteria = [c for c in spec.children(spec.root)]
     rows = []
     for code, row in top.iterrows():

@@ -56,7 +56,7 @@ import yaml
 
 from barometre import geography
 from barometre.config import PROJECT_ROOT, EditionConfig, count_labels, load_indicator_meta
-from barometre.disclosure import PERSON_COUNTS, is_small, protect_count_text
+from barometre.disclosure import PERSON_COUNTS, is_small, protect_total_text, total_is_safe
 from barometre.pipeline import atomic_write_text
 from barometre.publish import PALETTE
 from barometre.publish.fmt import (
@@ -707,19 +707,31 @@ def build_territory_report(
         for code in rates["indicator"]
         if (by_code[code].get("count") or by_code[code].get("numerator")) in PERSON_COUNTS
     }
-    withheld = [code in person_total and is_small(person_total[code]) for code in rates["indicator"]]
+    # ... and when it would give a suppressed commune's count back by difference with the
+    # territory's published cells (the « France » rate likewise, with every ranked commune)
+    person_column = {
+        code: by_code[code].get("count") or by_code[code].get("numerator") for code in person_total
+    }
+    withheld = [
+        code in person_total and (is_small(person_total[code]) or not total_is_safe(selected[person_column[code]]))
+        for code in rates["indicator"]
+    ]
+    withheld_france = [
+        code in person_total and not total_is_safe(communes[person_column[code]]) for code in rates["indicator"]
+    ]
     rate_table = pd.DataFrame(
         {
             # A ratio indicator is aggregated as a plain ratio (participants per campaign), not
             # per inhabitant: name it by its short title, which says just that.
             "Indicateur": [titles[c] if "count" in by_code[c] else short[f"{c}_per_1000"] for c in rates["indicator"]],
             "Territoire": ["secret statistique" if hide else fr_number(v, 2) for v, hide in zip(rates["territory"], withheld)],
-            "France": rates["france"],
+            "France": ["secret statistique" if hide else fr_number(v, 2) for v, hide in zip(rates["france"], withheld_france)],
             "Unité": rates["unit"],
-            "Écart": ["–" if hide else fr_percent(v, 0, signed=True) for v, hide in zip((rates["territory"] / rates["france"] - 1) * 100, withheld)],
+            "Écart": ["–" if hide or hide_france else fr_percent(v, 0, signed=True)
+                      for v, hide, hide_france in zip((rates["territory"] / rates["france"] - 1) * 100, withheld, withheld_france)],
         }
     )
-    _md_table(tables / "rates.md", rate_table, formats={"France": lambda v: fr_number(v, 2)},
+    _md_table(tables / "rates.md", rate_table,
               align={"Territoire": "right", "France": "right", "Écart": "right"})
 
     # --- class comparison -----------------------------------------------------------------------
@@ -950,7 +962,7 @@ def build_territory_report(
     total_population = int(communes["population"].sum())
     # The commune best placed in its class (ties: the most populous), named in the summary.
     best = selected.sort_values(["position", "population"], ascending=[False, False]).iloc[0]
-    counts = {i["count"]: selected[i["count"]].sum(min_count=1) for i in indicators if "count" in i}
+    counts = {i["count"]: selected[i["count"]] for i in indicators if "count" in i}
     variables: dict[str, Any] = {
         "edition": str(config.edition),
         "title": config.title,
@@ -980,7 +992,10 @@ def build_territory_report(
             "best_class": str(best["population_class"]).lower(),
             "best_rank": _rank_text(best["rank_in_class"], best["class_size"]),
             # A territory's total of a person count is published: « moins de 11 » when small.
-            **{name: protect_count_text(value, fr_number) for name, value in counts.items()},
+            # « au moins N » when the exact total would give a suppressed commune's count back.
+            **{name: (protect_total_text(values, fr_number) if name in PERSON_COUNTS
+                      else fr_number(values.sum(min_count=1)))
+               for name, values in counts.items()},
         },
         # how the pages name a count whose definition the edition chose (config/indicators.yml)
         "labels": count_labels(meta),

@@ -73,7 +73,7 @@ def edition_sampler(
     model_input = model_input_frame(
         read_table(Path(build_dir) / "work" / "count_model_input.csv"), config.classes.labels
     )
-    fits = ranking_fits(fit_models(model_input, meta, config.shrinkage.credible), config.shrinkage.credit_departement)
+    fits = ranking_fits(fit_models(model_input, meta, config.shrinkage.credible), config.shrinkage.credit_departement, meta)
     ratio = frozenset(i["code"] for i in meta["indicators"] if is_ratio(i))
     population = model_input.set_index("code_commune")["population"]
     return CountModelSampler(list(spec.indicator_codes), fits, ratio, population, seed)
