@@ -89,9 +89,9 @@ def distinction_sentence(
     value_text: str,
     data_year: int,
 ) -> str:
-    """French sentence: « {name}, qui se distingue notamment par {distinction} »."""
+    """French sentence, with its verb: « {name} se distingue notamment par {distinction} »."""
     phrase = indicator["distinction"].format(data_year=data_year, value=value_text)
-    return f"{name}, qui se distingue notamment par {phrase}"
+    return f"{name} se distingue notamment par {phrase}"
 
 
 def palmares_table(
