@@ -114,9 +114,9 @@ def _inputs(rna, participants, matches, clusters=4, largest=3):
 
 
 def _row(**kw):
-    base = dict(nom="Circourt", code_commune="01001", sentence="Circourt se distingue notamment par x",
-                population=1234, p_top=0.67, rank_median=3.0, rank_p05=1.0, rank_p95=30.6,
-                rank_in_class=1, cs_lower=1, cs_upper=42)
+    base = {"nom": "Circourt", "code_commune": "01001", "sentence": "Circourt se distingue notamment par x",
+            "population": 1234, "p_top": 0.67, "rank_median": 3.0, "rank_p05": 1.0, "rank_p95": 30.6,
+            "rank_in_class": 1, "cs_lower": 1, "cs_upper": 42}
     base.update(kw)
     return SimpleNamespace(**base)
 

@@ -21,8 +21,8 @@ from barometre.publish import method_text
 from barometre.robustness.assumptions import assumptions_from_config
 
 REPORT_SOURCES = sorted((PROJECT_ROOT / "report").glob("*.qmd"))
-SHORTCODE = re.compile(r"\{\{<.*?>\}\}", re.S)
-FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
+SHORTCODE = re.compile(r"\{\{<.*?>\}\}", re.DOTALL)
+FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
 
 
 def edition_literals(edition: int) -> dict[str, str]:
