@@ -30,7 +30,7 @@ def readers_candidates(n: int, text: str) -> set[int]:
     sizes = set()
     for k in range(1, n + 1):
         for m in range(math.ceil(n / k), n - k + 2):
-            if cluster_summary(n, k, m, MISSION, "la plus demandée") == text:
+            if cluster_summary(n, k, m, MISSION, "la plus demandée en réunit") == text:
                 sizes.add(m)
     return sizes
 
@@ -41,10 +41,10 @@ def test_cluster_summary_never_pins_the_largest_unit(data):
     n = data.draw(st.integers(min_value=11, max_value=45))
     k = data.draw(st.integers(min_value=1, max_value=n))
     m = data.draw(st.integers(min_value=math.ceil(n / k), max_value=n - k + 1))
-    text = cluster_summary(n, k, m, MISSION, "la plus demandée")
+    text = cluster_summary(n, k, m, MISSION, "la plus demandée en réunit")
     assert text is not None
     if k == 1:
-        assert text.startswith("1\u00a0mission")  # the whole count, which is published
+        assert text == "sur une seule mission"  # the whole count, which is published
     else:
         assert len(readers_candidates(n, text)) >= 2, text
 
@@ -55,12 +55,15 @@ def test_no_cluster_summary_for_a_suppressed_count(n, k):
 
 
 def test_cluster_summary_wording():
-    assert cluster_summary(986, 1, 986, MISSION, "la plus demandée") == "1\u00a0mission, qui réunit tout"
-    assert cluster_summary(400, 40, 30, MISSION, "la plus demandée") == "40\u00a0missions ; la plus demandée : moins du quart"
-    assert cluster_summary(400, 3, 300, MISSION, "la plus demandée") == "3\u00a0missions ; la plus demandée : plus des trois quarts"
+    best = "la plus demandée en réunit"
+    assert cluster_summary(986, 1, 986, MISSION, best) == "sur une seule mission"
+    assert cluster_summary(400, 40, 30, MISSION, best) == "sur 40\u00a0missions ; la plus demandée en réunit moins du quart"
+    assert cluster_summary(400, 3, 300, MISSION, best) == "sur 3\u00a0missions ; la plus demandée en réunit plus des trois quarts"
+    assert cluster_summary(400, 3, 300, Noun("association", "associations", True), "la plus active en a lancé",
+                           preposition="par") == "par 3\u00a0associations ; la plus active en a lancé plus des trois quarts"
     # 12 matches in 11 missions: the largest has 2 — the exact number of missions would say it
-    assert cluster_summary(12, 11, 2, MISSION, "la plus demandée").startswith("plusieurs missions")
-    assert cluster_summary(float("nan"), 3, 2, MISSION, "x") is None
+    assert cluster_summary(12, 11, 2, MISSION, best) == "sur plusieurs missions"
+    assert cluster_summary(float("nan"), 3, 2, MISSION, best) is None
 
 
 def test_rate_unit():
@@ -147,7 +150,7 @@ def test_card_reads_as_sentences_and_hides_small_counts():
     ratio = next(line for line in table.splitlines() if line.startswith("| Participants par"))
     assert "non publié" in ratio
     matches = next(line for line in table.splitlines() if line.startswith("| Mises en relation"))
-    assert "120" in matches and "4\u00a0missions" in matches
+    assert "120" in matches and "sur 4\u00a0missions ; la plus demandée en réunit" in matches
     assert "bénévoles" not in text
 
 

@@ -114,12 +114,12 @@ def test_method_sentences_follow_the_config():
 
 @pytest.mark.slow
 def test_rendered_2025_barometre_names_its_four_criteria(tmp_path):
-    """Build the 2025 demo edition on one département and read the rendered PDF."""
+    """Build the 2025 demo edition on one département (Oise) and read the rendered PDF."""
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")
     from barometre.edition import build_edition
 
-    result = build_edition(2025, demo=True, departments=["48"], build_root=tmp_path, renderer="offline", n_runs=256)
+    result = build_edition(2025, demo=True, departments=["60"], build_root=tmp_path, renderer="offline", n_runs=256)
     pdf = result.publications["barometre.pdf"]
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     text = re.sub(r"\s+", " ", text.replace("\u00ad", "").replace("’", "'"))

@@ -342,6 +342,7 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
     analysis = read_table(robustness_dir / "analysis.csv").set_index("item")["value"]
     sobol = read_table(robustness_dir / "sobol.csv")
     top_k = config.palmares_size
+    interval_text = fr_percent((UNCERTAINTY_QUANTILES[-1] - UNCERTAINTY_QUANTILES[0]) * 100, 0)
     table(
         "robustness_laureates",
         pd.DataFrame({
@@ -349,12 +350,12 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
             "Rang": stability["nominal_rank"].astype(int),
             "Commune": stability["nom"],
             "Rang médian": stability["median_rank"],
-            "Intervalle 5–95 %": [f"{fr_number(a)}–{fr_number(b)}" for a, b in zip(stability["rank_p05"], stability["rank_p95"], strict=True)],
+            f"Rangs de {interval_text} des scénarios": [f"{fr_number(a)}–{fr_number(b)}" for a, b in zip(stability["rank_p05"], stability["rank_p95"], strict=True)],
             f"Part des scénarios dans le top {top_k}": stability["stability"],
             "Hypothèse la plus influente": stability["driver_label"],
         }),
         formats={"Rang médian": lambda v: fr_number(v, 1 if v % 1 else 0), f"Part des scénarios dans le top {top_k}": lambda v: fr_percent(v * 100, 0)},
-        align={"Rang": "right", "Rang médian": "right", "Intervalle 5–95 %": "right", f"Part des scénarios dans le top {top_k}": "right"},
+        align={"Rang": "right", "Rang médian": "right", f"Rangs de {interval_text} des scénarios": "right", f"Part des scénarios dans le top {top_k}": "right"},
     )
     table(
         "robustness_classes",
@@ -412,15 +413,15 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         top_method = method.sort_values("ST", ascending=False).iloc[0] if len(method) else None
         split_rows.append({
             "Classe": label,
-            "Aléa d'échantillonnage (premier ordre)": float(sampling_row["S1"].iloc[0]) if len(sampling_row) else float("nan"),
-            "Aléa d'échantillonnage (total)": float(sampling_row["ST"].iloc[0]) if len(sampling_row) else float("nan"),
-            "Choix de méthode (somme des premiers ordres)": float(method["S1"].clip(lower=0).sum()),
-            "Choix le plus influent (total)": (
+            "Échantillonnage, premier ordre": float(sampling_row["S1"].iloc[0]) if len(sampling_row) else float("nan"),
+            "Échantillonnage, total": float(sampling_row["ST"].iloc[0]) if len(sampling_row) else float("nan"),
+            "Méthode, somme des premiers ordres": float(method["S1"].clip(lower=0).sum()),
+            "Choix le plus influent (indice total)": (
                 f"{top_method['factor_label']} ({fr_number(top_method['ST'], 2)})" if top_method is not None else "–"
             ),
         })
     split = pd.DataFrame(split_rows)
-    index_format = {c: (lambda v: fr_number(max(v, 0.0), 2)) for c in split.columns if c not in ("Classe", "Choix le plus influent (total)")}
+    index_format = {c: (lambda v: fr_number(max(v, 0.0), 2)) for c in split.columns if c not in ("Classe", "Choix le plus influent (indice total)")}
     split_clipped = any((split[c] < 0).any() for c in index_format) if len(split) else False
     markdown("robustness_split",
              dataframe_to_markdown(split, formats=index_format, align={c: "right" for c in index_format})
@@ -506,7 +507,7 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         "laureates_total": fr_number(len(stability)),
         "top": str(top_k),
         # the rank interval of every commune: between the quantiles of barometre.robustness
-        "interval": fr_percent((UNCERTAINTY_QUANTILES[-1] - UNCERTAINTY_QUANTILES[0]) * 100, 0),
+        "interval": interval_text,
         "main_driver": changed.sort_values("ST", ascending=False)["factor_label"].iloc[0].lower() if len(changed) else "n.d.",
     }
 
@@ -536,7 +537,7 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
                 "Dép.": rows["code_departement"],
                 "Population": rows["population"],
                 f"Probabilité d'être dans le top {top_k}": rows["p_top"],
-                "Rang médian (intervalle 90 %)": [
+                f"Rang médian (rangs de {interval_text} des scénarios)": [
                     f"{fr_number(m)} ({fr_number(a)}–{fr_number(b)})"
                     for m, a, b in zip(rows["rank_median"], rows["rank_p05"], rows["rank_p95"], strict=True)
                 ],
@@ -544,7 +545,7 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         )
         table(f"palmares_{slug(label)}", frame,
               formats={"Population": fr_number, f"Probabilité d'être dans le top {top_k}": lambda v: fr_percent(v * 100, 0)},
-              align={"Population": "right", f"Probabilité d'être dans le top {top_k}": "right", "Rang médian (intervalle 90 %)": "right"})
+              align={"Population": "right", f"Probabilité d'être dans le top {top_k}": "right", f"Rang médian (rangs de {interval_text} des scénarios)": "right"})
         award = awards.loc[label] if label in awards.index else None
         eligible = int(award["eligible"]) if award is not None else 0
         n_laureates = int(award["laureates"]) if award is not None else 0
@@ -696,15 +697,16 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         "treatment",
         pd.DataFrame(
             {
-                "Indicateur": [titles[c] for c in treatment["indicator"]],
+                "Indicateur": [capitalise(titles[c]) for c in treatment["indicator"]],
                 "Asymétrie": treatment["skew_before"],
                 "Aplatissement": treatment["kurt_before"],
                 "Traitement": [applied.get(a, a) for a in treatment["applied"]],
-                "Points écrêtés": treatment["n_winsorised"],
+                # no clipping tried: nothing to count (a dash, not « n.d. »)
+                "Points écrêtés": [fr_number(v) if pd.notna(v) else "–" for v in treatment["n_winsorised"]],
             }
         ),
         formats={"Asymétrie": lambda v: fr_number(v, 2), "Aplatissement": lambda v: fr_number(v, 1),
-                 "Points écrêtés": lambda v: fr_number(v) if pd.notna(v) else "–"},
+                 "Points écrêtés": str},
         align={"Asymétrie": "right", "Aplatissement": "right", "Points écrêtés": "right"},
     )
     corr = read_table(audit_dir / "audit_correlations_pearson.csv")
@@ -713,7 +715,7 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         "correlations",
         pd.DataFrame(
             {
-                "Élément": [names.get(e, e) for e in corr["element"]],
+                "Élément": [capitalise(names.get(e, e)) for e in corr["element"]],
                 "Parent": [names.get(p, "Score") if p != spec.root else "Score" for p in corr["parent"]],
                 "Corrélation avec le parent": corr["corr_with_parent"],
                 "Corrélation avec le score": corr["corr_with_index"],
@@ -729,10 +731,11 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
             {
                 "Critère": [names.get(a, "Score") if a != spec.root else "Score" for a in alpha["aggregate"]],
                 "Éléments": alpha["n_children"],
-                "Alpha de Cronbach": alpha["cronbach_alpha"],
+                # undefined for a single indicator: said in words, not « n.d. »
+                "Alpha de Cronbach": [fr_number(v, 2) if pd.notna(v) else "sans objet" for v in alpha["cronbach_alpha"]],
             }
         ),
-        formats={"Alpha de Cronbach": lambda v: fr_number(v, 2)},
+        formats={"Alpha de Cronbach": str},
         align={"Éléments": "right", "Alpha de Cronbach": "right"},
     )
     pca = read_table(audit_dir / "audit_pca_variance.csv")

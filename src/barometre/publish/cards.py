@@ -32,7 +32,6 @@ from barometre.disclosure import (
 )
 from barometre.publish import PALETTE
 from barometre.publish.fmt import (
-    NBSP,
     dataframe_to_markdown,
     escape_markdown,
     fr_list,
@@ -50,23 +49,29 @@ COMMUNE = Noun("commune", "communes", feminine=True)
 @dataclass(frozen=True)
 class ClusterSource:
     """What a count is made of: ``clusters`` distinct units (missions, campaigns,
-    organisations), the largest of which holds ``largest`` of the counted items."""
+    organisations), the largest of which holds ``largest`` of the counted items; the French
+    wording: « par 54 associations ; la plus active en a lancé moins du quart »."""
 
     clusters: str
     largest: str
     unit: Noun
+    preposition: str
     superlative: str
 
 
 CLUSTER_SOURCES: dict[str, ClusterSource] = {
     "ha_campaigns": ClusterSource("ha_campaigns_clusters", "ha_campaigns_cluster_max",
-                                  Noun("association", "associations", feminine=True), "la plus active"),
+                                  Noun("association", "associations", feminine=True), "par",
+                                  "la plus active en a lancé"),
     "ha_participants": ClusterSource("ha_participants_clusters", "ha_participants_cluster_max",
-                                     Noun("campagne", "campagnes", feminine=True), "la plus suivie"),
+                                     Noun("campagne", "campagnes", feminine=True), "sur",
+                                     "la plus suivie en réunit"),
     "jva_matches": ClusterSource("jva_matches_clusters", "jva_matches_cluster_max",
-                                 Noun("mission", "missions", feminine=True), "la plus demandée"),
+                                 Noun("mission", "missions", feminine=True), "sur",
+                                 "la plus demandée en réunit"),
     "ha_donations": ClusterSource("ha_donations_clusters", "ha_donations_cluster_max",
-                                  Noun("campagne", "campagnes", feminine=True), "la plus soutenue"),
+                                  Noun("campagne", "campagnes", feminine=True), "sur",
+                                  "la plus soutenue en réunit"),
 }
 """The cluster columns of the confidential counts table (``work/commune_counts.csv``,
 :data:`barometre.sources.counts.CLUSTER_COLUMNS`) behind each count."""
@@ -102,9 +107,9 @@ def _in_band(largest: int, count: int, band: tuple[float, float, str]) -> bool:
 
 
 def cluster_summary(count: Any, clusters: Any, largest: Any, unit: Noun, superlative: str,
-                    threshold: int = DEFAULT_THRESHOLD) -> str | None:
-    """« 40 missions ; la plus demandée : moins du quart » — how many distinct units a
-    publishable count comes from and, in bands, the share of the largest.
+                    threshold: int = DEFAULT_THRESHOLD, preposition: str = "sur") -> str | None:
+    """« sur 40 missions ; la plus demandée en réunit moins du quart » — how many distinct
+    units a publishable count comes from and, in bands, the share of the largest.
 
     Returns None when nothing may be said: the count is zero, missing or below the threshold
     (the number of units would bound it). The description never lets a reader pin down the
@@ -121,19 +126,19 @@ def cluster_summary(count: Any, clusters: Any, largest: Any, unit: Noun, superla
     if n <= 0 or k <= 0 or is_small(n, threshold):
         return None
     if k == 1:
-        return f"1{NBSP}{unit.singular}, qui réunit tout"
+        return f"{preposition} {'une seule' if unit.feminine else 'un seul'} {unit.singular}"
     feasible = _feasible_largest(n, k)
     if len(feasible) < 2:
         # count and number of units alone fix the largest size: say neither exactly
-        return f"plusieurs {unit.plural}"
-    k_text = nombre(k, unit)
+        return f"{preposition} plusieurs {unit.plural}"
+    k_text = f"{preposition} {nombre(k, unit)}"
     # The bands are chosen from (count, units) only — never from the largest size itself, or the
     # choice would tell it — as the finest set of bands in which every band a reader might see
     # leaves at least two possible sizes.
     for bands in (QUARTER_BANDS, HALF_BANDS):
         sizes = [sum(1 for size in feasible if _in_band(size, n, band)) for band in bands]
         if all(found == 0 or found >= 2 for found in sizes):
-            return f"{k_text} ; {superlative} : {_band(m / n, bands)[2]}"
+            return f"{k_text} ; {superlative} {_band(m / n, bands)[2]}"
     return k_text
 
 
@@ -183,7 +188,7 @@ def fact_table(code: str, meta: Mapping[str, Any], counts: pd.DataFrame, rates: 
         if source is not None and not hidden and source.clusters in counts.columns:
             behind = cluster_summary(counts.at[code, column], counts.at[code, source.clusters],
                                      counts.at[code, source.largest], source.unit, source.superlative,
-                                     threshold) or "–"
+                                     threshold, source.preposition) or "–"
         rows.append({
             "Indicateur": capitalise(ind["short"]),
             "Nombre": count_text,

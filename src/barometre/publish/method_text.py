@@ -40,7 +40,7 @@ AGGREGATION_NAMES: dict[str, str] = {
 """French adjectives of the aggregation methods (« moyenne arithmétique pondérée »)."""
 
 TREATMENT_NAMES: dict[str, str] = {
-    "coinr_default": "règle par défaut de COINr (écrêtage, puis logarithme)",
+    "coinr_default": "règle par défaut de COINr",
     "none": "aucun traitement",
     "log": "logarithme",
     "winsorise_quantiles": "écrêtage aux quantiles",
