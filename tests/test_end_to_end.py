@@ -105,6 +105,11 @@ def test_pdf_names_the_laureates_and_is_marked_demo(built):
     assert all("Données de démonstration synthétiques" in " ".join(p.split()) for p in pages)
     for forbidden in ("nan", "None", "TODO", "{{<"):
         assert f" {forbidden} " not in f" {flat} ", forbidden
+    # French a reader would notice (issue 12): agreement, verbless sentences, marks, units
+    readable = flat.replace("\u202f", " ").replace("\u00a0", " ").replace("\u00ad", "")
+    for wrong in ("0 associations", " 1 associations", "n.d. associations", "qui se distingue",
+                  "sur 100", "rang national", "pour 10 000", "± 0,00", "−0,00", "−0,01"):
+        assert wrong not in readable, wrong
 
 
 def test_manifest_and_noop_rebuild(built):

@@ -165,7 +165,9 @@ def test_fact_table_units_are_the_indicators_own():
     counts, rates = _inputs(3, 40, 200)
     table = fact_table("01001", META, counts, rates, 2023, "90 %")
     assert "pour 10 000" not in table
-    assert table.count("pour 1 000 habitants") == 3 and "| par campagne" in table
+    # the common unit in the header, once; the other unit in its own cell
+    assert table.count("pour 1 000 habitants") == 1 and "Taux pour 1 000 habitants (intervalle à 90 %)" in table
+    assert "1,23 par campagne (1,00 à 1,50)" in table
 
 
 @pytest.mark.parametrize("count", [1, 5, 10])

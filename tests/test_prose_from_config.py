@@ -105,7 +105,7 @@ def test_method_sentences_follow_the_config():
     other.steps.normalise.low, other.steps.normalise.high = 1.0, 10.0
     other.steps.aggregate.method = "geometric"
     assert "de 1 à 10" in method_text.normalisation_phrase(other.steps.normalise)
-    other_summary = method_text.method_summary(other, "indicators_equal", meta, "", 5)
+    other_summary = method_text.method_summary(other, "indicators_equal", meta, "rapportés à la population", 5)
     assert "moyenne géométrique pondérée" in other_summary
     assert "pondérés à 33\u00a0% pour *associations par habitant*, 50\u00a0% pour *dynamisme associatif*" in other_summary
     rates = method_text.rates_sentence(spec, meta)

@@ -311,6 +311,9 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
             "indicators_exposure": exposure_phrase(meta),
             "criteria": fr_number(len(meta["criteria"])),
             "criteria_sentence": method_text.criteria_sentence(meta),
+            # the key figure names the JeVeuxAider count by its indicator's title (the full
+            # label is in the paragraph above it)
+            "jva_key_label": next(i["title"][:1].lower() + i["title"][1:] for i in indicators if i["code"] == "jva_matches"),
         },
         # how the pages name a count whose definition the edition chose (config/indicators.yml)
         "labels": count_labels(meta),
@@ -334,6 +337,15 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
             "min_population": fr_number(config.eligibility.min_population or 0),
         },
     }
+
+    # from 2025: the donations, when the edition has the indicator (an empty include otherwise)
+    markdown("national_donations",
+             f"Les associations ont par ailleurs reçu {fr_number(everyone['ha_donations'].sum())} dons sur "
+             "HelloAsso, que mesure le critère « "
+             + next((_lower(c["title"]) for c in meta["criteria"] for i in indicators
+                     if i["code"] == "ha_donations" and i["criterion"] == c["code"]), "")
+             + " »."
+             if "ha_donations" in codes and "ha_donations" in everyone.columns else "")
 
     # --- robustness (uncertainty and sensitivity analyses) ---------------------------------
     robustness_dir = build_dir / "tables" / "robustness"

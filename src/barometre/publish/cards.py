@@ -159,6 +159,8 @@ def fact_table(code: str, meta: Mapping[str, Any], counts: pd.DataFrame, rates: 
     uses with its credible interval, in the indicator's own unit, and what the count is made of.
     Person counts below the threshold, and everything derived from them, are withheld."""
     rows = []
+    units = [rate_unit(ind["unit"]) for ind in meta["indicators"]]
+    common = max(set(units), key=units.count)  # the unit of the header; others said in the cell
     small_bases = {base for base in PERSON_COUNTS if base in counts.columns and is_small(counts.at[code, base], threshold)}
     for ind in meta["indicators"]:
         column = ind.get("count")
@@ -179,8 +181,10 @@ def fact_table(code: str, meta: Mapping[str, Any], counts: pd.DataFrame, rates: 
             rate_text = "non publié"
         elif key in rates.index and pd.notna(rates.at[key, "posterior_mean"]):
             decimals = 1 if rates.at[key, "posterior_mean"] >= 10 else 2
-            rate_text = (f"{fr_number(rates.at[key, 'posterior_mean'], decimals)} "
-                         f"({_interval(rates.at[key, 'lower'], rates.at[key, 'upper'], decimals)})")
+            unit = rate_unit(ind["unit"])
+            rate_text = (f"{fr_number(rates.at[key, 'posterior_mean'], decimals)}"
+                         + ("" if unit == common else f" {unit}")
+                         + f" ({_interval(rates.at[key, 'lower'], rates.at[key, 'upper'], decimals)})")
         else:
             rate_text = "–"
         source = CLUSTER_SOURCES.get(column) if column else None
@@ -192,8 +196,7 @@ def fact_table(code: str, meta: Mapping[str, Any], counts: pd.DataFrame, rates: 
         rows.append({
             "Indicateur": capitalise(ind["short"]),
             "Nombre": count_text,
-            f"Taux (intervalle à {credible})": rate_text,
-            "Unité du taux": rate_unit(ind["unit"]),
+            f"Taux {common} (intervalle à {credible})": rate_text,
             "Provenance": behind,
         })
     frame = pd.DataFrame(rows)

@@ -223,8 +223,8 @@ def method_summary(
     method = AGGREGATION_NAMES[spec.steps.aggregate.method]
     treated = "Après traitement des valeurs extrêmes, chaque" if spec.steps.treat.method != "none" else "Chaque"
     return (
-        f"Le score Cités Vives combine {nombre(len(meta['indicators']), INDICATOR)} {exposure}, "
-        f"regroupés en {criteria_sentence(meta)}. {treated} indicateur est "
+        f"Le score Cités Vives combine {nombre(len(meta['indicators']), INDICATOR)}, regroupés en "
+        f"{criteria_sentence(meta)}. Les indicateurs sont {exposure}. {treated} indicateur est "
         f"{normalisation_phrase(normalise)} ; le score d'un critère est la moyenne {method} "
         f"pondérée de ses indicateurs, {weights['indicators']}, et le score Cités Vives la "
         f"moyenne {method} pondérée des critères, {weights['criteria']}. Les communes sont "
