@@ -34,7 +34,7 @@ from barometre.publish.fmt import (
     fr_number,
     fr_percent,
 )
-from barometre.publish.french import Noun, capitalise, nombre
+from barometre.publish.french import Noun, capitalise, nombre, plural
 from barometre.robustness.assumptions import assumptions_from_config
 from barometre.robustness.uncertainty import QUANTILES as UNCERTAINTY_QUANTILES
 from barometre.tables import read_table
@@ -610,8 +610,12 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         new = yoy[yoy.status == "new"]
         lines = [f"## Ce qui a changé depuis {previous}\n",
                  (f"Parmi les {fr_number(len(retained) + len(new))} lauréats de {config.edition}, "
-                  f"{fr_number(len(retained))} l'étaient déjà en {previous} dans la même classe et "
-                  f"{fr_number(len(new))} font leur entrée au palmarès. Sur les "
+                  + ("aucun ne l'était" if len(retained) == 0 else
+                     fr_number(len(retained)) + " " + plural(len(retained), "l'était", "l'étaient"))
+                  + f" déjà en {previous} dans la même classe et "
+                  + ("aucun ne fait son entrée" if len(new) == 0 else
+                     f"{fr_number(len(new))} {plural(len(new), 'fait son', 'font leur')} entrée")
+                  + " au palmarès. Sur les "
                   f"{fr_number(int(changes['rank_change'].notna().sum()))} communes classées dans la même classe "
                   f"les deux années, {fr_percent(float((changes['rank_change'].abs() <= 10).mean()) * 100, 0)} "
                   "ont gagné ou perdu au plus 10 places.\n")]
