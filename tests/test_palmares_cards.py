@@ -176,3 +176,14 @@ def test_small_counts_never_appear_exactly(count):
     for line in card.splitlines():
         if line.startswith(("| Participants aux", "| Mises en relation")):
             assert "moins de 11" in line and f"| {count} " not in line
+
+
+def test_distinction_sentence_has_a_verb_and_can_withhold_its_figure():
+    from barometre.palmares import distinction_sentence
+
+    ratio = {"distinction": "l'audience de ses campagnes ({value} participants par campagne)"}
+    assert distinction_sentence("Circourt", ratio, "9,7", 2023) == (
+        "Circourt se distingue notamment par l'audience de ses campagnes (9,7 participants par campagne)")
+    # a ratio of a suppressed count of people: the parenthesis that would quote it is dropped
+    assert distinction_sentence("Circourt", ratio, None, 2023) == (
+        "Circourt se distingue notamment par l'audience de ses campagnes")
