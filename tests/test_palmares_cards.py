@@ -58,9 +58,13 @@ def test_cluster_summary_wording():
     best = "la plus demandée en réunit"
     assert cluster_summary(986, 1, 986, MISSION, best) == "sur une seule mission"
     assert cluster_summary(400, 40, 30, MISSION, best) == "sur 40\u00a0missions ; la plus demandée en réunit moins du quart"
-    assert cluster_summary(400, 3, 300, MISSION, best) == "sur 3\u00a0missions ; la plus demandée en réunit plus des trois quarts"
+    assert cluster_summary(400, 3, 300, MISSION, best) == "sur 3\u00a0missions ; la plus demandée en réunit les trois quarts ou plus"
     assert cluster_summary(400, 3, 300, Noun("association", "associations", True), "la plus active en a lancé",
-                           preposition="par") == "par 3\u00a0associations ; la plus active en a lancé plus des trois quarts"
+                           preposition="par") == "par 3\u00a0associations ; la plus active en a lancé les trois quarts ou plus"
+    # 250 campaigns by 126 organisations: the largest has 2 to 125; the band [½, ¾) would hold
+    # only 125, so it is merged with its neighbour
+    assert cluster_summary(250, 126, 125, MISSION, best) == "sur 126\u00a0missions ; la plus demandée en réunit du quart aux trois quarts"
+    assert cluster_summary(250, 126, 10, MISSION, best) == "sur 126\u00a0missions ; la plus demandée en réunit moins du quart"
     # 12 matches in 11 missions: the largest has 2 — the exact number of missions would say it
     assert cluster_summary(12, 11, 2, MISSION, best) == "sur plusieurs missions"
     assert cluster_summary(float("nan"), 3, 2, MISSION, best) is None

@@ -10,8 +10,9 @@ that it cannot give a hidden figure back either (:func:`cluster_summary`).
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,23 +77,22 @@ CLUSTER_SOURCES: dict[str, ClusterSource] = {
 """The cluster columns of the confidential counts table (``work/commune_counts.csv``,
 :data:`barometre.sources.counts.CLUSTER_COLUMNS`) behind each count."""
 
-QUARTER_BANDS: tuple[tuple[float, float, str], ...] = (
-    (0.0, 0.25, "moins du quart"),
-    (0.25, 0.5, "du quart à la moitié"),
-    (0.5, 0.75, "de la moitié aux trois quarts"),
-    (0.75, 1.0, "plus des trois quarts"),
-)
-HALF_BANDS: tuple[tuple[float, float, str], ...] = (
-    (0.0, 0.5, "moins de la moitié"),
-    (0.5, 1.0, "la moitié ou plus"),
-)
+FRACTIONS: dict[float, tuple[str, str, str]] = {
+    0.25: ("du quart", "au quart", "le quart"),
+    0.5: ("de la moitié", "à la moitié", "la moitié"),
+    0.75: ("des trois quarts", "aux trois quarts", "les trois quarts"),
+}
+"""The edges of the share bands (quarters), with their French forms (« moins du quart », « du
+quart à la moitié », « les trois quarts ou plus »)."""
 
 
-def _band(share: float, bands: Sequence[tuple[float, float, str]]) -> tuple[float, float, str]:
-    for low, high, text in bands:
-        if low <= share < high or (high == 1.0 and share <= 1.0 and share >= low):
-            return low, high, text
-    raise ValueError(f"share out of [0, 1]: {share}")
+def band_text(low: float, high: float) -> str:
+    """« moins du quart », « du quart à la moitié », « la moitié ou plus »…"""
+    if low == 0:
+        return f"moins {FRACTIONS[high][0]}"
+    if high == 1:
+        return f"{FRACTIONS[low][2]} ou plus"
+    return f"{FRACTIONS[low][0]} {FRACTIONS[high][1]}"
 
 
 def _feasible_largest(count: int, clusters: int) -> range:
@@ -100,10 +100,24 @@ def _feasible_largest(count: int, clusters: int) -> range:
     return range(math.ceil(count / clusters), count - clusters + 2)
 
 
-def _in_band(largest: int, count: int, band: tuple[float, float, str]) -> bool:
-    low, high, _ = band
+def _in_band(largest: int, count: int, low: float, high: float) -> bool:
     share = largest / count
     return low <= share < high or (high == 1.0 and low <= share <= 1.0)
+
+
+def share_bands(count: int, feasible: range) -> list[tuple[float, float]]:
+    """Quarter bands of the largest unit's share, a band that would leave a single possible
+    size merged into its neighbour, until every band leaves none or at least two. Depends on
+    the count and the feasible sizes only (never on the actual size)."""
+    edges = [0.0, *FRACTIONS, 1.0]
+    while True:
+        bands = list(itertools.pairwise(edges))
+        sizes = [sum(1 for size in feasible if _in_band(size, count, lo, hi)) for lo, hi in bands]
+        single = next((i for i, found in enumerate(sizes) if found == 1), None)
+        if single is None or len(bands) == 1:
+            return bands
+        # remove the edge shared with a neighbour: the upper one for the first band
+        del edges[single + 1 if single == 0 else single]
 
 
 def cluster_summary(count: Any, clusters: Any, largest: Any, unit: Noun, superlative: str,
@@ -113,9 +127,9 @@ def cluster_summary(count: Any, clusters: Any, largest: Any, unit: Noun, superla
 
     Returns None when nothing may be said: the count is zero, missing or below the threshold
     (the number of units would bound it). The description never lets a reader pin down the
-    size of the largest unit: the share is given in quarters, or in halves when some quarter
-    would leave a single possible size given the count and the number of units, or not at all
-    when some half would too (the choice depends on the count and the number of units only);
+    size of the largest unit: the share is given in quarters, a quarter that would leave a
+    single possible size (given the count and the number of units) being merged with its
+    neighbour (:func:`share_bands`), and not at all when a single band remains;
     the number of units becomes « plusieurs », without a share, when with the count it alone
     fixes the size of the largest one. A single unit (« 1 mission ») holds the whole count,
     which is published.
@@ -132,14 +146,13 @@ def cluster_summary(count: Any, clusters: Any, largest: Any, unit: Noun, superla
         # count and number of units alone fix the largest size: say neither exactly
         return f"{preposition} plusieurs {unit.plural}"
     k_text = f"{preposition} {nombre(k, unit)}"
-    # The bands are chosen from (count, units) only — never from the largest size itself, or the
-    # choice would tell it — as the finest set of bands in which every band a reader might see
-    # leaves at least two possible sizes.
-    for bands in (QUARTER_BANDS, HALF_BANDS):
-        sizes = [sum(1 for size in feasible if _in_band(size, n, band)) for band in bands]
-        if all(found == 0 or found >= 2 for found in sizes):
-            return f"{k_text} ; {superlative} {_band(m / n, bands)[2]}"
-    return k_text
+    # The bands depend on (count, units) only — never on the largest size itself, or their
+    # choice would tell it — and each band a reader may see leaves at least two possible sizes.
+    bands = share_bands(n, feasible)
+    if len(bands) == 1:
+        return k_text
+    low, high = next((lo, hi) for lo, hi in bands if _in_band(m, n, lo, hi))
+    return f"{k_text} ; {superlative} {band_text(low, high)}"
 
 
 def rate_unit(unit: str) -> str:
