@@ -33,6 +33,7 @@ from barometre.disclosure import (
 )
 from barometre.publish import PALETTE
 from barometre.publish.fmt import (
+    NBSP,
     dataframe_to_markdown,
     escape_markdown,
     fr_list,
@@ -315,7 +316,9 @@ def figure_class_palmares(decision: pd.DataFrame, label: str, path: Path, *, top
     y = np.arange(len(top))
     left.barh(y, top["p_top"] * 100, color=colour)
     for value, yy in zip(top["p_top"], y, strict=True):
-        left.text(value * 100 + 1.5, yy, fr_percent(value * 100, 0), va="center", fontsize=7)
+        # a probability that rounds to 0 % is not zero: « < 1 % »
+        label = fr_percent(value * 100, 0) if value >= 0.005 or value == 0 else f"<{NBSP}1{NBSP}%"
+        left.text(value * 100 + 1.5, yy, label, va="center", fontsize=7)
     left.axvline(laureate_min * 100, color=PALETTE["muted"], lw=0.8, ls="--")
     left.axvline(mention_min * 100, color=PALETTE["muted"], lw=0.8, ls=":")
     left.set_xlim(0, 112)
