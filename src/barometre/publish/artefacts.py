@@ -426,15 +426,15 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         top_method = method.sort_values("ST", ascending=False).iloc[0] if len(method) else None
         split_rows.append({
             "Classe": label,
-            "Échantillonnage, premier ordre": float(sampling_row["S1"].iloc[0]) if len(sampling_row) else float("nan"),
-            "Échantillonnage, total": float(sampling_row["ST"].iloc[0]) if len(sampling_row) else float("nan"),
-            "Méthode, somme des premiers ordres": float(method["S1"].clip(lower=0).sum()),
-            "Choix le plus influent (indice total)": (
+            "Échantillonnage (1er ordre)": float(sampling_row["S1"].iloc[0]) if len(sampling_row) else float("nan"),
+            "Échantillonnage (total)": float(sampling_row["ST"].iloc[0]) if len(sampling_row) else float("nan"),
+            "Méthode (1ers ordres)": float(method["S1"].clip(lower=0).sum()),
+            "Choix le plus influent": (
                 f"{top_method['factor_label']} ({fr_number(top_method['ST'], 2)})" if top_method is not None else "–"
             ),
         })
     split = pd.DataFrame(split_rows)
-    index_format = {c: (lambda v: fr_number(max(v, 0.0), 2)) for c in split.columns if c not in ("Classe", "Choix le plus influent (indice total)")}
+    index_format = {c: (lambda v: fr_number(max(v, 0.0), 2)) for c in split.columns if c not in ("Classe", "Choix le plus influent")}
     split_clipped = any((split[c] < 0).any() for c in index_format) if len(split) else False
     markdown("robustness_split",
              dataframe_to_markdown(split, formats=index_format, align={c: "right" for c in index_format})
