@@ -849,7 +849,7 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
     markdown("structural_gaps", "\n".join(gap_text) if gap_text else "Aucune lacune structurelle n'est déclarée pour cette édition.")
     markdown("limits_gaps", "\n".join(
         f"- **{capitalise(fr_list(titles.get(c, c) for c in gap.columns))} : une lacune, pas un zéro.** "
-        f"{gap.reason} L'indicateur y est donc absent, et non nul."
+        f"{gap.reason}"
         for gap in config.structural_gaps
     ))
     shrink = read_table(build_dir / "work" / "shrinkage.csv")
