@@ -4,6 +4,7 @@ the offline renderer, and the PDF's text names the laureates. A second build ski
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -105,6 +106,13 @@ def test_pdf_names_the_laureates_and_is_marked_demo(built):
     assert all("Données de démonstration synthétiques" in " ".join(p.split()) for p in pages)
     for forbidden in ("nan", "None", "TODO", "{{<"):
         assert f" {forbidden} " not in f" {flat} ", forbidden
+    # French a reader would notice (issue 12): agreement, verbless sentences, marks, units
+    readable = flat.replace("\u202f", " ").replace("\u00a0", " ").replace("\u00ad", "")
+    for wrong in ("n.d. associations", "qui se distingue", "sur 100", "rang national", "pour 10 000",
+                  "± 0,00", "−0,00", "−0,01"):
+        assert wrong not in readable, wrong
+    # « 0 associations », « 1 associations » — but not the end of « 2 250 associations »
+    assert not re.search(r"(?<!\d )(?<!\d)[01] associations", readable)
 
 
 def test_manifest_and_noop_rebuild(built):

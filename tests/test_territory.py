@@ -265,7 +265,7 @@ def synthetic_build(root: Path, departments: list[str]) -> Path:
     tables.mkdir(parents=True)
     communes.drop(columns=["code_epci", "codes_postaux"]).to_csv(tables / "communes.csv", index=False)
     palmares = communes[communes["rank_in_class"] <= config.palmares_size].copy()
-    palmares["sentence"] = palmares["nom"] + ", qui se distingue notamment par le nombre de campagnes lancées sur HelloAsso en 2023 (" + palmares["ha_campaigns"].astype(int).astype(str) + ")"
+    palmares["sentence"] = palmares["nom"] + " se distingue notamment par le nombre de campagnes lancées sur HelloAsso en 2023 (" + palmares["ha_campaigns"].astype(int).astype(str) + ")"
     palmares["status"], palmares["p_top"] = "Lauréat", 1.0
     palmares.to_csv(tables / "palmares.csv", index=False)
     return root

@@ -9,6 +9,7 @@ feeds a generated French sentence with the underlying count.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,7 +19,7 @@ import pandas as pd
 from barometre.composite.engine import IndexBuild
 from barometre.config import PalmaresRule
 from barometre.decision import LAUREATE, NO_PRIZE, decide_class, prize_status
-from barometre.disclosure import PERSON_COUNTS, is_small, protect_count_text
+from barometre.disclosure import DERIVED_INDICATORS, PERSON_COUNTS, is_small, protect_count_text
 from barometre.rankcs import rank_confidence_sets, tau_best_set
 
 #: Bootstrap draws of the τ-best set of each département (about a hundred sets per edition:
@@ -90,12 +91,18 @@ def laureates(
 def distinction_sentence(
     name: str,
     indicator: Mapping[str, Any],
-    value_text: str,
+    value_text: str | None,
     data_year: int,
 ) -> str:
-    """French sentence: « {name}, qui se distingue notamment par {distinction} »."""
-    phrase = indicator["distinction"].format(data_year=data_year, value=value_text)
-    return f"{name}, qui se distingue notamment par {phrase}"
+    """French sentence, with its verb: « {name} se distingue notamment par {distinction} ».
+
+    ``value_text`` None withholds the figure: the parenthesis that quotes it is dropped (a ratio
+    computed from a suppressed count of people would give the count back)."""
+    template = indicator["distinction"]
+    if value_text is None:
+        template = re.sub(r"\s*\([^()]*\{value\}[^()]*\)", "", template).replace("{value}", "").strip()
+    phrase = template.format(data_year=data_year, value=value_text)
+    return f"{name} se distingue notamment par {phrase}"
 
 
 def palmares_table(
@@ -145,9 +152,12 @@ def palmares_table(
         ind = by_code[ind_code]
         raw_value = counts.at[code, ind_code]
         decimals = 0 if "count" in ind else 1
+        derived_from = [b for b, derived in DERIVED_INDICATORS.items() if ind_code in derived]
         value_text = (
             protect_count_text(raw_value, format_number)
             if ind.get("count") in PERSON_COUNTS
+            # a ratio of a suppressed person count (participants per campaign): no figure
+            else None if any(b in counts.columns and is_small(counts.at[code, b]) for b in derived_from)
             else format_number(raw_value, decimals)
         )
         rows.append(

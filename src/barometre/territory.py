@@ -55,10 +55,11 @@ import pandas as pd
 import yaml
 
 from barometre import geography
+from barometre.composite import load_spec
 from barometre.config import PROJECT_ROOT, EditionConfig, count_labels, load_indicator_meta
 from barometre.disclosure import PERSON_COUNTS, is_small, protect_total_text, total_is_safe
 from barometre.pipeline import atomic_write_text
-from barometre.publish import PALETTE
+from barometre.publish import PALETTE, method_text
 from barometre.publish.fmt import (
     dataframe_to_markdown,
     escape_markdown,
@@ -999,6 +1000,12 @@ def build_territory_report(
         },
         # how the pages name a count whose definition the edition chose (config/indicators.yml)
         "labels": count_labels(meta),
+        # method facts from the index spec and the metadata (barometre.publish.method_text)
+        "method": {
+            "rates": method_text.rates_sentence(load_spec(config.path(config.index_spec)), meta),
+            "indicators": method_text.nombre(len(indicators), method_text.INDICATOR),
+        },
+        "limits_gaps": " ".join(gap.reason for gap in config.structural_gaps),
         "qpv": qpv_variables,
         "captions": {
             "map": "Communes classées du territoire, colorées selon la position de leur score dans leur classe de population"

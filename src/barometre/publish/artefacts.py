@@ -25,28 +25,42 @@ import yaml
 
 from barometre.composite import load_spec
 from barometre.config import EditionConfig, count_labels, exposure_phrase
-from barometre.disclosure import protect_count_text
 from barometre.pipeline import atomic_write_text, git_commit, package_versions, sha256_file
-from barometre.publish import PALETTE
+from barometre.publish import PALETTE, method_text
 from barometre.publish.fmt import (
     dataframe_to_markdown,
-    fr_count,
     fr_date,
+    fr_list,
     fr_number,
     fr_percent,
-    fr_rank,
 )
+from barometre.publish.french import Noun, capitalise, nombre, plural
+from barometre.robustness.assumptions import assumptions_from_config
+from barometre.robustness.uncertainty import QUANTILES as UNCERTAINTY_QUANTILES
 from barometre.tables import read_table
 
 ACCENT = PALETTE["primary"]
 HIGHLIGHT = PALETTE["accent"]
 TINT = PALETTE["primary-tint"]
 MUTED = PALETTE["muted"]
+CREATION = Noun("création", "créations", feminine=True)
+LAUREATE = Noun("lauréat", "lauréats")
+SOBOL_CLIP_NOTE = (
+    "Un indice de Sobol est positif ou nul : une estimation négative, due au bruit de "
+    "l'estimateur, est affichée comme 0,00, et son intervalle de confiance à 95 % (bootstrap) "
+    "est borné à 0."
+)
+MENTION = Noun("mention", "mentions", feminine=True)
 DEMO_MARK = "Données de démonstration synthétiques"
 SOURCE_NOTE = {
     True: "Source : données de démonstration synthétiques (générateur du projet), populations légales INSEE.",
     False: "Sources : RNA (data.gouv.fr), HelloAsso, JeVeuxAider.gouv.fr, populations légales INSEE.",
 }
+
+
+def _lower(text: str) -> str:
+    """First letter in lower case (a title inside a sentence or after « Critère : »)."""
+    return text[:1].lower() + text[1:]
 
 
 def slug(text: str) -> str:
@@ -288,25 +302,50 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
             "communes_ranked": fr_number(int(ranked.sum())),
             "population": fr_number(everyone["population"].sum()),
             **{k: fr_number(v) for k, v in totals.items()},
-            "rna_creations_per_10000": fr_number(totals["rna_creations"] / everyone["population"].sum() * 10000, 1),
+            # the rate in the indicator's own unit (config/indicators.yml), never another scale
+            "rna_creations_rate": (
+                nombre(totals["rna_creations"] / everyone["population"].sum() * spec.steps.denominate.scale, CREATION, decimals=1)
+                + f" pour {fr_number(spec.steps.denominate.scale)} habitants"
+            ),
             "indicators": fr_number(len(indicators)),
             "indicators_exposure": exposure_phrase(meta),
             "criteria": fr_number(len(meta["criteria"])),
+            "criteria_sentence": method_text.criteria_sentence(meta),
+            # the key figure names the JeVeuxAider count by its indicator's title (the full
+            # label is in the paragraph above it)
+            "jva_key_label": next(i["title"][:1].lower() + i["title"][1:] for i in indicators if i["code"] == "jva_matches"),
         },
         # how the pages name a count whose definition the edition chose (config/indicators.yml)
         "labels": count_labels(meta),
         "classes": classes,
         "method": {
-            "normalisation": spec.steps.normalise.method,
-            "treatment": spec.steps.treat.method,
-            "winmax": str(spec.steps.treat.winmax),
+            # every method fact of the pages, written from the index spec, the indicator
+            # metadata and the edition config (barometre.publish.method_text)
+            "summary": method_text.method_summary(spec, config.weights, meta, exposure_phrase(meta), len(labels)),
+            "criteria": method_text.criteria_sentence(meta),
+            "normalisation": method_text.normalisation_phrase(spec.steps.normalise),
+            "scale": method_text.scale_phrase(spec.steps.normalise),
+            "aggregation": method_text.aggregation_sentence(spec, config.weights, meta),
+            "treatment": method_text.treatment_sentence(spec.steps.treat),
+            "rates": method_text.rates_sentence(spec, meta),
+            "rate_scale": fr_number(spec.steps.denominate.scale),
+            "scenarios": method_text.scenarios_sentence(assumptions_from_config(config.extra), meta),
+            "winmax": fr_number(spec.steps.treat.winmax),
             "skew_threshold": fr_number(spec.steps.treat.skew_threshold, 1),
             "kurt_threshold": fr_number(spec.steps.treat.kurt_threshold, 1),
-            "aggregation": spec.steps.aggregate.method,
             "min_share": fr_percent(spec.steps.aggregate.min_share_at(2) * 100, 0),
             "min_population": fr_number(config.eligibility.min_population or 0),
         },
     }
+
+    # from 2025: the donations, when the edition has the indicator (an empty include otherwise)
+    markdown("national_donations",
+             f"Les associations ont par ailleurs reçu {fr_number(everyone['ha_donations'].sum())} dons sur "
+             "HelloAsso, que mesure le critère « "
+             + next((_lower(c["title"]) for c in meta["criteria"] for i in indicators
+                     if i["code"] == "ha_donations" and i["criterion"] == c["code"]), "")
+             + " »."
+             if "ha_donations" in codes and "ha_donations" in everyone.columns else "")
 
     # --- robustness (uncertainty and sensitivity analyses) ---------------------------------
     robustness_dir = build_dir / "tables" / "robustness"
@@ -315,6 +354,7 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
     analysis = read_table(robustness_dir / "analysis.csv").set_index("item")["value"]
     sobol = read_table(robustness_dir / "sobol.csv")
     top_k = config.palmares_size
+    interval_text = fr_percent((UNCERTAINTY_QUANTILES[-1] - UNCERTAINTY_QUANTILES[0]) * 100, 0)
     table(
         "robustness_laureates",
         pd.DataFrame({
@@ -322,12 +362,12 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
             "Rang": stability["nominal_rank"].astype(int),
             "Commune": stability["nom"],
             "Rang médian": stability["median_rank"],
-            "Intervalle 5–95 %": [f"{fr_number(a)}–{fr_number(b)}" for a, b in zip(stability["rank_p05"], stability["rank_p95"], strict=True)],
+            f"Rangs de {interval_text} des scénarios": [f"{fr_number(a)}–{fr_number(b)}" for a, b in zip(stability["rank_p05"], stability["rank_p95"], strict=True)],
             f"Part des scénarios dans le top {top_k}": stability["stability"],
             "Hypothèse la plus influente": stability["driver_label"],
         }),
         formats={"Rang médian": lambda v: fr_number(v, 1 if v % 1 else 0), f"Part des scénarios dans le top {top_k}": lambda v: fr_percent(v * 100, 0)},
-        align={"Rang": "right", "Rang médian": "right", "Intervalle 5–95 %": "right", f"Part des scénarios dans le top {top_k}": "right"},
+        align={"Rang": "right", "Rang médian": "right", f"Rangs de {interval_text} des scénarios": "right", f"Part des scénarios dans le top {top_k}": "right"},
     )
     table(
         "robustness_classes",
@@ -339,23 +379,31 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
             "Rang nominal dans l'intervalle": class_summary["share_nominal_in_interval"],
             "À ±3 rangs du nominal": class_summary["share_within_3"],
         }),
-        formats={"Communes": fr_number, "Écart moyen de rang": lambda v: fr_number(v, 1),
+        # a mean shift of hundreds of ranks is not known to the tenth: one decimal below 10 only
+        formats={"Communes": fr_number, "Écart moyen de rang": lambda v: fr_number(v, 1 if abs(v) < 10 else 0),
                  "Stabilité moyenne des lauréats": lambda v: fr_percent(v * 100, 0),
                  "Rang nominal dans l'intervalle": lambda v: fr_percent(v * 100, 0),
                  "À ±3 rangs du nominal": lambda v: fr_percent(v * 100, 0)},
         align={c: "right" for c in ("Communes", "Écart moyen de rang", "Stabilité moyenne des lauréats", "Rang nominal dans l'intervalle", "À ±3 rangs du nominal")},
     )
     changed = sobol[sobol["output"] == "laureates_changed"]
-    table(
+
+    def with_interval(estimate: float, half_width: float) -> str:
+        # an estimate below zero is sampling noise of the estimator (a Sobol' index is >= 0):
+        # shown as 0, with its confidence interval bounded at 0 (note under the table)
+        low, high = max(estimate - half_width, 0.0), max(estimate + half_width, 0.0)
+        return f"{fr_number(max(estimate, 0.0), 2)} ({fr_number(low, 2)}–{fr_number(high, 2)})"
+
+    sobol_frame = pd.DataFrame({
+        "Hypothèse": changed["factor_label"],
+        "Indice de premier ordre (IC 95 %)": [with_interval(e, h) for e, h in zip(changed["S1"], changed["S1_conf"], strict=True)],
+        "Indice total (IC 95 %)": [with_interval(e, h) for e, h in zip(changed["ST"], changed["ST_conf"], strict=True)],
+    })
+    clipped = int(((changed["S1"] < 0) | (changed["ST"] < 0)).sum())
+    markdown(
         "robustness_sobol",
-        pd.DataFrame({
-            "Hypothèse": changed["factor_label"],
-            "Indice de premier ordre": changed["S1"],
-            "Indice total": changed["ST"],
-            "± (IC 95 %)": changed["ST_conf"],
-        }),
-        formats={"Indice de premier ordre": lambda v: fr_number(v, 2), "Indice total": lambda v: fr_number(v, 2), "± (IC 95 %)": lambda v: fr_number(v, 2)},
-        align={"Indice de premier ordre": "right", "Indice total": "right", "± (IC 95 %)": "right"},
+        dataframe_to_markdown(sobol_frame, align={"Indice de premier ordre (IC 95 %)": "right", "Indice total (IC 95 %)": "right"})
+        + ("\n" + SOBOL_CLIP_NOTE if clipped else ""),
     )
     # per-class interval figures (a class without ranked communes has none)
     interval_figures = []
@@ -378,16 +426,19 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         top_method = method.sort_values("ST", ascending=False).iloc[0] if len(method) else None
         split_rows.append({
             "Classe": label,
-            "Aléa d'échantillonnage (premier ordre)": float(sampling_row["S1"].iloc[0]) if len(sampling_row) else float("nan"),
-            "Aléa d'échantillonnage (total)": float(sampling_row["ST"].iloc[0]) if len(sampling_row) else float("nan"),
-            "Choix de méthode (somme des premiers ordres)": float(method["S1"].clip(lower=0).sum()),
-            "Choix le plus influent (total)": (
+            "Échantillonnage (1er ordre)": float(sampling_row["S1"].iloc[0]) if len(sampling_row) else float("nan"),
+            "Échantillonnage (total)": float(sampling_row["ST"].iloc[0]) if len(sampling_row) else float("nan"),
+            "Méthode (1ers ordres)": float(method["S1"].clip(lower=0).sum()),
+            "Choix le plus influent": (
                 f"{top_method['factor_label']} ({fr_number(top_method['ST'], 2)})" if top_method is not None else "–"
             ),
         })
     split = pd.DataFrame(split_rows)
-    index_format = {c: (lambda v: fr_number(max(v, 0.0), 2)) for c in split.columns if c not in ("Classe", "Choix le plus influent (total)")}
-    table("robustness_split", split, formats=index_format, align={c: "right" for c in index_format})
+    index_format = {c: (lambda v: fr_number(max(v, 0.0), 2)) for c in split.columns if c not in ("Classe", "Choix le plus influent")}
+    split_clipped = any((split[c] < 0).any() for c in index_format) if len(split) else False
+    markdown("robustness_split",
+             dataframe_to_markdown(split, formats=index_format, align={c: "right" for c in index_format})
+             + ("\n" + SOBOL_CLIP_NOTE if split_clipped else ""))
     # confidence sets for ranks: the τ-best set of each class
     decision = read_table(build_dir / "work" / "palmares_decision.csv")
     set_rows = []
@@ -452,9 +503,13 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
     else:
         markdown("methods_comparison", "Aucune commune n'est classée par l'autre méthode.")
         variables["methods"] = {"this": "n.d.", "other": "n.d."}
+    n_laureates_total = int((palmares["status"] == "Lauréat").sum())
+    n_mentions_total = int((palmares["status"] == "Mention").sum())
     variables["palmares"] = {
         "rule": palmares_rule_sentence(config, int(analysis["n_runs"])),
         "eligibility": eligibility_sentence(config),
+        "counts": (f"Cette édition compte {nombre(n_laureates_total, LAUREATE)} et "
+                   f"{nombre(n_mentions_total, MENTION)}."),
     }
     stable = stability[stability["stability"] >= 0.5]
     variables["robustness"] = {
@@ -464,18 +519,27 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         "laureates_stable": fr_number(len(stable)),
         "laureates_total": fr_number(len(stability)),
         "top": str(top_k),
+        # the rank interval of every commune: between the quantiles of barometre.robustness
+        "interval": interval_text,
         "main_driver": changed.sort_values("ST", ascending=False)["factor_label"].iloc[0].lower() if len(changed) else "n.d.",
     }
 
     # --- palmarès tables and laureate cards -----------------------------------------------
-    exact = communes.set_index("code_commune")
-
-    def person_count(value: object) -> str:
-        return protect_count_text(value, fr_number)
+    from barometre.geography import load_departements
+    from barometre.publish import cards as palmares_pages
 
     awards = read_table(build_dir / "tables" / "palmares_awards.csv").set_index("population_class")
     rule = config.palmares_rule
     n_runs_text = fr_number(int(analysis["n_runs"]))
+    # exact counts and their cluster statistics (confidential): printed only through disclosure
+    counts = read_table(build_dir / "work" / "commune_counts.csv").set_index("code_commune")
+    # the engine's counts: a structural gap (e.g. no RNA in Alsace-Moselle) is missing, not zero
+    engine_counts = communes.set_index("code_commune")
+    for column in [c for c in counts.columns if c in engine_counts.columns]:
+        counts[column] = engine_counts[column].reindex(counts.index)
+    rates = read_table(build_dir / "work" / "shrinkage.csv").set_index(["code_commune", "indicator"])
+    department_names = load_departements(config.cog_year).set_index("code_departement")["nom"]
+    laureate_threshold = fr_percent(rule.laureate_min_probability * 100, 0)
     cards = []
     for label in labels:
         rows = palmares[palmares.population_class == label]
@@ -486,7 +550,7 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
                 "Dép.": rows["code_departement"],
                 "Population": rows["population"],
                 f"Probabilité d'être dans le top {top_k}": rows["p_top"],
-                "Rang médian (intervalle 90 %)": [
+                f"Rang médian (rangs de {interval_text} des scénarios)": [
                     f"{fr_number(m)} ({fr_number(a)}–{fr_number(b)})"
                     for m, a, b in zip(rows["rank_median"], rows["rank_p05"], rows["rank_p95"], strict=True)
                 ],
@@ -494,52 +558,37 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         )
         table(f"palmares_{slug(label)}", frame,
               formats={"Population": fr_number, f"Probabilité d'être dans le top {top_k}": lambda v: fr_percent(v * 100, 0)},
-              align={"Population": "right", f"Probabilité d'être dans le top {top_k}": "right", "Rang médian (intervalle 90 %)": "right"})
+              align={"Population": "right", f"Probabilité d'être dans le top {top_k}": "right", f"Rang médian (rangs de {interval_text} des scénarios)": "right"})
         award = awards.loc[label] if label in awards.index else None
         eligible = int(award["eligible"]) if award is not None else 0
         n_laureates = int(award["laureates"]) if award is not None else 0
-        n_mentions = int(award["mentions"]) if award is not None else 0
-        cards.append(f"## {label}\n\n*{classes[slug(label)]['bounds'].capitalize()} — "
-                     f"{fr_count(eligible, 'commune éligible classée', 'communes éligibles classées')}.*\n")
-        if n_laureates < top_k:
-            why = ("aucune commune n'est éligible" if eligible == 0 else
-                   ("une seule commune atteint" if n_laureates == 1 else f"seules {fr_number(n_laureates)} communes atteignent")
-                   + " une probabilité de "
-                   f"{fr_percent(rule.laureate_min_probability * 100, 0)} d'être dans le top {top_k} "
-                   "tout en appartenant à l'ensemble de confiance des meilleures"
-                   if n_laureates else
-                   f"aucune commune n'atteint une probabilité de {fr_percent(rule.laureate_min_probability * 100, 0)} "
-                   f"d'être dans le top {top_k} tout en appartenant à l'ensemble de confiance des meilleures")
-            awarded = (f"La classe décerne {fr_count(n_laureates, 'prix', 'prix')} sur {top_k}" if n_laureates
-                       else "La classe ne décerne aucun prix")
-            cards.append(f"{awarded} : {why}.\n")
+        section = [f"## {label}\n",
+                   palmares_pages.class_intro(classes[slug(label)]["bounds"], eligible)
+                   + " " + palmares_pages.awards_sentence(eligible, n_laureates, top_k, laureate_threshold)
+                   + (" " + palmares_pages.mentions_sentence(rows[rows["status"] == "Mention"], top_k)
+                      if (rows["status"] == "Mention").any() else "") + "\n"]
+        chart = palmares_pages.figure_class_palmares(
+            decision, label, figures_dir / f"palmares_{slug(label)}.png", top_k=top_k,
+            laureate_min=rule.laureate_min_probability, mention_min=rule.mention_min_probability,
+            source_note=SOURCE_NOTE[demo], interval=variables["robustness"]["interval"])
+        if chart is not None:
+            written.append(chart)
+            section.append(
+                f"![{label} : les communes les plus susceptibles de figurer parmi les {top_k} premières "
+                f"de la classe — probabilité sur {n_runs_text} scénarios et rangs occupés dans "
+                f"{variables['robustness']['interval']} d'entre eux ; en couleur, les lauréates et les "
+                f"mentions.](figures/{chart.name}){{width=100%}}\n")
         laureate_rows = rows[rows["status"] == "Lauréat"]
         ex_aequo = laureate_rows["ex_aequo_group"].value_counts()
         for row in laureate_rows.itertuples():
-            tied = ex_aequo.get(row.ex_aequo_group, 0) > 1
-            figures = [
-                f"{fr_number(row.population)} habitants",
-                f"{fr_count(row.rna_creations, 'association créée', 'associations créées')} en {config.data_year}"
-                if pd.notna(row.rna_creations) else "créations d'associations non connues (droit local)",
-                f"{person_count(exact.at[row.code_commune, 'ha_participants'])} participations aux campagnes HelloAsso",
-                f"{person_count(exact.at[row.code_commune, 'jva_matches'])} {count_labels(meta)['jva_matches']} sur JeVeuxAider.gouv.fr",
-            ]
-            cards.append(
-                f"### {row.nom} ({row.code_departement}){' — ex aequo' if tied else ''}\n\n"
-                f"{row.sentence}.\n\n"
-                + "\n".join(f"- {f}" for f in figures)
-                + f"\n- Probabilité d'être parmi les {top_k} premières de sa classe : "
-                f"{fr_percent(row.p_top * 100, 0)} ({n_runs_text} scénarios combinant l'aléa des comptages et les choix de méthode)\n"
-                + f"- Rang selon le score de l'édition : {fr_rank(row.rank_in_class, feminine=True)} de sa classe\n"
-                + f"- Rang médian {fr_number(row.rank_median)} ; 90 % des scénarios entre les rangs "
-                f"{fr_number(row.rank_p05)} et {fr_number(row.rank_p95)}\n"
-                + (f"- Ensemble de confiance de son rang (simultané, {fr_percent(rule.simultaneous_coverage * 100, 0)}) : "
-                   f"du rang {fr_number(row.cs_lower)} au rang {fr_number(row.cs_upper)}\n" if pd.notna(row.cs_lower) else "")
-            )
-        mentions = rows[rows["status"] == "Mention"]
-        if len(mentions):
-            names = ", ".join(f"{r.nom} ({fr_percent(r.p_top * 100, 0)})" for r in mentions.itertuples())
-            cards.append(f"**{fr_count(n_mentions, 'mention', 'mentions')}** (probabilité d'être dans le top {top_k}) : {names}.\n")
+            department = f"{department_names.get(row.code_departement, row.code_departement)}, {row.code_departement}"
+            section.append(palmares_pages.laureate_card(
+                row, department, meta, counts, rates, data_year=config.data_year, top_k=top_k,
+                n_runs=n_runs_text, interval=variables["robustness"]["interval"],
+                credible=fr_percent(config.shrinkage.credible * 100, 0),
+                simultaneous=fr_percent(rule.simultaneous_coverage * 100, 0),
+                tied=ex_aequo.get(row.ex_aequo_group, 0) > 1) + "\n")
+        cards.append("\n".join(section))
     markdown("laureates", "\n".join(cards))
     summary = pd.DataFrame(
         {
@@ -562,8 +611,12 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         new = yoy[yoy.status == "new"]
         lines = [f"## Ce qui a changé depuis {previous}\n",
                  (f"Parmi les {fr_number(len(retained) + len(new))} lauréats de {config.edition}, "
-                  f"{fr_number(len(retained))} l'étaient déjà en {previous} dans la même classe et "
-                  f"{fr_number(len(new))} font leur entrée au palmarès. Sur les "
+                  + ("aucun ne l'était" if len(retained) == 0 else
+                     fr_number(len(retained)) + " " + plural(len(retained), "l'était", "l'étaient"))
+                  + f" déjà en {previous} dans la même classe et "
+                  + ("aucun ne fait son entrée" if len(new) == 0 else
+                     f"{fr_number(len(new))} {plural(len(new), 'fait son', 'font leur')} entrée")
+                  + " au palmarès. Sur les "
                   f"{fr_number(int(changes['rank_change'].notna().sum()))} communes classées dans la même classe "
                   f"les deux années, {fr_percent(float((changes['rank_change'].abs() <= 10).mean()) * 100, 0)} "
                   "ont gagné ou perdu au plus 10 places.\n")]
@@ -603,15 +656,16 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
             })
             n_laureates = int((dep["status"] == "Lauréat").sum())
             intro = (
-                f"Dans chaque département, toutes classes de population confondues, la même règle que "
-                f"pour le palmarès national : une commune éligible est lauréate lorsque sa probabilité "
+                "Dans chaque département, toutes classes de population confondues, la règle du "
+                f"palmarès national s'applique : une commune éligible est lauréate lorsque sa probabilité "
                 f"d'être parmi les {fr_number(size)} premières du département atteint "
                 f"{fr_percent(config.palmares_rule.laureate_min_probability * 100, 0)} et qu'elle appartient "
                 f"à l'ensemble de confiance des {fr_number(size)} meilleures (au plus {fr_number(size)} "
                 "lauréates par département : les plus probables ; les autres communes qui remplissent ces "
                 "conditions reçoivent une mention) ; "
-                f"{fr_count(n_laureates, 'commune est lauréate', 'communes sont lauréates')} "
-                f"dans {fr_count(dep.loc[dep['status'] == 'Lauréat', 'code_departement'].nunique(), 'département')}."
+                + ("aucune commune n'est lauréate." if n_laureates == 0 else
+                   f"{nombre(n_laureates, Noun('commune est lauréate', 'communes sont lauréates', feminine=True))} "
+                   f"dans {nombre(dep.loc[dep['status'] == 'Lauréat', 'code_departement'].nunique(), Noun('département', 'départements'))}.")
             )
             formats = {f"Probabilité d'être parmi les {size} premières": lambda v: fr_percent(v * 100, 0)}
             align = {f"Probabilité d'être parmi les {size} premières": "right"}
@@ -660,15 +714,16 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         "treatment",
         pd.DataFrame(
             {
-                "Indicateur": [titles[c] for c in treatment["indicator"]],
+                "Indicateur": [capitalise(titles[c]) for c in treatment["indicator"]],
                 "Asymétrie": treatment["skew_before"],
                 "Aplatissement": treatment["kurt_before"],
                 "Traitement": [applied.get(a, a) for a in treatment["applied"]],
-                "Points écrêtés": treatment["n_winsorised"],
+                # no clipping tried: nothing to count (a dash, not « n.d. »)
+                "Points écrêtés": [fr_number(v) if pd.notna(v) else "–" for v in treatment["n_winsorised"]],
             }
         ),
         formats={"Asymétrie": lambda v: fr_number(v, 2), "Aplatissement": lambda v: fr_number(v, 1),
-                 "Points écrêtés": lambda v: fr_number(v) if pd.notna(v) else "–"},
+                 "Points écrêtés": str},
         align={"Asymétrie": "right", "Aplatissement": "right", "Points écrêtés": "right"},
     )
     corr = read_table(audit_dir / "audit_correlations_pearson.csv")
@@ -677,7 +732,7 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         "correlations",
         pd.DataFrame(
             {
-                "Élément": [names.get(e, e) for e in corr["element"]],
+                "Élément": [capitalise(names.get(e, e)) for e in corr["element"]],
                 "Parent": [names.get(p, "Score") if p != spec.root else "Score" for p in corr["parent"]],
                 "Corrélation avec le parent": corr["corr_with_parent"],
                 "Corrélation avec le score": corr["corr_with_index"],
@@ -693,10 +748,11 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
             {
                 "Critère": [names.get(a, "Score") if a != spec.root else "Score" for a in alpha["aggregate"]],
                 "Éléments": alpha["n_children"],
-                "Alpha de Cronbach": alpha["cronbach_alpha"],
+                # undefined for a single indicator: said in words, not « n.d. »
+                "Alpha de Cronbach": [fr_number(v, 2) if pd.notna(v) else "sans objet" for v in alpha["cronbach_alpha"]],
             }
         ),
-        formats={"Alpha de Cronbach": lambda v: fr_number(v, 2)},
+        formats={"Alpha de Cronbach": str},
         align={"Éléments": "right", "Alpha de Cronbach": "right"},
     )
     pca = read_table(audit_dir / "audit_pca_variance.csv")
@@ -714,23 +770,30 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
     )
     removal = read_table(audit_dir / "audit_weight_removal.csv")
     removal = removal[removal.removed != "Nominal"]
+    # shifts in the national ranking of the ranked communes, as a share of their number: a rank
+    # change of 300 places means little without the size of the ranking it happens in
+    n_ranked = max(int(communes["score"].notna().sum()), 1)
+    criteria_codes = {c["code"] for c in meta["criteria"]}
     table(
         "weight_removal",
         pd.DataFrame(
             {
-                "Élément retiré": [names.get(r, r) for r in removal["removed"]],
-                "Écart moyen de rang": removal["mean_abs_rank_change"],
-                "Écart maximal": removal["max_abs_rank_change"],
+                "Élément dont le poids est mis à zéro": [
+                    f"{'Critère' if r in criteria_codes else 'Indicateur'} : {_lower(names.get(r, r))}" for r in removal["removed"]
+                ],
+                "Déplacement moyen": removal["mean_abs_rank_change"] / n_ranked,
+                "Déplacement maximal": removal["max_abs_rank_change"] / n_ranked,
             }
         ),
-        formats={"Écart moyen de rang": lambda v: fr_number(v, 1), "Écart maximal": fr_number},
-        align={"Écart moyen de rang": "right", "Écart maximal": "right"},
+        formats={"Déplacement moyen": lambda v: fr_percent(v * 100, 1), "Déplacement maximal": lambda v: fr_percent(v * 100, 0)},
+        align={"Déplacement moyen": "right", "Déplacement maximal": "right"},
     )
     quarantined = matches["quarantined"] if "quarantined" in matches.columns else 0
     out_of_scope = matches["out_of_scope"] if "out_of_scope" in matches.columns else 0
     match_frame = pd.DataFrame(
         {
-            "Source": matches["source"],
+            # labels from config/indicators.yml (`sources`), never the internal codes
+            "Source": [meta.get("sources", {}).get(code, code) for code in matches["source"]],
             "Lignes lues": matches["rows_read"],
             "En quarantaine": quarantined,
             "Hors champ": out_of_scope,
@@ -784,6 +847,11 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         gap_text.append(f"- **{columns}** (départements ou communes : {where}) — {gap.reason} "
                         f"{fr_number(blanked)} valeurs communales sont traitées comme manquantes.")
     markdown("structural_gaps", "\n".join(gap_text) if gap_text else "Aucune lacune structurelle n'est déclarée pour cette édition.")
+    markdown("limits_gaps", "\n".join(
+        f"- **{capitalise(fr_list(titles.get(c, c) for c in gap.columns))} : une lacune, pas un zéro.** "
+        f"{gap.reason}"
+        for gap in config.structural_gaps
+    ))
     shrink = read_table(build_dir / "work" / "shrinkage.csv")
     shrink = shrink.merge(communes[["code_commune", "population_class"]], on="code_commune", how="left")
     weights_by_class = shrink.pivot_table(index="indicator", columns="population_class", values="shrinkage_weight", aggfunc="median")
