@@ -289,7 +289,7 @@ class FixedDraws:
         self.index = pd.Index(codes)
         self.rates = rates
 
-    def draws_for(self, draw_ids, seed, *, scale=1.0, **_):  # noqa: ANN001 - the CountModelFit signature
+    def draws_for(self, draw_ids, seed, *, scale=1.0, **_):  # the CountModelFit signature
         ids = list(draw_ids)
         jitter = np.linspace(0.9, 1.1, 20)[[d % 20 for d in ids]][:, None]  # draws differ, mean ≈ rate
         return np.tile(self.rates, (len(ids), 1)) * jitter * scale
@@ -298,8 +298,9 @@ class FixedDraws:
 def test_engagement_table_aggregates_joint_draws_and_withholds_small_person_counts() -> None:
     table, communes = hand_table()
     fits = {m.model: FixedDraws(list(table["code_commune"]), (table[m.count] / table["population"]).to_numpy()) for m in MEASURES}
-    result, compared, _ = qp.engagement_table(table, communes, communes, fits, MEASURES, ["Village", "Petite ville"], n_draws=40, seed=1, credible=0.9, minimum=1)
+    result, compared, left_out = qp.engagement_table(table, communes, communes, fits, MEASURES, ["Village", "Petite ville"], n_draws=40, seed=1, credible=0.9, minimum=1)
     result = result.set_index("measure")
+    assert compared == ["Village", "Petite ville"] and left_out == []
     row = result.loc["rna_creations"]
     assert row["observed_with"] == pytest.approx(27 / 21)
     assert row["rate_with"] == pytest.approx(27 / 21, rel=0.01)  # median of the scaled draws

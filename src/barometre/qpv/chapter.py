@@ -38,7 +38,7 @@ NOMENCLATURE = PROJECT_ROOT / "data" / "reference" / "rna" / "waldec_nomenclatur
 #: Joint posterior draws behind the chapter's intervals.
 N_DRAWS = 1000
 #: Associations created in the year listed in the report (all of them in the export).
-MAX_LISTED_CREATIONS = 36
+MAX_LISTED_CREATIONS = 24
 
 
 @dataclass
@@ -225,6 +225,11 @@ SHORT_HEADERS = {
 SECRET = "secret"
 
 
+def _key(value: int, singular: str, plural: str) -> str:
+    """A key-figure line: the number in bold, then its noun (singular for 0 and 1)."""
+    return f"- **{fr_number(value)}** {singular if value < 2 else plural}"
+
+
 def _header(measure: qp.Measure) -> str:
     return SHORT_HEADERS.get(measure.code, measure.label)
 
@@ -250,26 +255,25 @@ def engagement_sentence(profile: QpvProfile) -> str:
         return ""
     higher = shown[shown["ratio_lower"] > 1]
     lower = shown[shown["ratio_upper"] < 1]
+
+    def listing(rows: pd.DataFrame) -> str:
+        return fr_list(f"les {escape_markdown(_short(profile, r.measure))} (rapport {fr_number(r.ratio, 2)})" for r in rows.itertuples())
+
     parts = []
     if len(lower):
-        parts.append(
-            "Les communes avec QPV sont en retrait de la comparaison pour "
-            + ", ".join(f"les {escape_markdown(_short(profile, r.measure))} (rapport {fr_number(r.ratio, 2)})" for r in lower.itertuples())
-        )
+        parts.append(f"sont en retrait de la comparaison pour {listing(lower)}")
     if len(higher):
-        parts.append(
-            "elles la dépassent pour "
-            + ", ".join(f"les {escape_markdown(_short(profile, r.measure))} (rapport {fr_number(r.ratio, 2)})" for r in higher.itertuples())
-        )
+        parts.append(f"dépassent la comparaison pour {listing(higher)}" if not parts else f"la dépassent pour {listing(higher)}")
+    text = ""
+    if parts:
+        text = "Les communes avec QPV " + " ; elles ".join(parts) + " : l'intervalle du rapport exclut 1."
     unclear = len(shown) - len(higher) - len(lower)
-    text = " ; ".join(parts)
-    if text:
-        text = text[:1].upper() + text[1:] + " : l'intervalle du rapport exclut 1."
     if unclear:
-        text += (" " if text else "") + (
-            f"Pour {fr_count(unclear, 'autre mesure', 'autres mesures') if text else fr_count(unclear, 'mesure')}, "
-            "l'intervalle contient 1 : l'écart n'est pas établi."
-        )
+        if text:
+            subject = "l'autre mesure" if unclear == 1 else f"les {fr_number(unclear)} autres mesures"
+        else:
+            subject = "la mesure" if unclear == 1 else f"les {fr_number(unclear)} mesures"
+        text += (" " if text else "") + f"Pour {subject}, l'intervalle contient 1 : l'écart n'est pas établi."
     return text
 
 
@@ -387,10 +391,11 @@ def write_qpv_chapter(
          f"{fr_percent(total['share_population_with_qpv'], 0)} de la population du territoire."),
         "",
         "::: {.key-figures}",
-        f"- **{fr_number(profile.qpv_in_territory)}** quartiers prioritaires",
-        f"- **{fr_number(int(total['with_qpv']))}** communes avec QPV",
-        f"- **{fr_percent(total['share_population_with_qpv'], 0)}** de la population dans ces communes",
-        f"- **{fr_number(len(profile.contracts) - 1)}** intercommunalités signataires",
+        _key(profile.qpv_in_territory, "quartier prioritaire", "quartiers prioritaires"),
+        _key(int(total["with_qpv"]), "commune avec QPV", "communes avec QPV"),
+        f"- **{fr_percent(total['share_population_with_qpv'], 0)}** de la population dans "
+        + ("cette commune" if int(total["with_qpv"]) == 1 else "ces communes"),
+        _key(len(profile.contracts) - 1, "intercommunalité signataire", "intercommunalités signataires"),
         ":::",
         "",
         ("Une commune compte comme « avec QPV » si au moins un quartier la touche (un quartier "
@@ -440,7 +445,7 @@ def write_qpv_chapter(
              "taille des communes. Les taux sont les estimations du modèle de comptage du palmarès (médiane "
              f"de {fr_number(N_DRAWS)} tirages conjoints de toutes les communes), entre crochets leur intervalle "
              f"de crédibilité à {level} ; le rapport divise le taux des communes avec QPV par celui de la comparaison."
-             + (f" Classes sans commune de comparaison, laissées de côté : {fr_list(c.lower() for c in profile.left_out_classes)}."
+             + (f" Classes laissées de côté, faute de {qp.MIN_COMPARISON} communes de comparaison : {fr_list(c.lower() for c in profile.left_out_classes)}."
                 if profile.left_out_classes else "")),
             "",
             "::: {.small}",
