@@ -340,6 +340,14 @@ def test_contracts_table_by_epci_with_secondary_suppression() -> None:
     table.loc[table["code_commune"] == "c5", "jva_matches"] = 6.0
     out = qp.contracts_table(communes, table, pairs, MEASURES, {"e1": "Agglo Un", "e2": "Agglo Deux"}, contracts)
     assert out["jva_matches"].iloc[:2].isna().all() and not np.isnan(out["jva_matches"].iloc[2])
+    # a large EPCI total that hides one small commune cell (c0: 5, published « < 11 ») is withheld
+    table.loc[table["code_commune"] == "c5", "jva_matches"] = 40.0
+    table.loc[table["code_commune"] == "c0", "jva_matches"] = 5.0
+    suppressed = pd.DataFrame({"jva_matches": table["jva_matches"].between(1, 10).to_numpy()}, index=table["code_commune"])
+    out = qp.contracts_table(communes, table, pairs, MEASURES, {"e1": "Agglo Un", "e2": "Agglo Deux"}, contracts, suppressed=suppressed)
+    assert np.isnan(out.loc[out["epci"] == "Agglo Un", "jva_matches"]).all()  # 105 − 100 published = 5
+    assert out.loc[out["epci"] == "Agglo Un", "rna_creations"].notna().all()  # associations are not people
+    assert qp.withhold(table, ["c0", "c4"], "jva_matches", suppressed) and not qp.withhold(table, ["c4", "c5"], "jva_matches", suppressed)
 
 
 def test_fields_and_creations_of_the_qpv_communes() -> None:

@@ -187,7 +187,7 @@ def compute_qpv_profile(
     if inputs.associations is not None:
         fields = qp.fields_table(inputs.associations, territory, pool, config.data_year)
         creations = qp.creations_list(inputs.associations, territory, config.data_year)
-    contracts = qp.contracts_table(territory, table, qpv.pairs, measures, epci_names, load_contracts(config.cog_year))
+    contracts = qp.contracts_table(territory, table, qpv.pairs, measures, epci_names, load_contracts(config.cog_year), suppressed=suppressed)
     region_table = geography.load_regions(config.cog_year).set_index("code_region")["nom"]
     return QpvProfile(
         qpv=qpv,
@@ -196,7 +196,7 @@ def compute_qpv_profile(
         engagement=engagement,
         compared_classes=compared,
         left_out_classes=left_out,
-        class_rates=qp.class_rates(table, territory, measures, labels),
+        class_rates=qp.class_rates(table, territory, measures, labels, suppressed=suppressed),
         fields=fields,
         creations=creations,
         contracts=contracts,

@@ -206,6 +206,23 @@ def drawn_rates(
     return pd.DataFrame(np.vstack(out), columns=list(weights))
 
 
+def withhold(table: pd.DataFrame, codes: Sequence[str], count: str, suppressed: pd.DataFrame | None,
+             threshold: int = DEFAULT_THRESHOLD) -> bool:
+    """Whether a group's person count (and any rate giving it back) must be withheld: its total
+    is small, or the part of it that the commune tables hide (``suppressed``: mask of the cells
+    published as « < 11 », by ``code_commune``) is small — the total minus the published cells
+    would give it back. Never for a count that is not of people."""
+    if count not in PERSON_COUNTS:
+        return False
+    values = table.set_index("code_commune")[count].reindex(list(codes))
+    if is_small(float(values.sum()), threshold):
+        return True
+    if suppressed is None or count not in suppressed.columns:
+        return False
+    mask = suppressed[count].reindex(list(codes)).fillna(False).astype(bool).to_numpy()
+    return is_small(float(values[mask].sum()), threshold)
+
+
 def _group_total(table: pd.DataFrame, codes: pd.Index, column: str) -> float:
     return float(table.set_index("code_commune").reindex(codes)[column].sum())
 
@@ -252,13 +269,7 @@ def engagement_table(
         withheld = False
         if measure.count in PERSON_COUNTS:
             for group in (WITH, WITHOUT):
-                codes = weights[group].index
-                total = _group_total(table, codes, measure.count)
-                hidden = 0.0
-                if suppressed is not None and measure.count in suppressed.columns:
-                    mask = suppressed[measure.count].reindex(codes).fillna(False).astype(bool)
-                    hidden = float(table.set_index("code_commune").reindex(codes[mask.to_numpy()])[measure.count].sum())
-                withheld |= is_small(total, threshold) or is_small(hidden, threshold)
+                withheld |= withhold(table, weights[group].index, measure.count, suppressed, threshold)
             # the comparison's classes: a class total small is a count that can be recovered
             pool = comparison_pool[~comparison_pool["has_qpv"] & comparison_pool["population_class"].isin(compared)]
             pool_counts = table.set_index("code_commune")[measure.count].reindex(pool["code_commune"]).to_numpy()
@@ -294,11 +305,11 @@ def engagement_table(
 
 
 def class_rates(table: pd.DataFrame, territory: pd.DataFrame, measures: Sequence[Measure], labels: Sequence[str],
-                threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
+                threshold: int = DEFAULT_THRESHOLD, suppressed: pd.DataFrame | None = None) -> pd.DataFrame:
     """Observed rates per 1 000 inhabitants by class and group (``population_class``,
     ``group``, ``communes``, ``population``, one column per measure code); a person-count rate
-    whose class-and-group count is small is NaN, and so is the other group of its class (the
-    pair sums to the class total)."""
+    whose class-and-group count is small (or hides a small part, :func:`withhold`) is NaN, and so
+    is the other group of its class (the pair sums to the class total)."""
     counts = table.set_index("code_commune")
     rows = []
     for label in labels:
@@ -316,7 +327,7 @@ def class_rates(table: pd.DataFrame, territory: pd.DataFrame, measures: Sequence
             for m in measures:
                 total = float(sub[m.count].sum())
                 row[m.code] = total / float(sub["population"].sum()) * 1000.0 if sub["population"].sum() > 0 else np.nan
-                row[f"_small_{m.code}"] = m.count in PERSON_COUNTS and is_small(total, threshold)
+                row[f"_small_{m.code}"] = withhold(table, list(members["code_commune"]), m.count, suppressed, threshold)
             pair.append(row)
         for m in measures:
             if any(r[f"_small_{m.code}"] for r in pair):
@@ -420,6 +431,7 @@ def contracts_table(
     epci_names: Mapping[str, str],
     contracts: pd.DataFrame | None = None,
     threshold: int = DEFAULT_THRESHOLD,
+    suppressed: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per EPCI of the territory holding a QPV (the contrat de ville's signatory), most
     QPV first, then the territory (« Ensemble du territoire »): ``code_epci``, ``epci``,
@@ -428,7 +440,8 @@ def contracts_table(
     ``n_qpv`` (QPV touching its communes), ``communes_with_qpv``, ``population_with_qpv``
     (population of those communes), ``pop_qpv_2015`` (inhabitants of its QPV in the 2015
     generation, ANCT), then one rate per measure for its QPV communes (per 1 000 inhabitants; a
-    small person count is NaN)."""
+    person count to withhold, :func:`withhold`, is NaN, with a secondary suppression when a
+    single EPCI is withheld)."""
     counts = table.set_index("code_commune")
     with_qpv = territory[territory["has_qpv"]]
     by_epci = contracts.groupby("code_epci") if contracts is not None else None
@@ -457,7 +470,7 @@ def contracts_table(
         population = float(sub["population"].sum())
         for m in measures:
             total = float(sub[m.count].sum())
-            small = m.count in PERSON_COUNTS and is_small(total, threshold)
+            small = withhold(table, list(members["code_commune"]), m.count, suppressed, threshold)
             row[m.code] = np.nan if small or population <= 0 else total / population * 1000.0
         rows.append(row)
     frame = pd.DataFrame(rows)
