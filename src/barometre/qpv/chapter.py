@@ -299,10 +299,10 @@ def figure_qpv_map(profile: QpvProfile, scores: pd.DataFrame, departments: Seque
     labels = ("0 à 20 (dernières)", "20 à 40", "40 à 60", "60 à 80", "80 à 100 (premières)")
     # communes without QPV, or not ranked, drawn in the lightest class colour below a fixed value
     shown = frame.assign(value=np.where(frame["has_qpv"] & frame["position"].notna(), frame["position"], -1.0))
-    colours = ("#E3E6EA", *POSITION_COLOURS)
+    colours = ("#FFFFFF", *POSITION_COLOURS)  # hollow dots: the communes without QPV stay in the background
     fig, _ = draw_territory_map(
         shown, "value", departments, legend_label="Communes avec QPV : position du score dans la classe de population",
-        source_note=f"{source} {MAP_SOURCE} Disques proportionnels à la population ; en gris : communes sans QPV ou non classées.",
+        source_note=f"{source} {MAP_SOURCE} Disques proportionnels à la population ; cercles vides : communes sans QPV ou non classées.",
         classes=Classes((-1.5, *edges), colours, ("sans QPV ou non classée", *labels)),
         zoom_to_communes=zoom,
     )
