@@ -57,7 +57,7 @@ def test_the_command_builds_first_and_writes_under_territories(department: tuple
 def test_the_chapter_is_filled_and_reconciles(department: tuple[Path, subprocess.CompletedProcess]) -> None:
     build, _ = department
     folder = build / "territories" / "departement-62-pas-de-calais"
-    chapter = (folder / "tables" / "qpv.md").read_text(encoding="utf-8")
+    chapter = (folder / "tables" / "qpv.md").read_text(encoding="utf-8").replace("\u00a0", " ").replace("\u202f", " ")
     assert "liste synthétique de démonstration" in chapter
     assert "- **64** quartiers prioritaires" in chapter  # the Pas-de-Calais' published count
     total = re.search(r"\| Ensemble +\| ([\d  ]+?) +\| ([\d  ]+?) +\| ([\d  ]+?) +\|", chapter)
@@ -92,6 +92,7 @@ def test_a_real_layout_list_replaces_the_synthetic_one_and_a_bad_one_fails(depar
     assert done.returncode == 0, done.stdout + done.stderr
     assert "qpv_2024_sample.csv: 9 rows read, 9 accepted, 0 quarantined" in done.stdout
     chapter = (build / "territories" / "departement-62-pas-de-calais" / "tables" / "qpv.md").read_text(encoding="utf-8")
+    chapter = chapter.replace("\u00a0", " ").replace("\u202f", " ")
     assert "format officiel de l'ANCT) compte 9 quartiers" in chapter and "- **1** quartier prioritaire" in chapter
     bad = tmp_path / "bad.csv"
     bad.write_text("code_qp;lib_qp;insee_com\nQN1;x;=\"62193\"\nQN2;y;=\"62193\"\n", encoding="utf-8")
