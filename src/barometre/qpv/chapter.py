@@ -222,6 +222,15 @@ SHORT_HEADERS = {
     "jva_matches": "Mises en relation",
     "ha_donations": "Dons",
 }
+#: Shorter still, for the contrats de ville table (nine columns).
+CONTRACT_HEADERS = {
+    "rna_creations": "Créations",
+    "ha_new_organizations": "Nouvelles HelloAsso",
+    "ha_campaigns": "Campagnes",
+    "ha_participants": "Participants",
+    "ha_participants_per_campaign": "Participants",
+    "jva_matches": "Mises en relation",
+}
 SECRET = "secret"
 
 
@@ -568,13 +577,14 @@ def write_qpv_chapter(
                     "Intercommunalité": contracts["epci"].map(escape_markdown),
                     "QPV": contracts["n_qpv"],
                     "Communes avec QPV": contracts["communes_with_qpv"],
-                    "Population en QPV (2015)": contracts.get("pop_qpv_2015", pd.Series(np.nan, index=contracts.index)),
-                    **{_header(m): [_rate(v) for v in contracts[m.code]] for m in profile.measures},
+                    "Habitants des QPV (2015)": contracts.get("pop_qpv_2015", pd.Series(np.nan, index=contracts.index)),
+                    **{CONTRACT_HEADERS.get(m.code, _header(m)): [_rate(v) for v in contracts[m.code]] for m in profile.measures},
                 }
             ),
             formats={"QPV": fr_number, "Communes avec QPV": fr_number,
-                     "Population en QPV (2015)": lambda v: "–" if pd.isna(v) else fr_number(v)},
-            align={c: "right" for c in ["QPV", "Communes avec QPV", "Population en QPV (2015)", *[_header(m) for m in profile.measures]]},
+                     "Habitants des QPV (2015)": lambda v: "–" if pd.isna(v) else fr_number(v)},
+            align={c: "right" for c in ["QPV", "Communes avec QPV", "Habitants des QPV (2015)",
+                                        *[CONTRACT_HEADERS.get(m.code, _header(m)) for m in profile.measures]]},
         ).rstrip(),
         ":::",
         "",
