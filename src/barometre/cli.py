@@ -181,9 +181,11 @@ def territory_command(
 ) -> None:
     """A territorial report with its « Politique de la ville » chapter, from the edition's build.
 
-    Reuses build/<edition>/ (building it first when it has no manifest) and writes the report
-    and its exports under build/<edition>/territories/<slug>/.
+    Reuses build/<edition>/ (building it first when it has no manifest, or was built on the
+    other kind of data) and writes the report and its exports under
+    build/<edition>/territories/<slug>/.
     """
+    import json
     import warnings
 
     from barometre.config import PROJECT_ROOT, ConfigError, edition_path, load_edition
@@ -204,8 +206,11 @@ def territory_command(
         deps = [d.strip() for d in departments.split(",") if d.strip()] if departments else (config.demo.departments if demo else None)
         label = "dep-" + "-".join(deps) if deps else None
         build_dir = build_dir_for(config, build_root or PROJECT_ROOT / "build", label).resolve()
-        if not (build_dir / "manifest.json").is_file():
-            typer.echo(f"{build_dir} not built yet: building edition {config.edition} first")
+        manifest = build_dir / "manifest.json"
+        built_demo = json.loads(manifest.read_text(encoding="utf-8")).get("config", {}).get("demo") if manifest.is_file() else None
+        if built_demo is None or bool(built_demo) != demo:
+            why = "not built yet" if built_demo is None else f"built on {'demo' if built_demo else 'real'} data"
+            typer.echo(f"{build_dir} {why}: building edition {config.edition} first")
             build_edition(config_file, demo=demo, raw_dir=raw_dir, build_root=build_root, departments=deps, renderer=renderer)
         else:
             typer.echo(f"reusing the build {build_dir}")
