@@ -1,6 +1,7 @@
 """Territorial analysis: territory parsing and selection for each kind, positions in class and
-class comparisons on hand-made tables (exact values), the QPV lens with a fixture in the 2024
-official layout, and the rendered report on a small synthetic build."""
+class comparisons on hand-made tables (exact values), and the rendered report, with its
+« Politique de la ville » chapter from a QPV list in the 2024 official layout, on a small
+synthetic build (the QPV list and profile themselves: tests/test_qpv.py)."""
 
 from __future__ import annotations
 
@@ -23,9 +24,6 @@ from barometre.territory import (
     mean_positions,
     parse_territory,
     position_in_class,
-    qpv_by_commune,
-    qpv_comparison,
-    read_qpv_list,
     select_communes,
     territory_rates,
     value_positions,
@@ -48,12 +46,24 @@ DEMO_MARK = "Données de démonstration synthétiques"
         ("epci:200093201", "epci", "Métropole Européenne de Lille", ("59",)),
         ("communes:59350, 59512", "communes", "Lille et Roubaix", ("59",)),
         ("communes:59350,80021,13055", "communes", "Lille, Amiens et Marseille", ("13", "59", "80")),
+        ("department:62", "departement", "Pas-de-Calais (62)", ("62",)),
+        ("contrat:CV192", "contrat", "Contrat de ville Métropole Européenne de Lille", ("59",)),
     ],
 )
 def test_territories_resolve_for_each_kind(spec: str, kind: str, name: str, departments: tuple[str, ...]) -> None:
     place = parse_territory(spec, COG)
     assert (place.kind, place.name, place.departments) == (kind, name, departments)
     assert place.slug.startswith(kind) and "/" not in place.slug and " " not in place.slug
+
+
+def test_a_contrat_de_ville_selects_the_communes_of_its_epci() -> None:
+    place = parse_territory("contrat:cv192", COG)
+    assert place.codes == ("CV192",) and place.epci == "200093201"
+    reference = geography.load_communes(COG)
+    ranked = reference.assign(score=1.0)
+    selected = select_communes(ranked, place, reference)
+    assert set(selected["code_commune"]) == set(reference.loc[reference["code_epci"] == "200093201", "code_commune"])
+    assert {"59350", "59512"} <= set(selected["code_commune"])
 
 
 @pytest.mark.parametrize(
@@ -66,6 +76,7 @@ def test_territories_resolve_for_each_kind(spec: str, kind: str, name: str, depa
         ("epci:123", "SIREN"),
         ("communes:59350,00000", "00000"),
         ("communes:", "no code"),
+        ("contrat:CV999", "contrat de ville"),
     ],
 )
 def test_bad_territories_fail_with_a_useful_message(spec: str, message: str) -> None:
@@ -194,47 +205,6 @@ def test_territory_rates_sum_counts_over_known_values() -> None:
     assert rates.loc["ppc", "france"] == pytest.approx(12.0)
 
 
-# --------------------------------------------------------------------------- QPV
-
-
-def test_qpv_list_in_the_official_layout() -> None:
-    qpv = read_qpv_list(QPV_SAMPLE, COG)
-    assert qpv["code_qp"].nunique() == 9
-    trois_ponts = qpv[qpv["code_qp"] == "QN05901F"]
-    assert sorted(trois_ponts["code_commune"]) == ["59512", "59599", "59650"]  # one cell, three communes
-    assert qpv.loc[qpv["code_qp"] == "QN06001F", "code_commune"].tolist() == ["60057"]  # ="60057"
-    # Marseille's arrondissements (13201, 13202) harmonised to the commune, counted once.
-    assert qpv.loc[qpv["code_qp"] == "QN01301F", "code_commune"].tolist() == ["13055"]
-    by_commune = qpv_by_commune(qpv).set_index("code_commune")
-    assert by_commune.at["59350", "n_qpv"] == 2 and by_commune.at["59512", "n_qpv"] == 1
-
-
-def test_qpv_list_in_windows_encoding_and_wrong_layout(tmp_path: Path) -> None:
-    cp1252 = tmp_path / "qpv.csv"
-    cp1252.write_bytes(QPV_SAMPLE.read_text(encoding="utf-8").encode("cp1252"))
-    assert read_qpv_list(cp1252, COG)["lib_qp"].str.contains("Île|région").any()
-    wrong = tmp_path / "wrong.csv"
-    wrong.write_text("code;nom\n1;a\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="2024 QPV layout"):
-        read_qpv_list(wrong, COG)
-
-
-def test_qpv_comparison_within_classes(small_table: pd.DataFrame) -> None:
-    small_table["position"] = position_in_class(small_table["rank_in_class"], small_table["class_size"])
-    small_table["position_associations"] = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0]
-    small_table["has_qpv"] = small_table["code_commune"].isin(["t1", "t2"])
-    table = qpv_comparison(small_table, ["Village", "Petite ville"], ["associations"])
-    assert list(zip(table["population_class"], table["group"])) == [
-        ("Petite ville", "avec QPV"), ("Petite ville", "sans QPV"), ("Ensemble", "avec QPV"), ("Ensemble", "sans QPV"),
-    ]
-    town_qpv = table.iloc[0]
-    assert town_qpv["communes"] == 2 and town_qpv["median_score"] == 50.0
-    assert town_qpv["mean_position"] == 75.0 and town_qpv["mean_position_associations"] == 65.0
-    overall_without = table.iloc[3]
-    assert overall_without["communes"] == 6 and overall_without["population"] == 9_500
-    assert overall_without["mean_position"] == pytest.approx((100 + 75 + 50 + 25 + 0 + 0) / 6)
-
-
 # --------------------------------------------------------------------------- report
 
 
@@ -264,6 +234,10 @@ def synthetic_build(root: Path, departments: list[str]) -> Path:
     tables = root / "tables"
     tables.mkdir(parents=True)
     communes.drop(columns=["code_epci", "codes_postaux"]).to_csv(tables / "communes.csv", index=False)
+    # the count models' input (confidential): what the politique de la ville chapter reads
+    (root / "work").mkdir()
+    communes[["code_commune", "nom", "population", "population_class", "code_departement", "code_region",
+              *means, "ha_participants_per_campaign"]].to_csv(root / "work" / "count_model_input.csv", index=False)
     palmares = communes[communes["rank_in_class"] <= config.palmares_size].copy()
     palmares["sentence"] = palmares["nom"] + " se distingue notamment par le nombre de campagnes lancées sur HelloAsso en 2023 (" + palmares["ha_campaigns"].astype(int).astype(str) + ")"
     palmares["status"], palmares["p_top"] = "Lauréat", 1.0
@@ -289,7 +263,8 @@ def test_report_renders_with_the_territory_and_the_demo_mark(report: tuple[Path,
     assert outputs["dir"] == build / "territories" / "departement-80-somme"
     text = pdf_text(outputs["pdf"])
     assert "Somme (80)" in text and DEMO_MARK in text
-    assert "Amiens" in text  # its QPV puts it in the lens table
+    assert "Politique de la ville" in text and "Amiens" in text  # its QPV puts it in the contrats de ville table
+    assert "Communes avec et sans quartier prioritaire" in text
     for forbidden in ("nan", "None", "TODO", "NaN"):
         assert f" {forbidden} " not in f" {text} ", forbidden
     html = outputs["html"].read_text(encoding="utf-8")
@@ -299,7 +274,7 @@ def test_report_renders_with_the_territory_and_the_demo_mark(report: tuple[Path,
 def test_report_artefacts_exist_and_variables_are_text(report: tuple[Path, dict[str, Path]]) -> None:
     _, outputs = report
     folder = outputs["dir"]
-    for name in ("scores_by_class", "positions", "map", "france", "qpv"):
+    for name in ("scores_by_class", "positions", "map", "france", "qpv_map"):
         assert (folder / "figures" / f"{name}.png").stat().st_size > 10_000, name
     source = (folder / "territoire.qmd").read_text(encoding="utf-8")
     import re
@@ -320,6 +295,7 @@ def test_report_artefacts_exist_and_variables_are_text(report: tuple[Path, dict[
     assert all(isinstance(v, str) and v.strip() for v in leaves(variables))
     assert variables["territory"]["name"] == "Somme (80)"
     assert variables["qpv"]["provided"] == "oui" and variables["qpv"]["quartiers"] == "1"
+    assert variables["qpv"]["communes"] == "1" and variables["qpv"]["synthetic"] == "non"
 
 
 def test_report_source_uses_only_the_supported_subset() -> None:
@@ -364,7 +340,8 @@ def test_without_qpv_list_the_section_says_how_to_provide_one(tmp_path: Path) ->
     build = synthetic_build(tmp_path, ["80"])
     outputs = build_territory_report(build, load_edition(2024), "communes:80021,80001", demo=False, render=False)
     qpv_md = (outputs["dir"] / "tables" / "qpv.md").read_text(encoding="utf-8")
-    assert "Aucune liste de quartiers prioritaires" in qpv_md and "qpv_file" in qpv_md
+    assert "Aucune liste de quartiers prioritaires" in qpv_md
+    assert "`barometre territory communes:80021,80001 --edition 2024 --qpv-file liste_qpv_2024.csv`" in qpv_md
     assert (outputs["dir"] / "tables" / "demo_mark.md").read_text(encoding="utf-8").strip() == ""
     assert "pdf" not in outputs
     intervals = (outputs["dir"] / "tables" / "intervals_note.md").read_text(encoding="utf-8")

@@ -157,6 +157,82 @@ def build_command(
     console.print(f"  manifest: {result.manifest}")
 
 
+@app.command("territory")
+def territory_command(
+    territory: Annotated[
+        str,
+        typer.Argument(
+            metavar="TERRITORY",
+            help="region:32, department:59, epci:<SIREN>, contrat:<code, e.g. CV192> or communes:<code>,<code>…",
+        ),
+    ],
+    edition: Annotated[str, typer.Option("--edition", help="Edition year (config/editions/<year>.yml) or config path.")] = "2024",
+    qpv_file: Annotated[
+        Path | None,
+        typer.Option("--qpv-file", help="The QPV list in ANCT's « liste des QPV 2024 » CSV layout (default in a demo build: its synthetic list)."),
+    ] = None,
+    demo: Annotated[bool, typer.Option("--demo/--real", help="The edition's demo build (default) or its build on real extracts.")] = True,
+    raw_dir: Annotated[Path | None, typer.Option("--raw-dir", help="Folder of the real raw extracts (with --real, if the build must be made).")] = None,
+    departments: Annotated[
+        str | None, typer.Option("--departments", help="The build of a department subset (e.g. 59,62), made if needed.")
+    ] = None,
+    build_root: Annotated[Path | None, typer.Option("--build-root", help="Root of the build folders (default: build/).")] = None,
+    renderer: Annotated[str, typer.Option("--renderer", help="auto, quarto or offline (as for build).")] = "auto",
+) -> None:
+    """A territorial report with its « Politique de la ville » chapter, from the edition's build.
+
+    Reuses build/<edition>/ (building it first when it has no manifest, or was built on the
+    other kind of data) and writes the report and its exports under
+    build/<edition>/territories/<slug>/.
+    """
+    import json
+    import warnings
+
+    from barometre.config import PROJECT_ROOT, ConfigError, edition_path, load_edition
+    from barometre.edition import build_dir_for, build_edition, render_territory
+    from barometre.pipeline import PipelineError
+    from barometre.publish.render import RenderError
+    from barometre.qpv import QpvListError, read_qpv_list
+    from barometre.territory import TerritoryError, build_territory_report, parse_territory
+
+    try:
+        config_file = Path(edition) if edition.endswith(".yml") else edition_path(edition)
+        config = load_edition(config_file)
+        place = parse_territory(territory, config.cog_year)
+        if qpv_file is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                typer.echo(read_qpv_list(qpv_file, config.cog_year).summary())
+        deps = [d.strip() for d in departments.split(",") if d.strip()] if departments else (config.demo.departments if demo else None)
+        label = "dep-" + "-".join(deps) if deps else None
+        build_dir = build_dir_for(config, build_root or PROJECT_ROOT / "build", label).resolve()
+        manifest = build_dir / "manifest.json"
+        built_demo = json.loads(manifest.read_text(encoding="utf-8")).get("config", {}).get("demo") if manifest.is_file() else None
+        if built_demo is None or bool(built_demo) != demo:
+            why = "not built yet" if built_demo is None else f"built on {'demo' if built_demo else 'real'} data"
+            typer.echo(f"{build_dir} {why}: building edition {config.edition} first")
+            build_edition(config_file, demo=demo, raw_dir=raw_dir, build_root=build_root, departments=deps, renderer=renderer)
+        else:
+            typer.echo(f"reusing the build {build_dir}")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # communes not ranked are reported in the chapter itself
+            outputs = build_territory_report(build_dir, config, territory, demo, qpv_file, render=False)
+            outputs.update(render_territory(build_dir, place.slug, config, demo, renderer))
+    except (QpvListError, TerritoryError) as err:
+        fail(str(err))
+        return
+    except (ConfigError, PipelineError, ValueError, FileNotFoundError, RenderError) as err:
+        fail(str(err))
+        return
+    typer.echo(f"territory {place.spec} ({place.name}): {outputs['dir']}")
+    for role in ("pdf", "html", "csv", "xlsx"):
+        if role in outputs:
+            typer.echo(f"  {role}: {outputs[role]}")
+    extra = sorted(r for r in outputs if r.startswith("qpv_"))
+    if extra:
+        typer.echo(f"  politique de la ville exports: {len(extra)} files in {outputs['dir'] / 'exports'}")
+
+
 @app.command("validate")
 def validate_command(
     source: Annotated[

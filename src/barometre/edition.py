@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 DEMO_MARK = "Données de démonstration synthétiques"
 REPORT_DIR = PROJECT_ROOT / "report"
 REPORTS = {"barometre": "barometre.qmd", "methodologie": "methodologie.qmd"}
+QPV_REFERENCE = PROJECT_ROOT / "data" / "reference" / "qpv"
 
 
 @dataclass
@@ -53,16 +54,19 @@ def generate_demo_step(
     departments: list[str] | None,
     panel_seed: int | None = None,
 ) -> None:
-    """Write the synthetic raw extracts of the three sources into ``build_dir/raw``."""
+    """Write the synthetic raw extracts of the three sources, and the synthetic QPV list
+    (:mod:`barometre.qpv.synthetic`, national whatever the subset), into ``build_dir/raw``."""
     import numpy as np
 
     from barometre import demo, geography
+    from barometre.qpv.synthetic import write_synthetic_qpv_list
 
     communes = geography.load_communes(cog_year, departments=departments)
     demo.generate_demo_inputs(
         communes, data_year, build_dir / "raw", np.random.default_rng(seed), scale=scale, seed=seed,
         panel_seed=panel_seed,
     )
+    write_synthetic_qpv_list(build_dir / "raw" / "qpv", cog_year, seed)
 
 
 def compare_step(
@@ -213,14 +217,42 @@ def render_step(
         shutil.copyfile(REPORT_DIR / source, report / source)
     projects = [(report, list(reports.values()), "../publications", metadata)]
     for slug in territories:
-        # the territory step copied territoire.qmd next to its artefacts
-        projects.append((build_dir / "territories" / slug, ["territoire.qmd"], "publications",
-                         metadata | {"output-file": f"territoire-{slug}"}))
+        projects.append(territory_project(build_dir, slug, metadata))
     for folder, documents, output_dir, folder_metadata in projects:
         write_report_project(folder, documents, output_dir, folder_metadata)
         done = render_project(folder, engine)
         for message in unexpected_quarto_warnings(done.warnings):
             warnings.warn(f"quarto ({folder.name}): {message}", stacklevel=2)
+
+
+def territory_project(build_dir: Path, slug: str, metadata: dict) -> tuple[Path, list[str], str, dict]:
+    """The report project of a territory (the territory step copied territoire.qmd next to its
+    artefacts): folder, documents, output folder and metadata, as :func:`render_step` renders it."""
+    return build_dir / "territories" / slug, ["territoire.qmd"], "publications", metadata | {"output-file": f"territoire-{slug}"}
+
+
+def render_territory(build_dir: Path, slug: str, config: EditionConfig, demo: bool, renderer: str = "auto") -> dict[str, Path]:
+    """Render one territory's report (``barometre territory``) as the render step does: PDF and
+    HTML under ``territories/<slug>/publications/``; returns them by format."""
+    import warnings
+
+    from barometre.publish.render import (
+        render_project,
+        report_metadata,
+        resolve_renderer,
+        unexpected_quarto_warnings,
+        write_report_project,
+    )
+
+    engine = resolve_renderer(renderer)
+    metadata = report_metadata(config.cover_date.isoformat(), f"{config.edition}-06-15T12:00:00", DEMO_MARK if demo else None)
+    folder, documents, output_dir, folder_metadata = territory_project(build_dir, slug, metadata)
+    write_report_project(folder, documents, output_dir, folder_metadata)
+    done = render_project(folder, engine)
+    for message in unexpected_quarto_warnings(done.warnings):
+        warnings.warn(f"quarto ({folder.name}): {message}", stacklevel=2)
+    out = folder / output_dir
+    return {ext: out / f"territoire-{slug}.{ext}" for ext in ("pdf", "html") if (out / f"territoire-{slug}.{ext}").is_file()}
 
 
 def edition_steps(
@@ -257,7 +289,7 @@ def edition_steps(
             Step(
                 name="demo_inputs",
                 title="Données de démonstration",
-                inputs=[*reference_inputs(config)],
+                inputs=[*reference_inputs(config), QPV_REFERENCE],
                 outputs=["raw"],
                 params={
                     "seed": config.seed,
@@ -431,9 +463,13 @@ def edition_steps(
                 notebook="06_territory.ipynb",
                 inputs=[
                     "work/communes.csv",
+                    "work/count_model_input.csv",
                     "tables/palmares.csv",
                     "tables/robustness",
                     REPORT_DIR / "territoire.qmd",
+                    QPV_REFERENCE,
+                    PROJECT_ROOT / "data" / "reference" / "rna",
+                    raw,
                     *config_inputs,
                 ],
                 outputs=[f"territories/{territory_slug(territory, config.cog_year)}"],

@@ -2,8 +2,10 @@
 
 A territory is given as text, the papermill parameter of ``notebooks/06_territory.ipynb``:
 
-- ``region:32`` (a region code of the edition's COG), ``departement:59``,
+- ``region:32`` (a region code of the edition's COG), ``departement:59`` (or ``department:59``),
 - ``epci:200093201`` (SIREN of an EPCI à fiscalité propre; membership from the COG tables),
+- ``contrat:CV192`` (a contrat de ville, ``data/reference/qpv/contrats_de_ville.csv``: the
+  communes of the EPCI that carries it in the edition's COG),
 - ``communes:59350,59512`` (a list of commune codes).
 
 The analysis reads only the edition's build tables (``tables/communes.csv``,
@@ -24,8 +26,8 @@ and the reference geography. Conventions:
   above the median would not be: with 60 % of zeros the median position is 30), so « above 50 »
   always reads « better placed than the average commune of the same class in France »;
 - comparisons against « the class » are against all communes of that class in France;
-- the QPV lens (communes with at least one priority neighbourhood vs without) is descriptive:
-  the two groups differ in size, so it is read within classes and through positions in class.
+- the « Politique de la ville » chapter (communes with at least one priority neighbourhood vs
+  comparable communes without) is computed by :mod:`barometre.qpv`.
 
 :func:`build_territory_report` writes everything under ``build/<edition>/territories/<slug>/``
 (``_variables.yml``, ``tables/*.md``, ``figures/*.png``, ``exports/``) and renders
@@ -34,10 +36,8 @@ and the reference geography. Conventions:
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 import hashlib
-import io
 import re
 import shutil
 import warnings
@@ -70,6 +70,16 @@ from barometre.publish.fmt import (
     fr_percent,
     fr_range,
 )
+from barometre.qpv import qpv_by_commune, read_qpv_list
+from barometre.qpv.chapter import (
+    compute_qpv_profile,
+    default_qpv_file,
+    export_docs,
+    load_qpv_inputs,
+    territory_codes,
+    write_qpv_chapter,
+)
+from barometre.qpv.profile import flag_communes
 from barometre.tables import read_table
 
 REPORT_SOURCE = PROJECT_ROOT / "report" / "territoire.qmd"
@@ -83,12 +93,14 @@ KINDS: dict[str, str] = {
     "region": "Région",
     "departement": "Département",
     "epci": "Intercommunalité",
+    "contrat": "Contrat de ville",
     "communes": "Sélection de communes",
 }
 _KIND_ALIASES = {
     "region": "region", "région": "region", "reg": "region",
-    "departement": "departement", "département": "departement", "dep": "departement",
+    "departement": "departement", "département": "departement", "dep": "departement", "department": "departement",
     "epci": "epci", "interco": "epci",
+    "contrat": "contrat", "contrat_de_ville": "contrat", "cv": "contrat",
     "communes": "communes", "commune": "communes", "com": "communes",
 }
 #: Columns of ``tables/communes.csv`` the analysis needs (besides the indicator columns).
@@ -107,7 +119,6 @@ TOP_PER_CLASS = 5
 COMMUNES_TABLES = ("work/communes.csv", "tables/communes.csv")
 PALMARES_TABLES = ("tables/palmares.csv", "work/palmares.csv")
 RANK_INTERVALS_TABLES = ("tables/robustness/commune_ranks.csv", "work/robustness/commune_ranks.csv")
-QPV_COLUMNS = ("code_qp", "lib_qp", "insee_reg", "lib_reg", "insee_dep", "lib_dep", "insee_com", "lib_com", "siren_epci", "lib_epci")
 
 
 class TerritoryError(ValueError):
@@ -119,13 +130,15 @@ class TerritoryError(ValueError):
 
 @dataclass(frozen=True)
 class Territory:
-    """A resolved territory: kind, codes, French name, folder slug and its departments."""
+    """A resolved territory: kind, codes, French name, folder slug, its departments and, for a
+    contrat de ville, the EPCI that carries it."""
 
     kind: str
     codes: tuple[str, ...]
     name: str
     slug: str
     departments: tuple[str, ...]
+    epci: str | None = None  # a contrat de ville: the EPCI carrying it
 
     @property
     def kind_label(self) -> str:
@@ -176,6 +189,17 @@ def parse_territory(spec: str, cog_year: int) -> Territory:
             raise TerritoryError(f"EPCI {raw_codes!r} unknown in COG {cog_year} (give its SIREN, 9 digits)")
         name = str(epci.at[codes[0], "nom"])
         members = communes[communes["code_epci"] == codes[0]]
+    elif kind == "contrat":
+        from barometre.qpv.synthetic import load_contracts
+
+        # a contract over two départements has a row in each (CV043): same EPCI, same name
+        contracts = load_contracts(cog_year).drop_duplicates("code_cv").set_index("code_cv")
+        code = codes[0].upper()
+        if len(codes) != 1 or code not in contracts.index:
+            raise TerritoryError(f"contrat de ville {raw_codes!r} unknown (codes CV001…CV434 of data/reference/qpv/contrats_de_ville.csv)")
+        codes = (code,)
+        name = f"Contrat de ville {str(contracts.at[code, 'lib_cv']).split(' - ', 1)[-1]}"
+        members = communes[communes["code_epci"] == contracts.at[code, "code_epci"]]
     else:
         known = communes.set_index("code_commune")
         unknown = [c for c in codes if c not in known.index]
@@ -191,7 +215,10 @@ def parse_territory(spec: str, cog_year: int) -> Territory:
     else:
         slug = f"{kind}-{codes[0]}-{_slug_text(name.split(' (')[0])}"
     departments = tuple(sorted(members["code_departement"].unique()))
-    return Territory(kind, codes, name, slug, departments)
+    if members.empty:
+        raise TerritoryError(f"territory {spec!r} has no commune in COG {cog_year}")
+    epci_code = str(members["code_epci"].iloc[0]) if kind == "contrat" else None
+    return Territory(kind, codes, name, slug, departments, epci_code)
 
 
 def select_communes(ranked: pd.DataFrame, territory: Territory, reference: pd.DataFrame) -> pd.DataFrame:
@@ -207,6 +234,8 @@ def select_communes(ranked: pd.DataFrame, territory: Territory, reference: pd.Da
         wanted = reference.loc[reference["code_departement"] == territory.codes[0], "code_commune"]
     elif territory.kind == "epci":
         wanted = reference.loc[reference["code_epci"] == territory.codes[0], "code_commune"]
+    elif territory.kind == "contrat":
+        wanted = reference.loc[reference["code_epci"] == territory.epci, "code_commune"]
     else:
         wanted = pd.Series(territory.codes)
     wanted_set = set(wanted)
@@ -339,102 +368,6 @@ def territory_rates(communes: pd.DataFrame, selected: pd.DataFrame, meta: Mappin
     return pd.DataFrame(rows)
 
 
-# --------------------------------------------------------------------------- QPV
-
-
-def _unprotect(cell: str) -> str:
-    """Undo Excel's protection of codes: ``="60057"`` → ``60057``."""
-    cell = cell.strip()
-    match = re.fullmatch(r'="?(.*?)"?', cell)
-    return match.group(1) if match and cell.startswith("=") else cell
-
-
-def read_qpv_list(path: Path | str, cog_year: int) -> pd.DataFrame:
-    """The official 2024 QPV list (ANCT, « liste des QPV 2024 ») as one row per (QPV, commune).
-
-    Layout: ``;``-separated, header ``code_qp;lib_qp;insee_reg;lib_reg;insee_dep;lib_dep;
-    insee_com;lib_com;siren_epci;lib_epci``; ``insee_com`` protected for Excel (``="60057"``)
-    and listing every commune of an intercommunal QPV in one quoted cell, whose content is
-    ``=""13055;13070""`` (CSV-doubled quotes).
-    UTF-8 (with or without BOM) or Windows-1252. Commune codes are harmonised to the edition's
-    COG (arrondissements → their commune, merged communes → the commune they joined); codes
-    unknown to it are kept and named in a warning. Columns: ``code_qp``, ``lib_qp``,
-    ``code_commune``, ``insee_com`` (as read).
-    """
-    raw = Path(path).read_bytes()
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    reader = csv.reader(io.StringIO(text), delimiter=";", quotechar='"')
-    header = [h.strip().lower() for h in next(reader)]
-    missing = [c for c in ("code_qp", "lib_qp", "insee_com") if c not in header]
-    if missing:
-        raise ValueError(f"{path}: not the 2024 QPV layout, columns {missing} absent (found {header})")
-    index = {name: header.index(name) for name in ("code_qp", "lib_qp", "insee_com")}
-    rows = []
-    for line in reader:
-        if not line or not any(cell.strip() for cell in line):
-            continue
-        code_qp = _unprotect(line[index["code_qp"]])
-        for code in re.split(r"[;,\s]+", _unprotect(line[index["insee_com"]])):
-            if code:
-                rows.append({"code_qp": code_qp, "lib_qp": line[index["lib_qp"]].strip(), "insee_com": code})
-    if not rows:
-        raise ValueError(f"{path}: no QPV row")
-    qpv = pd.DataFrame(rows)
-    harmonised = geography.harmonise_codes(qpv["insee_com"], cog_year, unknown="keep")
-    unknown = sorted(set(qpv.loc[~harmonised.isin(set(geography.load_communes(cog_year)["code_commune"])), "insee_com"]))
-    if unknown:
-        warnings.warn(f"QPV communes unknown in COG {cog_year}: {unknown[:10]}", stacklevel=2)
-    qpv["code_commune"] = harmonised
-    return qpv.drop_duplicates(["code_qp", "code_commune"]).reset_index(drop=True)[["code_qp", "lib_qp", "code_commune", "insee_com"]]
-
-
-def qpv_by_commune(qpv: pd.DataFrame) -> pd.DataFrame:
-    """``code_commune``, ``n_qpv`` (QPV touching the commune), ``qpv_names`` (« ; »-joined)."""
-    grouped = qpv.groupby("code_commune")
-    return pd.DataFrame(
-        {
-            "n_qpv": grouped["code_qp"].nunique(),
-            "qpv_names": grouped["lib_qp"].agg(lambda names: " ; ".join(sorted(set(names)))),
-        }
-    ).reset_index()
-
-
-def qpv_comparison(selected: pd.DataFrame, labels: Sequence[str], criteria: Sequence[str]) -> pd.DataFrame:
-    """Communes with QPV vs without, within each class present, then pooled (« Ensemble »).
-
-    ``selected`` must carry ``has_qpv``, ``position`` (position in class of the score) and
-    ``position_<criterion>`` columns. Rows: ``population_class``, ``group`` (« avec QPV » /
-    « sans QPV »), ``communes``, ``population``, ``median_score``, ``mean_position`` and
-    ``mean_position_<criterion>``; a group with no commune in a class has no row.
-    """
-    rows = []
-    for label in [*labels, "Ensemble"]:
-        in_class = selected if label == "Ensemble" else selected[selected["population_class"] == label]
-        if in_class.empty or not in_class["has_qpv"].any():
-            continue
-        for group, flag in (("avec QPV", True), ("sans QPV", False)):
-            members = in_class[in_class["has_qpv"] == flag]
-            if members.empty:
-                continue
-            row = {
-                "population_class": label,
-                "group": group,
-                "communes": len(members),
-                "population": int(members["population"].sum()),
-                "median_score": float(members["score"].median()),
-                "mean_position": float(members["position"].mean()),
-            }
-            for criterion in criteria:
-                row[f"mean_position_{criterion}"] = float(members[f"position_{criterion}"].mean())
-            rows.append(row)
-    return pd.DataFrame(rows)
-
-
 # --------------------------------------------------------------------------- figures
 
 
@@ -527,36 +460,6 @@ def figure_positions(positions: pd.DataFrame, titles: Mapping[str, str], counts:
     return _save(fig, path)
 
 
-def figure_qpv(selected: pd.DataFrame, labels: Sequence[str], path: Path, source: str) -> Path:
-    """Positions in class of the score, communes with QPV against those without, per class."""
-    _style()
-    present = [l for l in labels if ((selected["population_class"] == l) & selected["has_qpv"]).any()]
-    fig, ax = plt.subplots(figsize=(7.0, 0.62 * len(present) + 1.3))
-    for i, label in enumerate(present):
-        in_class = selected[selected["population_class"] == label]
-        for flag, offset, face, edge in ((False, 0.17, "#E3E6EA", PALETTE["muted"]), (True, -0.17, "#FBE3D2", PALETTE["alert"])):
-            values = in_class.loc[in_class["has_qpv"] == flag, "position"].dropna().to_numpy()
-            if len(values) == 0:
-                continue
-            ax.boxplot([values], positions=[i + offset], widths=0.28, orientation="horizontal", showfliers=False, patch_artist=True,
-                       boxprops={"facecolor": face, "edgecolor": edge}, medianprops={"color": edge, "linewidth": 1.6},
-                       whiskerprops={"color": edge}, capprops={"color": edge}, manage_ticks=False)
-            if len(values) <= 15:
-                ax.scatter(values, np.full(len(values), i + offset), s=10, color=edge, zorder=3)
-    ax.set_yticks(range(len(present)), present)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 100)
-    ax.axvline(50, color=PALETTE["muted"], linewidth=0.8, linestyle=":")
-    ax.set_xlabel("Position du score dans la classe de population (0 à 100)")
-    handles = [matplotlib.patches.Patch(facecolor="#FBE3D2", edgecolor=PALETTE["alert"], label="Communes avec QPV"),
-               matplotlib.patches.Patch(facecolor="#E3E6EA", edgecolor=PALETTE["muted"], label="Communes sans QPV")]
-    # Between the title and the plot: never over the boxes, whatever the data.
-    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False, fontsize=7.5, borderaxespad=0.2)
-    ax.set_title("Communes avec et sans quartier prioritaire", loc="left", pad=20)
-    fig.text(0, -0.035, source, fontsize=6.5, color=PALETTE["muted"], va="top")
-    return _save(fig, path)
-
-
 def figure_territory_map(selected: pd.DataFrame, territory: Territory, laureates: Sequence[str], path: Path, source: str) -> Path:
     """The territory's communes located, coloured by the position of their score in class."""
     from barometre.publish.maps import POSITION_COLOURS, Classes, draw_territory_map, save_map
@@ -624,6 +527,7 @@ def build_territory_report(
     demo: bool,
     qpv_file: Path | None = None,
     *,
+    raw_dir: Path | None = None,
     render: bool = True,
     report_source: Path | None = None,
 ) -> dict[str, Path]:
@@ -633,8 +537,10 @@ def build_territory_report(
     ``report/``), ``_variables.yml``, ``tables/*.md``, ``figures/*.png``,
     ``exports/territoire-<slug>.csv`` and ``.xlsx`` (data dictionary included) and, when
     ``render``, ``publications/territoire-<slug>.pdf`` and ``.html``. ``qpv_file`` is a QPV list
-    in the official 2024 layout (:func:`read_qpv_list`); without it, the QPV section says how to
-    provide one. Returns the paths by role: ``dir``, ``variables``, ``csv``, ``xlsx`` and, when
+    in the official 2024 layout (:func:`barometre.qpv.read_qpv_list`); without it a demo build
+    uses its synthetic list (``raw/qpv/``) and a real one says how to give one. The « Politique de
+    la ville » chapter (:mod:`barometre.qpv.chapter`) reads the build's confidential count table
+    and the raw RNA extract of ``raw_dir`` (default: the build's, from its manifest). Returns the paths by role: ``dir``, ``variables``, ``csv``, ``xlsx`` and, when
     rendered, ``pdf`` and ``html``.
     """
     from barometre.publish.exports import export_table
@@ -680,13 +586,11 @@ def build_territory_report(
     laureate_codes = set(palmares.loc[awarded, "code_commune"])
     selected["laureate"] = selected["code_commune"].isin(laureate_codes)
 
-    qpv = None
-    if qpv_file is not None:
-        qpv = read_qpv_list(qpv_file, config.cog_year)
-        flags = qpv_by_commune(qpv)
-        selected = selected.merge(flags, on="code_commune", how="left")
-        selected["n_qpv"] = selected["n_qpv"].fillna(0).astype(int)
-        selected["has_qpv"] = selected["n_qpv"] > 0
+    if qpv_file is None and demo:
+        qpv_file = default_qpv_file(build_dir)  # the demo inputs' synthetic list
+    qpv = read_qpv_list(qpv_file, config.cog_year) if qpv_file is not None else None
+    if qpv is not None:
+        selected = flag_communes(selected, qpv_by_commune(qpv.pairs))
 
     out = build_dir / "territories" / place.slug
     tables, figures, exports = out / "tables", out / "figures", out / "exports"
@@ -850,82 +754,34 @@ def build_territory_report(
         align={"Population": "right", "Rang dans la classe": "right", "Position": "right", "Score": "right"},
     )
 
-    # --- QPV lens ------------------------------------------------------------------------------------
-    qpv_variables: dict[str, str] = {}
+    # --- politique de la ville (barometre.qpv) ---------------------------------------------------
+    qpv_variables: dict[str, Any]
+    readme_common = [
+        ("Édition", f"Activité {config.data_year}, géographie communale COG {config.cog_year}, populations légales INSEE millésime {config.population_year}."),
+        ("Données", DEMO_MARK + " : ne pas diffuser comme résultats réels." if demo else "Données réelles de l'édition."),
+        ("Sources", source),
+        ("Dictionnaire", "La feuille « Dictionnaire » définit chaque colonne."),
+    ]
     if qpv is not None:
-        lens = qpv_comparison(selected, labels, criteria)
-        with_qpv = selected[selected["has_qpv"]]
-        qpv_in_territory = qpv[qpv["code_commune"].isin(set(selected["code_commune"]))]
-        parts = [
-            (f"La liste de quartiers prioritaires fournie ({escape_markdown(Path(qpv_file).name)}) compte "
-            f"{fr_count(qpv['code_qp'].nunique(), 'quartier')} ; {fr_count(qpv_in_territory['code_qp'].nunique(), 'quartier')} "
-            f"touchent {fr_count(len(with_qpv), 'commune classée', 'communes classées')} du territoire. "
-            "Une commune compte comme « avec QPV » si au moins un quartier la touche (un quartier "
-            "intercommunal compte pour chacune de ses communes)."),
-            "",
-        ]
-        if lens.empty:
-            parts.append("Aucune commune classée du territoire ne compte de quartier prioritaire dans la liste fournie.")
-        else:
-            frame = pd.DataFrame(
-                {
-                    "Classe": lens["population_class"],
-                    "Groupe": lens["group"],
-                    "Communes": lens["communes"],
-                    "Score médian": lens["median_score"],
-                    "Position moyenne": lens["mean_position"],
-                    **{crit_title[c]: lens[f"mean_position_{c}"] for c in criteria},
-                }
-            )
-            parts += [
-                ("Le tableau compare, au sein de chaque classe, la **position moyenne dans la classe** "
-                "(0 à 100 ; 50 pour l'ensemble des communes de la classe en France) des communes avec "
-                "et sans quartier prioritaire, pour le score et pour chaque critère. La ligne "
-                "« Ensemble » réunit les classes grâce à ces positions. Comparaison descriptive : "
-                "elle ne dit pas que les quartiers prioritaires causent un écart."),
-                "",
-                "::: {.small}",
-                dataframe_to_markdown(
-                    frame,
-                    formats={"Score médian": lambda v: fr_number(v, 1), "Position moyenne": lambda v: fr_number(v, 0),
-                             **{crit_title[c]: (lambda v: fr_number(v, 0)) for c in criteria}},
-                    align={c: "right" for c in frame.columns if c not in ("Classe", "Groupe")},
-                ).rstrip(),
-                ":::",
-                "",
-                "![Position du score dans la classe : communes avec et sans quartier prioritaire.](figures/qpv.png){width=95%}",
-                "",
-            ]
-            figure_qpv(selected, labels, figures / "qpv.png", source)
-            listing_qpv = with_qpv.sort_values(["population"], ascending=False)
-            parts += [
-                "Communes du territoire comptant au moins un quartier prioritaire :",
-                "",
-                dataframe_to_markdown(
-                    pd.DataFrame(
-                        {
-                            "Commune": listing_qpv["nom"],
-                            "Classe": listing_qpv["population_class"],
-                            "QPV": listing_qpv["n_qpv"],
-                            "Rang dans la classe": [_rank_text(r, n) for r, n in zip(listing_qpv["rank_in_class"], listing_qpv["class_size"])],
-                            "Position": listing_qpv["position"],
-                            "Score": listing_qpv["score"],
-                        }
-                    ),
-                    formats={"Position": lambda v: fr_number(v, 0), "Score": lambda v: fr_number(v, 1)},
-                    align={"QPV": "right", "Rang dans la classe": "right", "Position": "right", "Score": "right"},
-                ).rstrip(),
-            ]
-        qpv_variables = {"provided": "oui", "quartiers": fr_number(qpv_in_territory["code_qp"].nunique()), "communes": fr_number(len(with_qpv))}
-        _md_text(tables / "qpv.md", "\n".join(parts))
+        inputs = load_qpv_inputs(build_dir, config, meta, raw_dir)
+        profile = compute_qpv_profile(
+            qpv, inputs, territory_codes(place.kind if place.kind != "contrat" else "epci", (place.epci,) if place.kind == "contrat" else place.codes, reference),
+            config, meta, reference, epci_names.to_dict(),
+        )
+        qpv_variables = write_qpv_chapter(
+            profile, out, place.slug, meta, selected[["code_commune", "position"]], place.departments,
+            place.kind in ("epci", "contrat", "communes"), source,
+            [("Fichier", f"Politique de la ville — {place.name}, baromètre de l'engagement citoyen {config.edition}."), *readme_common],
+        )
+        written.update({role: Path(path) for role, path in qpv_variables.pop("paths").items()})
     else:
         _md_text(
             tables / "qpv.md",
-            "Aucune liste de quartiers prioritaires n'a été fournie pour cette analyse : la lecture "
-            "« communes avec et sans QPV » n'est pas calculée. Elle s'obtient en donnant la liste "
-            "officielle des QPV 2024 (ANCT, format CSV « liste des QPV 2024 », séparateur « ; », "
-            "colonnes code_qp, lib_qp, …, insee_com) au paramètre `qpv_file` du carnet "
-            "`06_territory.ipynb`.",
+            "Aucune liste de quartiers prioritaires n'a été fournie pour cette analyse : le chapitre "
+            "« Politique de la ville » n'est pas calculé. Il s'obtient en donnant la liste officielle "
+            "des QPV 2024 (ANCT, format CSV « liste des QPV 2024 », séparateur « ; », colonnes "
+            "code_qp, lib_qp, …, insee_com) : `barometre territory "
+            f"{place.spec} --edition {config.edition} --qpv-file liste_qpv_2024.csv`.",
         )
         qpv_variables = {"provided": "non", "quartiers": "n.d.", "communes": "n.d."}
 
@@ -941,7 +797,8 @@ def build_territory_report(
         "code_commune", "nom", "code_departement", "nom_departement", "code_region", "code_epci", "nom_epci",
         "population", "population_class", *[i["code"] for i in indicators], *rate_columns, *criteria, "score",
         "rank_in_class", "class_size", "percentile_in_class", "rank_national",
-        *(["rank_p05", "rank_p95"] if has_intervals else []), "laureate", *(["has_qpv", "n_qpv"] if qpv is not None else []),
+        *(["rank_p05", "rank_p95"] if has_intervals else []), "laureate",
+        *(["has_qpv", "n_qpv", "qpv_codes", "qpv_names"] if qpv is not None else []),
     ]
     export = selected.assign(
         nom_departement=selected["code_departement"].map(departements),
@@ -957,7 +814,8 @@ def build_territory_report(
         ("Dictionnaire", "La feuille « Dictionnaire » définit chaque colonne (titre, unité, définition issue des métadonnées des indicateurs)."),
         ("CSV", "Le fichier CSV jumeau est en UTF-8, séparateur virgule, décimales avec un point ; les codes sont du texte."),
     ]
-    written.update(export_table(export, meta, exports / f"territoire-{place.slug}", readme))
+    written.update(export_table(export, meta, exports / f"territoire-{place.slug}", readme,
+                                extra_docs=export_docs(["qpv_codes", "qpv_names"], meta) if qpv is not None else None))
 
     # --- variables ---------------------------------------------------------------------------------
     total_population = int(communes["population"].sum())
