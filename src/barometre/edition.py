@@ -172,6 +172,7 @@ def render_step(
     import warnings
 
     from barometre.publish.render import (
+        BIBLIOGRAPHY_FILE,
         render_project,
         report_metadata,
         resolve_renderer,
@@ -187,7 +188,10 @@ def render_step(
     report = build_dir / "report"
     for source in reports.values():
         shutil.copyfile(REPORT_DIR / source, report / source)
-    projects = [(report, list(reports.values()), "../publications", metadata)]
+    # the bibliography of the methods the baromètre and its annex cite (citeproc, both renderers)
+    shutil.copyfile(REPORT_DIR / BIBLIOGRAPHY_FILE, report / BIBLIOGRAPHY_FILE)
+    projects = [(report, list(reports.values()), "../publications",
+                 metadata | {"bibliography": BIBLIOGRAPHY_FILE})]
     for slug in territories:
         # the territory step copied territoire.qmd next to its artefacts
         projects.append((build_dir / "territories" / slug, ["territoire.qmd"], "publications",
