@@ -584,7 +584,8 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         eligible = int(award["eligible"]) if award is not None else 0
         n_laureates = int(award["laureates"]) if award is not None else 0
         n_mentions = int(award["mentions"]) if award is not None else 0
-        cards.append(f"## {label}\n\n*{classes[slug(label)]['bounds'].capitalize()} — "
+        # the class's heading and introduction stay with its first card (keep-with-next)
+        cards.append(f"## {label}\n\n::: {{.keep-with-next}}\n\n*{classes[slug(label)]['bounds'].capitalize()} — "
                      f"{fr_count(eligible, 'commune éligible classée', 'communes éligibles classées')}.*\n")
         if n_laureates < top_k:
             why = ("aucune commune n'est éligible" if eligible == 0 else
@@ -598,6 +599,7 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
             awarded = (f"La classe décerne {fr_count(n_laureates, 'prix', 'prix')} sur {top_k}" if n_laureates
                        else "La classe ne décerne aucun prix")
             cards.append(f"{awarded} : {why}.\n")
+        cards.append(":::\n")
         laureate_rows = rows[rows["status"] == "Lauréat"]
         ex_aequo = laureate_rows["ex_aequo_group"].value_counts()
         for row in laureate_rows.itertuples():

@@ -110,6 +110,7 @@ SUPPORTED_DIV_CLASSES = frozenset(
         "source",
         "small",
         "lead",
+        "keep-with-next",
     }
 )
 INCLUDE_SUFFIXES = (".md", ".qmd", ".markdown")

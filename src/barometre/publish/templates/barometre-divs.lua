@@ -11,6 +11,7 @@ typst output: divs become calls to the functions of barometre.typ
   ::: {.source}                     -> #source-note[…]
   ::: {.small}                      -> #small[…]
   ::: {.lead}                       -> #lead[…]
+  ::: {.keep-with-next}             -> #keep-with-next[…]: on the page of what follows
 html output: a callout gets a visible title paragraph (class callout-title); other divs keep
 their class and are styled by barometre.css.
 
@@ -26,6 +27,7 @@ local FUNCTIONS = {
   ["source"] = "source-note",
   ["small"] = "small",
   ["lead"] = "lead",
+  ["keep-with-next"] = "keep-with-next",
 }
 
 local CALLOUT_LABELS = {
