@@ -98,6 +98,13 @@ def test_figures_need_a_numbered_caption() -> None:
     ]
 
 
+def test_hyphenated_header_words_are_found() -> None:
+    pdf = lc.PdfText(["Critère Poids ef\u00ad\nfectif\nreprésen\u00adtation"])
+    words = lc.markdown_table_header_words("| Critère | Poids effectif |\n| --- | --: |\n| a | 1 |\n")
+    assert words == {"Critère", "Poids", "effectif"}
+    assert lc.hyphenated_words(pdf, words) == ["page 1: « ef-fectif » hyphenated"]
+
+
 def test_tables_are_numbered_with_their_label() -> None:
     frame = pd.DataFrame({"Classe": ["Village"], "Communes": [3]})
     text = dataframe_to_markdown(frame, caption="Classes.", label="tbl-classes")

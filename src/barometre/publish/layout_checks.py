@@ -11,6 +11,7 @@ same tool the end-to-end tests use, and ``pdfimages -list`` for the figures:
   page;
 - :func:`figures_without_number`: pages with more figures (raster images) than « Figure N »
   captions, and caption numbers that do not run 1, 2, 3…;
+- :func:`hyphenated_words`: table header words broken by a hyphen (« Poids ef-fectif »);
 - :func:`pdf_page_count`.
 
 Text is compared after :func:`normalise` (lower case, letters and digits only), so that line
@@ -258,6 +259,20 @@ def figures_without_number(pdf: PdfText, images_per_page: dict[int, int]) -> lis
     return problems
 
 
+def hyphenated_words(pdf: PdfText, words: Iterable[str], max_line: int = 45) -> list[str]:
+    """Which of ``words`` (e.g. the tables' header words, never to be hyphenated) the PDF
+    breaks with a hyphen at the end of a short line (a table cell's: at most ``max_line``
+    characters; Typst writes a soft hyphen, U+00AD), as messages."""
+    wanted = {normalise(w): w for w in words if len(normalise(w)) >= 4}
+    problems = []
+    for number, page in enumerate(pdf.pages, start=1):
+        # a table cell's lines are short; body text (which may hyphenate) runs the full measure
+        for line, head, tail in re.findall(r"^(.*?(\w+))\u00ad\s*\n(\w+)", page, re.MULTILINE):
+            if len(line) <= max_line and normalise(head + tail) in wanted:
+                problems.append(f"page {number}: « {head}-{tail} » hyphenated")
+    return problems
+
+
 # --------------------------------------------------------------------------- expected text
 
 
@@ -279,6 +294,18 @@ def markdown_table_rows(text: str) -> list[list[list[str]]]:
             tables.append(current)
         current, seen_rule = [], False
     return tables
+
+
+def markdown_table_header_words(text: str) -> set[str]:
+    """Words of the header rows of every pipe table of a Markdown text."""
+    words: set[str] = set()
+    lines = text.splitlines()
+    for i, line in enumerate(lines[1:], start=1):
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip()[1:-1])] if line.strip().startswith("|") else []
+        if cells and all(re.fullmatch(r":?-+:?", c) for c in cells):
+            header = lines[i - 1]
+            words.update(re.findall(r"\w+", header))
+    return words
 
 
 def markdown_cards(text: str) -> list[tuple[str, str]]:
@@ -306,10 +333,12 @@ class LayoutReport:
     split_tables: list[str]
     tables_not_found: list[str]
     unnumbered_figures: list[str]
+    hyphenated_headers: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:
-        return [*self.headings_at_foot, *self.split_blocks, *self.split_tables, *self.unnumbered_figures]
+        return [*self.headings_at_foot, *self.split_blocks, *self.split_tables,
+                *self.unnumbered_figures, *self.hyphenated_headers]
 
 
 def check_publication(
@@ -317,10 +346,11 @@ def check_publication(
     tables: Sequence[tuple[str, Sequence[Sequence[str]]]] = (),
     blocks: Sequence[tuple[str, str]] = (),
     min_rows: int = MIN_TABLE_ROWS,
+    header_words: Iterable[str] = (),
 ) -> LayoutReport:
     """Every check on one PDF: headings at the foot of a page, ``blocks`` split across pages,
     ``tables`` (name, rows) split leaving fewer than ``min_rows`` rows, figures without a
-    « Figure N » caption; with the page count."""
+    « Figure N » caption, ``header_words`` hyphenated; with the page count."""
     pdf = read_pdf(pdf_path)
     split_tables, missing = table_splits(pdf, tables, min_rows)
     return LayoutReport(
@@ -331,6 +361,7 @@ def check_publication(
         split_tables=split_tables,
         tables_not_found=missing,
         unnumbered_figures=figures_without_number(pdf, figure_images_per_page(pdf_path)),
+        hyphenated_headers=hyphenated_words(pdf, header_words),
     )
 
 
@@ -339,13 +370,15 @@ def check_report_folder(folder: Path | str, pdf_path: Path | str, min_rows: int 
     (``tables/*.md``, as the pages include them)."""
     tables: list[tuple[str, list[list[str]]]] = []
     blocks: list[tuple[str, str]] = []
+    header_words: set[str] = set()
     pdf = read_pdf(pdf_path)
     for partial in sorted(Path(folder).glob("tables/*.md")):
         text = partial.read_text(encoding="utf-8")
         for i, rows in enumerate(markdown_table_rows(text)):
             tables.append((f"{partial.stem}#{i + 1}", rows))
+        header_words |= markdown_table_header_words(text)
         # only the cards the document prints (a partial may be included by another document)
         blocks.extend(b for b in markdown_cards(text) if pdf.find(b[0]) >= 0)
     # tables of partials the document does not include are not looked for
     tables = [t for t in tables if pdf.find("".join(t[1][0])) >= 0]
-    return check_publication(pdf_path, tables, blocks, min_rows)
+    return check_publication(pdf_path, tables, blocks, min_rows, header_words)
