@@ -241,7 +241,7 @@ def _report_folder(folder: Path) -> None:
         "---\ntitle: Essai\nlang: fr\n---\n\n## Objet\n\nVoir @fig-a et @tbl-long, selon "
         "[@spiegelhalter2005funnel].\n\n![Première figure.](figures/a.png){#fig-a width=60%}\n\n"
         + "\n\n".join([paragraph] * 5)
-        + "\n\n## La table\n\n{{< include tables/long.md >}}\n\n## Les fiches\n\n"
+        + "\n\n## La table\n\nLa table qui suit, introduite par une phrase :\n\n{{< include tables/long.md >}}\n\n## Les fiches\n\n"
         "{{< include tables/cards.md >}}\n\n![Seconde figure.](figures/b.png){#fig-b width=60%}\n\n"
         "## Références\n\n::: {#refs}\n:::\n",
         encoding="utf-8",

@@ -306,7 +306,33 @@ local function Table(tbl)
   return pandoc.RawBlock("typst", typst_table(tbl, fractions, forced_size))
 end
 
+-- A paragraph that introduces a table or a figure (it ends with a colon: « Paramètres estimés : »)
+-- stays on the page where the table starts, as a heading does (typst: a sticky block).
+local function introduces(block)
+  if not block then return false end
+  if block.t == "Table" or block.t == "Figure" then return true end
+  -- Quarto shows its figure and table floats (#fig-/#tbl-) to filters as such a div
+  if block.t == "Div" and block.attributes["__quarto_custom_type"] == "FloatRefTarget" then return true end
+  return block.t == "RawBlock" and block.format == "typst" and block.text:match("^#figure%(") ~= nil
+end
+
+local function Blocks(blocks)
+  if not FORMAT:match("typst") then return nil end
+  local out = pandoc.List()
+  for i, block in ipairs(blocks) do
+    if block.t == "Para" and pandoc.utils.stringify(block):match(":%s*$") and introduces(blocks[i + 1]) then
+      out:insert(pandoc.RawBlock("typst", "#block(sticky: true, width: 100%)["))
+      out:insert(block)
+      out:insert(pandoc.RawBlock("typst", "]"))
+    else
+      out:insert(block)
+    end
+  end
+  return out
+end
+
 return {
   { Meta = function(meta) has_demo_mark = meta["demo-mark"] ~= nil end },
   { Div = Div, Table = Table },
+  { Blocks = Blocks },
 }
