@@ -104,16 +104,15 @@ local function Table(el)
     el.identifier = ""
     return { float_open("tbl"), el, float_close("tbl", caption, id) }
   end
+  -- html: a figure holding the table, its caption a figcaption, as Quarto writes a table float
   local prefix = label_inlines("tbl", id)
   prefix:insert(pandoc.Str(NBSP .. "–"))
   prefix:insert(pandoc.Space())
-  local long = el.caption.long
-  if #long > 0 and long[1].content then
-    local content = pandoc.Inlines(prefix)
-    content:extend(long[1].content)
-    long[1].content = content
-  end
-  return el
+  local content = pandoc.Inlines(prefix)
+  content:extend(caption_inlines(el.caption))
+  el.caption = pandoc.Caption({})
+  el.identifier = ""
+  return pandoc.Figure({ el }, pandoc.Caption({ pandoc.Plain(content) }), pandoc.Attr(id, { "quarto-float-tbl" }))
 end
 
 local function Cite(el)
