@@ -316,11 +316,15 @@ local function introduces(block)
   return block.t == "RawBlock" and block.format == "typst" and block.text:match("^#figure%(") ~= nil
 end
 
+local MAX_LEAD_IN_CHARS = 300  -- about three lines
+
 local function Blocks(blocks)
   if not FORMAT:match("typst") then return nil end
   local out = pandoc.List()
   for i, block in ipairs(blocks) do
-    if block.t == "Para" and pandoc.utils.stringify(block):match(":%s*$") and introduces(blocks[i + 1]) then
+    local text = block.t == "Para" and pandoc.utils.stringify(block) or ""
+    -- a long paragraph is not moved (it would leave a half-empty page): only short lead-ins
+    if text:match(":%s*$") and utf8.len(text) <= MAX_LEAD_IN_CHARS and introduces(blocks[i + 1]) then
       out:insert(pandoc.RawBlock("typst", "#block(sticky: true, width: 100%)["))
       out:insert(block)
       out:insert(pandoc.RawBlock("typst", "]"))
