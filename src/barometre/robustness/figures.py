@@ -87,7 +87,8 @@ def rank_interval_figure(communes: pd.DataFrame, title: str, path: Path, top_n: 
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     ax.set_xlabel("Rang dans la classe")
-    ax.set_title(title, fontsize=10)
+    # the title starts at the figure's left edge: over the axes alone, long ones were cut
+    fig.suptitle(title, fontsize=10, x=0.01, ha="left")
     ax.invert_xaxis()
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     # the legend goes under the axis, never over a row of data
