@@ -382,3 +382,39 @@ def check_report_folder(folder: Path | str, pdf_path: Path | str, min_rows: int 
     # tables of partials the document does not include are not looked for
     tables = [t for t in tables if pdf.find("".join(t[1][0])) >= 0]
     return check_publication(pdf_path, tables, blocks, min_rows, header_words)
+
+
+def check_build(build_dir: Path | str) -> list[LayoutReport]:
+    """:func:`check_report_folder` on every publication of an edition build: the baromètre and
+    the annex (``report/`` → ``publications/``) and each territorial report."""
+    build_dir = Path(build_dir)
+    reports = [
+        check_report_folder(build_dir / "report", pdf)
+        for pdf in sorted((build_dir / "publications").glob("*.pdf"))
+    ]
+    for folder in sorted((build_dir / "territories").glob("*/")):
+        reports += [check_report_folder(folder, pdf) for pdf in sorted(folder.glob("publications/*.pdf"))]
+    return reports
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m barometre.publish.layout_checks build/2024 [...]``: print each publication's
+    page count and layout problems; exit 1 when there is any."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Layout checks on the PDFs of edition builds.")
+    parser.add_argument("build_dirs", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    failed = False
+    for build_dir in args.build_dirs:
+        for report in check_build(build_dir):
+            status = "ok" if not report.problems else f"{len(report.problems)} problem(s)"
+            print(f"{report.path}: {report.pages} pages, {status}")
+            for problem in report.problems:
+                print(f"  - {problem}")
+            failed = failed or bool(report.problems)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
