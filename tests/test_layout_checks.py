@@ -291,3 +291,25 @@ def test_both_renderers_give_the_same_numbered_document(tmp_path: Path) -> None:
         done = render_project(folder, renderer, formats=("pdf",))
         texts[renderer] = lc.read_pdf(done.outputs["doc"]["pdf"]).pages
     assert texts["offline"] == texts["quarto"]
+
+
+def test_funnel_figure_on_a_tiny_build(tmp_path: Path) -> None:
+    """A department with a single commune reporting an indicator (or a zero national rate) still
+    gets its funnel plots: plain Poisson limits where overdispersion cannot be estimated."""
+    from barometre.publish.artefacts import figure_funnels
+
+    communes = pd.DataFrame({
+        "code_commune": ["48001", "48002", "48003"],
+        "nom": ["Mende", "Marvejols", "Florac Trois Rivières"],
+        "population": [12_000, 5_000, 2_000],
+        "rna_creations": [30.0, np.nan, np.nan],
+        "jva_matches": [0.0, 0.0, 0.0],
+        "ha_campaigns": [5.0, 2.0, 1.0],
+    })
+    meta = {"indicators": [
+        {"code": "rna_creations", "short": "créations d'associations", "count": "rna_creations"},
+        {"code": "jva_matches", "short": "mises en relation", "count": "jva_matches"},
+        {"code": "ha_campaigns", "short": "campagnes HelloAsso", "count": "ha_campaigns"},
+    ]}
+    path = figure_funnels(communes, meta, tmp_path / "funnels.png", {"48001"})
+    assert path.stat().st_size > 10_000

@@ -181,17 +181,25 @@ def figure_funnels(
     for ax, ind in zip(flat, count_indicators, strict=False):
         data = communes[communes[ind["code"]].notna() & (communes["population"] > 0)]
         target = data[ind["code"]].sum() / data["population"].sum() * 1000
-        spread = estimate_overdispersion(data[ind["code"]], data["population"], target)
+        # overdispersion needs a positive national rate and two communes (small builds may
+        # have neither): otherwise the plain Poisson limits
+        usable = int((data[ind["code"]].notna() & (data["population"] > 0)).sum())
+        spread = (estimate_overdispersion(data[ind["code"]], data["population"], target)
+                  if target > 0 and usable >= 2 else None)
         is_laureate = data["code_commune"].isin(laureates)
+        if usable == 0:
+            ax.axis("off")
+            continue
         plot_funnel(
             ax, data[ind["code"]], data["population"], target,
-            highlight=is_laureate, ylabel="pour 1 000 hab.", tau2=spread.tau2,
+            highlight=is_laureate, ylabel="pour 1 000 hab.",
+            tau2=spread.tau2 if spread is not None else None,
         )
         title = ind["short"][:1].upper() + ind["short"][1:]
-        ax.set_title(f"{title} (φ = {fr_number(spread.phi, 1)})", fontsize=9)
+        ax.set_title(f"{title} (φ = {fr_number(spread.phi, 1)})" if spread is not None else title, fontsize=9)
         rates = data[ind["code"]] / data["population"] * 1000
         top = max(np.nanquantile(rates, 0.995), target * 3, (rates[is_laureate].max() if is_laureate.any() else 0) * 1.12)
-        ax.set_ylim(0, top)
+        ax.set_ylim(0, top if top > 0 else 1.0)  # an indicator at zero everywhere
         for _, row in data[is_laureate].iterrows():
             ax.annotate(
                 row["nom"], (row["population"], row[ind["code"]] / row["population"] * 1000),
