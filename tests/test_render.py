@@ -167,8 +167,8 @@ jupyter: python3
 ```{python}
 x = 1
 ```
-Voir @fig-carte et [@insee2020].
-![Carte](carte.png){#fig-carte}
+Voir @sec-carte et [@insee2020].
+![Carte](carte.png){#lst-carte}
 Valeur `{python} x` et {{< meta title >}} et {{< var >}}.
 ::: {.panel-tabset}
 :::
@@ -188,9 +188,8 @@ Valeur `{python} x` et {{< meta title >}} et {{< var >}}.
         "lang is 'en'",
         "'jupyter'",
         "line 6: executable code cell ```{python}```",
-        "line 9: cross-reference @fig-carte",
-        "citation [@insee2020",
-        "line 10: #fig-/#tbl- labels",
+        "line 9: cross-reference @sec-carte",  # @fig-/@tbl- and citations are in the subset
+        "line 10: only #fig- and #tbl- labels",
         "line 11: inline code cell",
         "{{< meta title >}}",
         "{{< var >}}",
@@ -201,7 +200,7 @@ Valeur `{python} x` et {{< meta title >}} et {{< var >}}.
         assert expected in joined, expected
     assert "video" not in joined  # inside a plain code block
     assert ".callout-note" not in joined
-    assert len(violations) == 12
+    assert len(violations) == 11  # the citation is no violation any more
 
 
 def test_render_refuses_unsupported_sources(tmp_path: Path) -> None:
@@ -210,7 +209,7 @@ def test_render_refuses_unsupported_sources(tmp_path: Path) -> None:
     with pytest.raises(UnsupportedSourceError, match="page.qmd: line 3"):
         render_document(source, {}, tmp_path / "out", formats=("html",))
     # Violations inside an included partial are reported with the partial's name.
-    (tmp_path / "part.md").write_text("Voir @tbl-x.\n", encoding="utf-8")
+    (tmp_path / "part.md").write_text("Voir @sec-x.\n", encoding="utf-8")
     source.write_text("# Titre\n\n{{< include part.md >}}\n", encoding="utf-8")
     with pytest.raises(UnsupportedSourceError, match=r"part\.md: line 1: cross-reference"):
         render_document(source, {}, tmp_path / "out", formats=("html",))

@@ -437,3 +437,26 @@ def test_quarto_render_at_the_root_runs_the_pipeline(renders: Renders, quarto_bi
     manifest = json.loads((renders.build_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["renderer"]["name"] == "quarto"
     assert {s["status"] for s in manifest["steps"]} == {"skipped"}, "the build was up to date"
+
+
+# --------------------------------------------------------------------------- print layout
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_publications_pass_the_layout_checks(renders: Renders, document: str) -> None:
+    """With both renderers: no heading alone at the foot of a page, no laureate card or table
+    split across pages (at least 3 rows on each side of a break), every figure numbered; the
+    two renderers give the same page count."""
+    from barometre.publish.layout_checks import check_report_folder
+
+    if document.startswith("territoire-"):
+        folder = renders.build_dir / "territories" / document.removeprefix("territoire-")
+    else:
+        folder = renders.build_dir / "report"
+    pages = {}
+    for name, run in renders.runs.items():
+        report = check_report_folder(folder, run.pdf(document))
+        assert report.problems == [], (name, document, report.problems)
+        assert report.tables_not_found == [], (name, document, report.tables_not_found)
+        pages[name] = report.pages
+    assert pages["quarto"] == pages["offline"], pages

@@ -200,6 +200,7 @@ def render_step(
     import warnings
 
     from barometre.publish.render import (
+        BIBLIOGRAPHY_FILE,
         render_project,
         report_metadata,
         resolve_renderer,
@@ -215,7 +216,10 @@ def render_step(
     report = build_dir / "report"
     for source in reports.values():
         shutil.copyfile(REPORT_DIR / source, report / source)
-    projects = [(report, list(reports.values()), "../publications", metadata)]
+    # the bibliography of the methods the baromètre and its annex cite (citeproc, both renderers)
+    shutil.copyfile(REPORT_DIR / BIBLIOGRAPHY_FILE, report / BIBLIOGRAPHY_FILE)
+    projects = [(report, list(reports.values()), "../publications",
+                 metadata | {"bibliography": BIBLIOGRAPHY_FILE})]
     for slug in territories:
         projects.append(territory_project(build_dir, slug, metadata))
     for folder, documents, output_dir, folder_metadata in projects:

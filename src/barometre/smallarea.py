@@ -668,6 +668,94 @@ def funnel_limits(
     return out
 
 
+@dataclass(frozen=True)
+class Overdispersion:
+    """Between-unit heterogeneity of rates around a funnel plot's target (Spiegelhalter, 2005).
+
+    ``phi``: multiplicative overdispersion factor (mean squared winsorised z-score; 1 under
+    pure Poisson variation); ``tau2``: additive random-effects variance of the rate (per
+    ``scale``, squared), by the method of moments (DerSimonian–Laird form); ``n``: units used.
+    """
+
+    phi: float
+    tau2: float
+    n: int
+
+
+def estimate_overdispersion(
+    counts: Any,
+    exposure: Any,
+    target_rate: float,
+    scale: float = 1000.0,
+    winsor: float = 0.1,
+) -> Overdispersion:
+    """Estimate the overdispersion of the units' rates around ``target_rate`` (per ``scale``).
+
+    Spiegelhalter (2005, « Handling over-dispersion of performance indicators », §3–4): with the
+    Poisson standard error of a unit's rate ``s_i = sqrt(target · scale / E_i)``, the z-scores
+    ``z_i = (r_i − target) / s_i`` are winsorised at the ``winsor`` and ``1 − winsor`` quantiles
+    (so that the outliers being looked for do not inflate the estimate);
+    ``φ = Σ z_i² / n``; the additive variance is ``τ² = max(0, (n φ − (n − 1)) / (Σ w_i − Σ w_i²
+    / Σ w_i))`` with ``w_i = 1 / s_i²`` (0 when ``n φ ≤ n − 1``: no evidence of overdispersion).
+    Units with a missing count or a non-positive exposure are left out.
+    """
+    y = _as_float(counts, "counts")
+    e = _as_float(exposure, "exposure")
+    _check_lengths(counts=y, exposure=e)
+    if not target_rate > 0:
+        raise ValueError(f"target_rate must be positive, got {target_rate}")
+    if not 0 <= winsor < 0.5:
+        raise ValueError(f"winsor must be in [0, 0.5), got {winsor}")
+    usable = _usable(y, e)
+    n = int(usable.sum())
+    if n < 2:
+        raise ValueError("need at least two units with a count and a positive exposure")
+    rate = y[usable] / e[usable] * scale
+    variance = target_rate * scale / e[usable]
+    z = (rate - target_rate) / np.sqrt(variance)
+    if winsor > 0:
+        low, high = np.quantile(z, [winsor, 1 - winsor])
+        z = np.clip(z, low, high)
+    phi = float(np.mean(z**2))
+    weights = 1.0 / variance
+    denominator = weights.sum() - (weights**2).sum() / weights.sum()
+    tau2 = max(0.0, (n * phi - (n - 1)) / denominator) if denominator > 0 else 0.0
+    return Overdispersion(phi=phi, tau2=float(tau2), n=n)
+
+
+def funnel_limits_random_effects(
+    target_rate: float,
+    exposure: Any,
+    tau2: float,
+    levels: Sequence[float] = (0.95, 0.998),
+    scale: float = 1000.0,
+) -> pd.DataFrame:
+    """Overdispersion-adjusted funnel limits: ``target ± z_p · sqrt(target · scale / E + τ²)``.
+
+    Spiegelhalter's (2005) additive random-effects limits, on the rate scale (per ``scale``),
+    with ``τ²`` from :func:`estimate_overdispersion`; with ``τ² = 0`` they are the normal
+    approximation of the Poisson limits. Lower limits are clipped at zero. Columns as
+    :func:`funnel_limits`: ``exposure``, ``target_rate``, ``lower_<tag>``, ``upper_<tag>``.
+    """
+    if not tau2 >= 0:
+        raise ValueError(f"tau2 must be non-negative, got {tau2}")
+    e = _as_float(exposure, "exposure")
+    _check_non_negative(e, "exposure")
+    valid = np.isfinite(e) & (e > 0)
+    sd = np.full(len(e), np.nan)
+    sd[valid] = np.sqrt(target_rate * scale / e[valid] + tau2)
+    out = pd.DataFrame({"exposure": e, "target_rate": np.full(len(e), float(target_rate))},
+                       index=_common_index(len(e), exposure))
+    for level in levels:
+        if not 0 < level < 1:
+            raise ValueError(f"levels must be in (0, 1), got {level}")
+        tag = level_tag(level)
+        z = stats.norm.ppf((1 + level) / 2)
+        out[f"lower_{tag}"] = np.clip(target_rate - z * sd, 0.0, None)
+        out[f"upper_{tag}"] = target_rate + z * sd
+    return out
+
+
 def funnel_flags(
     counts: Any,
     exposure: Any,
@@ -738,6 +826,7 @@ def plot_funnel(
     highlight_label: str = "Lauréats",
     xlabel: str = "Population (habitants)",
     ylabel: str | None = None,
+    tau2: float | None = None,
 ) -> Axes:
     """Draw a funnel plot (rate against exposure with Poisson control limits) on ``ax``.
 
@@ -745,7 +834,9 @@ def plot_funnel(
     level gets a pair of limit curves from :func:`funnel_limits` on a geometric grid spanning the
     units' exposures; units where the boolean mask ``highlight`` is true (the laureates) are
     drawn on top in a distinct colour. Units with zero or missing exposure or count are skipped.
-    Labels are in French (the methodology annex's language). Returns ``ax``.
+    Labels are in French (the methodology annex's language). With ``tau2`` (from
+    :func:`estimate_overdispersion`), the limits are the overdispersion-adjusted ones of
+    :func:`funnel_limits_random_effects` instead of the pure Poisson ones. Returns ``ax``.
     """
     y = _as_float(counts, "counts")
     e = _as_float(exposure, "exposure")
@@ -761,7 +852,10 @@ def plot_funnel(
     rate = np.where(usable, y / np.where(usable, e, 1.0) * scale, np.nan)
     low, high = e[usable].min(), e[usable].max()
     grid = exposure_grid(low * 0.9, high * 1.1 if high > low else low * 2, n_grid)
-    limits = funnel_limits(target_rate, grid, levels, scale, method)
+    if tau2 is None:
+        limits = funnel_limits(target_rate, grid, levels, scale, method)
+    else:
+        limits = funnel_limits_random_effects(target_rate, grid, tau2, levels, scale)
 
     ordinary = usable & ~mask
     ax.scatter(

@@ -465,7 +465,9 @@ def figure_territory_map(selected: pd.DataFrame, territory: Territory, laureates
     from barometre.publish.maps import POSITION_COLOURS, Classes, draw_territory_map, save_map
 
     edges = (0.0, 20.0, 40.0, 60.0, 80.0, 100.0)
-    labels = ("0 à 20 (dernières)", "20 à 40", "40 à 60", "60 à 80", "80 à 100 (premières)")
+    # classes [a, b): bounds that never overlap (a commune at 40 is in « 40 à moins de 60 »)
+    labels = ("moins de 20 (dernières)", "20 à moins de 40", "40 à moins de 60", "60 à moins de 80",
+              "80 ou plus (premières)")
     colours = POSITION_COLOURS
     fig, _ = draw_territory_map(
         selected.assign(position=position_in_class(selected["rank_in_class"], selected["class_size"])),

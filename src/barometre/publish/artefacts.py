@@ -97,21 +97,29 @@ def _fr_axis(ax: plt.Axes, axis: str = "x", decimals: int = 0) -> None:
 
 
 def figure_scores_by_class(communes: pd.DataFrame, labels: list[str], path: Path, demo: bool) -> Path:
-    """Distribution of the score in each population class (box plots), laureates as dots."""
+    """Distribution of the score in each population class (seaborn box plots), laureates as dots
+    (a seaborn strip plot)."""
+    import seaborn as sns
+
     _style()
     fig, ax = plt.subplots(figsize=(7.0, 3.4))
-    data = [communes.loc[communes.population_class == lab, "score"].dropna().to_numpy() for lab in labels]
-    ax.boxplot(data, orientation="horizontal", tick_labels=labels, showfliers=False, patch_artist=True,
-               boxprops={"facecolor": TINT, "edgecolor": ACCENT}, medianprops={"color": ACCENT})
-    for n, lab in enumerate(labels, start=1):
-        # the decided laureates (status), not the nominal top of the class
-        top = communes[(communes.population_class == lab) & (communes["status"] == "Lauréat")]
-        ax.scatter(top["score"], np.full(len(top), n), color=HIGHLIGHT, zorder=3, s=18, label="Lauréats" if n == 1 else None)
-    ax.invert_yaxis()
+    ranked = communes[communes["score"].notna() & communes["population_class"].isin(labels)]
+    sns.boxplot(
+        data=ranked, x="score", y="population_class", order=labels, ax=ax, showfliers=False,
+        width=0.6, color=TINT, linecolor=ACCENT, linewidth=1,
+    )
+    # the decided laureates (status), not the nominal top of the class
+    laureates = ranked[ranked["status"] == "Lauréat"]
+    sns.stripplot(
+        data=laureates, x="score", y="population_class", order=labels, ax=ax, color=HIGHLIGHT,
+        size=4.5, jitter=0.12, zorder=3, label="Lauréats", legend=False,
+    )
+    handles = [matplotlib.lines.Line2D([], [], marker="o", linestyle="", color=HIGHLIGHT, label="Lauréats")]
     ax.set_xlabel("Score Cités Vives (0–100)")
+    ax.set_ylabel("")
     _fr_axis(ax, "x")
     # legend above the plot, where it cannot be mistaken for a laureate
-    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, borderaxespad=0.2)
+    ax.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, borderaxespad=0.2)
     ax.set_title("Score par classe de population", loc="left")
     fig.text(0, -0.04, SOURCE_NOTE[demo], fontsize=7, color=MUTED)
     return save_figure(fig, path)
@@ -138,20 +146,28 @@ def figure_class_top(communes: pd.DataFrame, label: str, path: Path, demo: bool,
 
 
 def figure_correlations(communes: pd.DataFrame, codes: list[str], titles: Mapping[str, str], path: Path) -> Path:
-    """Spearman correlation matrix of the indicators (per 1 000 inhabitants)."""
+    """Spearman correlation matrix of the indicators (per 1 000 inhabitants), a seaborn heatmap
+    with French decimal commas and full indicator names (wrapped, never cut)."""
+    import textwrap
+
+    import seaborn as sns
+
     _style()
     rates = communes[[f"{c}_per_1000" for c in codes]]
     corr = rates.corr(method="spearman").to_numpy()
-    fig, ax = plt.subplots(figsize=(5.6, 4.6))
-    image = ax.imshow(corr, cmap="RdBu_r", vmin=-1, vmax=1)
-    names = [titles[c] for c in codes]
-    ax.set_xticks(range(len(codes)), names, rotation=40, ha="right")
-    ax.set_yticks(range(len(codes)), names)
-    for i in range(len(codes)):
-        for j in range(len(codes)):
-            ax.text(j, i, fr_number(corr[i, j], 2), ha="center", va="center", fontsize=7,
-                    color="white" if abs(corr[i, j]) > 0.6 else "black")
-    fig.colorbar(image, ax=ax, shrink=0.8)
+    names = [textwrap.fill(titles[c], 22) for c in codes]
+    notes = np.vectorize(lambda v: fr_number(v, 2))(corr)
+    fig, ax = plt.subplots(figsize=(6.2, 4.8))
+    sns.heatmap(
+        pd.DataFrame(corr, index=names, columns=names), ax=ax, cmap="RdBu_r", vmin=-1, vmax=1,
+        annot=notes, fmt="", annot_kws={"fontsize": 7}, linewidths=0.5, linecolor="white",
+        square=True, cbar_kws={"shrink": 0.8},
+    )
+    ax.tick_params(axis="x", rotation=40, labelsize=7.5)
+    plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
+    ax.tick_params(axis="y", rotation=0, labelsize=7.5)
+    ax.collections[0].colorbar.ax.yaxis.set_major_formatter(
+        matplotlib.ticker.FuncFormatter(lambda v, _: fr_number(v, 1)))
     ax.set_title("Corrélations de rang (Spearman) entre indicateurs")
     return save_figure(fig, path)
 
@@ -159,32 +175,102 @@ def figure_correlations(communes: pd.DataFrame, codes: list[str], titles: Mappin
 def figure_funnels(
     communes: pd.DataFrame, meta: Mapping[str, Any], path: Path, laureates: set[str]
 ) -> Path:
-    """Funnel plots of the count indicators: raw rate against population, Poisson control limits
-    (95 % and 99,8 %) around the national rate, laureates highlighted (Spiegelhalter, 2005)."""
-    from barometre.smallarea import plot_funnel
+    """Funnel plots of the count indicators: raw rate against population, overdispersion-adjusted
+    control limits (95 % and 99,8 %) around the national rate, laureates named (Spiegelhalter,
+    2005).
+
+    The limits are Spiegelhalter's additive random-effects limits, ``τ²`` estimated from the
+    data (:func:`barometre.smallarea.estimate_overdispersion`; each panel prints ``φ``): pure
+    Poisson limits would flag most large communes, which says the rates are heterogeneous, not
+    that those communes are outliers. The y axis reaches every laureate.
+    """
+    from barometre.smallarea import estimate_overdispersion, plot_funnel
 
     _style()
     count_indicators = [i for i in meta["indicators"] if "count" in i]
     ncols = 2
     nrows = -(-len(count_indicators) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(7.0, 2.6 * nrows))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(7.0, 3.0 * nrows))
     flat = np.atleast_1d(axes).ravel()
     for ax, ind in zip(flat, count_indicators, strict=False):
         data = communes[communes[ind["code"]].notna() & (communes["population"] > 0)]
         target = data[ind["code"]].sum() / data["population"].sum() * 1000
+        # overdispersion needs a positive national rate and two communes (small builds may
+        # have neither): otherwise the plain Poisson limits
+        usable = int((data[ind["code"]].notna() & (data["population"] > 0)).sum())
+        spread = (estimate_overdispersion(data[ind["code"]], data["population"], target)
+                  if target > 0 and usable >= 2 else None)
+        is_laureate = data["code_commune"].isin(laureates)
+        if usable == 0:
+            ax.axis("off")
+            continue
         plot_funnel(
             ax, data[ind["code"]], data["population"], target,
-            highlight=data["code_commune"].isin(laureates), ylabel="pour 1 000 hab.",
+            highlight=is_laureate, ylabel="pour 1 000 hab.",
+            tau2=spread.tau2 if spread is not None else None,
         )
-        ax.set_title(ind["short"][:1].upper() + ind["short"][1:], fontsize=9)
-        upper = np.nanquantile(data[ind["code"]] / data["population"] * 1000, 0.995)
-        ax.set_ylim(0, max(upper, target * 3))
+        title = ind["short"][:1].upper() + ind["short"][1:]
+        ax.set_title(f"{title} (φ = {fr_number(spread.phi, 1)})" if spread is not None else title, fontsize=9)
+        rates = data[ind["code"]] / data["population"] * 1000
+        top = max(np.nanquantile(rates, 0.995), target * 3, (rates[is_laureate].max() if is_laureate.any() else 0) * 1.12)
+        ax.set_ylim(0, top if top > 0 else 1.0)  # an indicator at zero everywhere
+        for _, row in data[is_laureate].iterrows():
+            ax.annotate(
+                row["nom"], (row["population"], row[ind["code"]] / row["population"] * 1000),
+                xytext=(3, 2), textcoords="offset points", fontsize=5.8, color=PALETTE["ink"],
+            )
         _fr_axis(ax, "y", 1)
         ax.get_legend().remove() if ax is not flat[0] and ax.get_legend() else None
+    if flat[0].get_legend():
+        # one legend for all panels, outside the data
+        handles, names = flat[0].get_legend_handles_labels()
+        flat[0].get_legend().remove()
+        names = [n.replace("Limites à", "Limites (surdispersion) à") for n in names]
+        fig.legend(handles, names, loc="lower center", ncol=len(names), frameon=False,
+                   fontsize=7, bbox_to_anchor=(0.5, -0.02))
     for ax in flat[len(count_indicators):]:
         ax.axis("off")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
     return save_figure(fig, path)
+
+
+#: Captions of the numbered tables of the report (« Tableau N – … »), by partial name; a
+#: partial not listed is printed without number (e.g. the software versions).
+TABLE_CAPTIONS = {
+    "classes": "Classes de population : communes classées et score médian.",
+    "indicators": "Critères, indicateurs, unités et sources.",
+    "eligibility": "Communes écartées du classement, par règle d'éligibilité et par classe.",
+    "count_model": "Modèle de comptage : paramètres estimés par indicateur.",
+    "count_model_calibration": "Calibration du modèle de comptage sur simulation.",
+    "shrinkage_weights": "Poids médian de la donnée propre de la commune dans son taux classé.",
+    "rates_effect": "Effet du modèle de comptage sur le palmarès (taux classés ou taux bruts).",
+    "methods_comparison": "Ce que change l'autre méthode, classe par classe.",
+    "treatment": "Traitement des valeurs extrêmes, par indicateur.",
+    "correlations": "Corrélations de chaque élément avec son parent et avec le score.",
+    "cronbach": "Cohérence interne des critères (alpha de Cronbach).",
+    "pca": "Part de variance du premier axe de l'analyse en composantes principales.",
+    "weight_removal": "Sensibilité à la pondération : retrait de chaque élément.",
+    "rank_sets": "Ensembles de confiance des rangs des premières communes.",
+    "robustness_laureates": "Robustesse des premières communes de chaque classe.",
+    "robustness_classes": "Robustesse du classement, par classe.",
+    "robustness_split": "Part de la variance due à l'aléa d'échantillonnage et aux choix de méthode.",
+    "robustness_sobol": "Indices de Sobol' des hypothèses de construction.",
+    "match_report": "Rattachement des enregistrements des sources aux communes.",
+    "inputs": "Empreintes des fichiers d'entrée.",
+}
+
+
+def table_caption(name: str, class_labels: list[str]) -> str | None:
+    """Caption of the report's table partial ``name`` (None: an unnumbered table)."""
+    for label in class_labels:
+        if name == f"palmares_{slug(label)}":
+            return f"Palmarès : {label}."
+    return TABLE_CAPTIONS.get(name)
+
+
+def table_label(name: str) -> str:
+    """Cross-reference label of a table partial: ``tbl-`` and the name (``tbl-count-model``)."""
+    return "tbl-" + name.replace("_", "-")
 
 
 def palmares_rule_sentence(config: EditionConfig, n_runs: int) -> str:
@@ -253,6 +339,10 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
 
     def table(name: str, frame: pd.DataFrame, **kwargs: Any) -> None:
         path = tables_dir / f"{name}.md"
+        caption = table_caption(name, labels)
+        if caption is not None:
+            kwargs.setdefault("caption", caption)
+            kwargs.setdefault("label", table_label(name))
         atomic_write_text(path, dataframe_to_markdown(frame, **kwargs) + "\n")
         written.append(path)
 
@@ -407,12 +497,15 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
     )
     # per-class interval figures (a class without ranked communes has none)
     interval_figures = []
+    from barometre.robustness.figures import slug as figure_slug
+
     for label in labels:
-        name = f"robustness_intervals_{slug(label)}.png"
+        # the robustness step names them with its own slug (« petite-ville »)
+        name = f"robustness_intervals_{figure_slug(label)}.png"
         if (figures_dir / name).exists():
             interval_figures.append(
                 f"![{label} : rangs des premières communes — médiane et intervalle 5–95 % sur "
-                f"l'ensemble des scénarios.](figures/{name}){{width=90%}}\n"
+                f"l'ensemble des scénarios.](figures/{name}){{#fig-intervals-{figure_slug(label)} width=90%}}\n"
             )
     markdown("robustness_interval_figures", "\n".join(interval_figures) or "Aucune classe ne compte de commune classée.")
     # sampling versus method: Sobol' indices of the mean rank shift of each class
@@ -562,11 +655,13 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
         award = awards.loc[label] if label in awards.index else None
         eligible = int(award["eligible"]) if award is not None else 0
         n_laureates = int(award["laureates"]) if award is not None else 0
-        section = [f"## {label}\n",
+        # the class's introduction stays on the page of its chart (keep-with-next); each laureate's
+        # fact sheet is a card, an unbreakable block never split across pages
+        section = [f"## {label}\n", "::: {.keep-with-next}\n",
                    palmares_pages.class_intro(classes[slug(label)]["bounds"], eligible)
                    + " " + palmares_pages.awards_sentence(eligible, n_laureates, top_k, laureate_threshold)
                    + (" " + palmares_pages.mentions_sentence(rows[rows["status"] == "Mention"], top_k)
-                      if (rows["status"] == "Mention").any() else "") + "\n"]
+                      if (rows["status"] == "Mention").any() else "") + "\n", ":::\n"]
         chart = palmares_pages.figure_class_palmares(
             decision, label, figures_dir / f"palmares_{slug(label)}.png", top_k=top_k,
             laureate_min=rule.laureate_min_probability, mention_min=rule.mention_min_probability,
@@ -577,17 +672,17 @@ def write_report_artefacts(build_dir: Path, config: EditionConfig, meta: Mapping
                 f"![{label} : les communes les plus susceptibles de figurer parmi les {top_k} premières "
                 f"de la classe — probabilité sur {n_runs_text} scénarios et rangs occupés dans "
                 f"{variables['robustness']['interval']} d'entre eux ; en couleur, les lauréates et les "
-                f"mentions.](figures/{chart.name}){{width=100%}}\n")
+                f"mentions.](figures/{chart.name}){{#fig-palmares-{slug(label).replace('_', '-')} width=100%}}\n")
         laureate_rows = rows[rows["status"] == "Lauréat"]
         ex_aequo = laureate_rows["ex_aequo_group"].value_counts()
         for row in laureate_rows.itertuples():
             department = f"{department_names.get(row.code_departement, row.code_departement)}, {row.code_departement}"
-            section.append(palmares_pages.laureate_card(
+            section.append("::: {.card}\n\n" + palmares_pages.laureate_card(
                 row, department, meta, counts, rates, data_year=config.data_year, top_k=top_k,
                 n_runs=n_runs_text, interval=variables["robustness"]["interval"],
                 credible=fr_percent(config.shrinkage.credible * 100, 0),
                 simultaneous=fr_percent(rule.simultaneous_coverage * 100, 0),
-                tied=ex_aequo.get(row.ex_aequo_group, 0) > 1) + "\n")
+                tied=ex_aequo.get(row.ex_aequo_group, 0) > 1) + "\n\n:::\n")
         cards.append("\n".join(section))
     markdown("laureates", "\n".join(cards))
     summary = pd.DataFrame(

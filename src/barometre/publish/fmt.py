@@ -261,6 +261,7 @@ def dataframe_to_markdown(
     *,
     columns: Mapping[str, str] | None = None,
     caption: str | None = None,
+    label: str | None = None,
 ) -> str:
     """Render a DataFrame as a pipe table (pandoc/Quarto Markdown) with French-formatted cells.
 
@@ -271,7 +272,9 @@ def dataframe_to_markdown(
       may emit ``1^er^``; missing values always give ``n.d.``.
     - ``align``: column -> ``left``/``right``/``center``; numeric columns default to right.
     - ``columns``: column -> header text (display names); the index is not written.
-    - ``caption``: written as a pandoc table caption (``: caption``) after the table.
+    - ``caption``: written as a pandoc table caption (``: caption``) after the table;
+      ``label`` (``tbl-x``, needs a caption) makes it a numbered table both renderers number
+      and ``@tbl-x`` refers to (``: caption {#tbl-x}``).
 
     The dashes of the separator row are proportional to the widest cell, so pandoc's relative
     column widths (used when a row is wider than 72 characters) follow the content.
@@ -320,6 +323,11 @@ def dataframe_to_markdown(
         row = [cells[j][i].ljust(widths[j]) for j in range(len(cells))]
         lines.append("| " + " | ".join(row) + " |")
     text = "\n".join(lines) + "\n"
+    if label is not None:
+        if not caption:
+            raise ValueError("a table label needs a caption")
+        if not re.fullmatch(r"tbl-[\w-]+", label):
+            raise ValueError(f"a table label is tbl- and a name, not {label!r}")
     if caption:
-        text += f"\n: {caption}\n"
+        text += f"\n: {caption}" + (f" {{#{label}}}" if label else "") + "\n"
     return text

@@ -32,9 +32,12 @@ The offline renderer renders the subset of Quarto the report pages use the way Q
   ``{{< include partial.md >}}`` (path relative to the including file) and
   ``{{< pagebreak >}}``.
 
-Report pages compute nothing: no code cells, no inline code, no cross-references
-(``@fig-x``) or citations, which plain pandoc does not resolve. :func:`check_supported` lists
-violations; :func:`render_document` refuses a source that has any.
+Figures and tables labelled ``{#fig-x}`` / ``{#tbl-x}`` are numbered with their caption and
+``@fig-x`` / ``@tbl-x`` refer to them, as in Quarto (offline: ``templates/crossref.lua``);
+citations ``[@key]`` are formatted by pandoc's citeproc from the ``bibliography`` of the
+metadata on both paths. Report pages compute nothing: no code cells, no inline code, no other
+cross-references (``@sec-x``). :func:`check_supported` lists violations;
+:func:`render_document` refuses a source that has any.
 
 Offline PDFs are reproducible byte for byte: Typst gets a fixed timestamp and only its
 embedded fonts (``ignore_system_fonts``), so the output does not depend on the fonts of the
@@ -71,10 +74,19 @@ HTML_TEMPLATE = TEMPLATES_DIR / "pandoc-template.html"
 HTML_TITLE_BLOCK = TEMPLATES_DIR / "title-block.html"
 CSS_FILE = TEMPLATES_DIR / "barometre.css"
 LUA_FILTERS = (TEMPLATES_DIR / "french.lua", TEMPLATES_DIR / "barometre-divs.lua")
+#: Quarto's figure/table cross-references for the offline renderer (Quarto has its own): runs
+#: between the two filters above (it wraps tables before barometre-divs.lua writes them), and
+#: before --citeproc (which would take ``@fig-x`` for a citation).
+CROSSREF_FILTER = TEMPLATES_DIR / "crossref.lua"
+OFFLINE_LUA_FILTERS = (LUA_FILTERS[0], CROSSREF_FILTER, LUA_FILTERS[1])
+#: Bibliography of the methods the reports cite (``report/references.bib``), copied next to the
+#: documents; both renderers format it with pandoc's citeproc (Quarto: ``citeproc: true``).
+BIBLIOGRAPHY_FILE = "references.bib"
 QUARTO_PROJECT_TEMPLATE = TEMPLATES_DIR / "quarto-project.yml"
 #: What a report project gets in ``_templates/``: both renderers read these.
 PROJECT_TEMPLATE_FILES = (
-    TYPST_TEMPLATE, *TYPST_PARTIALS, HTML_TEMPLATE, HTML_TITLE_BLOCK, CSS_FILE, *LUA_FILTERS
+    TYPST_TEMPLATE, *TYPST_PARTIALS, HTML_TEMPLATE, HTML_TITLE_BLOCK, CSS_FILE, *LUA_FILTERS,
+    CROSSREF_FILTER,
 )
 #: Quarto's ``date-format`` of the publications: the French long date (``1er juin 2024``).
 DATE_FORMAT = "Do MMMM YYYY"
@@ -98,6 +110,7 @@ SUPPORTED_DIV_CLASSES = frozenset(
         "source",
         "small",
         "lead",
+        "keep-with-next",
     }
 )
 INCLUDE_SUFFIXES = (".md", ".qmd", ".markdown")
@@ -110,7 +123,6 @@ _UNSUPPORTED_FRONT_MATTER = {
     "knitr": "selects an execution engine: report pages run no code",
     "execute": "execution options: report pages run no code",
     "filters": "extra filters would only run under Quarto",
-    "bibliography": "citations are not supported by the offline renderer",
     "crossref": "cross-references are not supported by the offline renderer",
 }
 
@@ -125,9 +137,10 @@ _VAR_KEY = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 _FENCE = re.compile(r"^\s*(?P<fence>`{3,}|~{3,})\s*(?P<info>.*)$")
 _DIV_OPEN = re.compile(r"^\s*:{3,}\s*(?P<attrs>\{[^}]*\}|[A-Za-z][\w-]*)\s*:*\s*$")
 _INLINE_CODE_CELL = re.compile(r"`\{[A-Za-z]\w*\}[^`]*`")
-_CROSS_REF = re.compile(r"(?<![\w@.])@(fig|tbl|sec|eq|lst|thm|lem|cor|prp|def|exm|exr)-[\w-]+")
-_CITATION = re.compile(r"\[-?@[A-Za-z_][\w:.#$%&+?<>~/-]*")
-_XREF_LABEL = re.compile(r"\{[^}\n]*#(fig|tbl|lst)-[\w-]+")
+#: Cross-references both renderers resolve: figures and tables (crossref.lua offline).
+CROSS_REF_KINDS = ("fig", "tbl")
+_CROSS_REF = re.compile(r"(?<![\w@.])@(sec|eq|lst|thm|lem|cor|prp|def|exm|exr)-[\w-]+")
+_XREF_LABEL = re.compile(r"\{[^}\n]*#(lst|sec|eq)-[\w-]+")
 _LAYOUT_ATTR = re.compile(r"\{[^}\n]*\blayout(-ncol|-nrow)?=")
 _RAW_HTML = re.compile(
     r"^\s*</?(div|span|table|img|br|p|iframe|script|style|figure)\b", re.IGNORECASE
@@ -351,8 +364,8 @@ def check_supported(qmd_text: str) -> list[str]:
 
     Each message starts with ``line N:``. Flags: executable code cells (```` ```{python} ````,
     ```` ```{r} ````, ```` ```{mermaid} ````…), inline code cells, raw ``{=format}`` blocks,
-    shortcodes other than var/include/pagebreak or with bad arguments, cross-references
-    (``@fig-x``) and their labels (``{#fig-x}``), citations, layout attributes, fenced divs of
+    shortcodes other than var/include/pagebreak or with bad arguments, cross-references other
+    than ``@fig-x``/``@tbl-x`` and their labels (``{#sec-x}``), layout attributes, fenced divs of
     unsupported classes, raw HTML blocks, invalid front matter, engine keys, a non-French
     ``lang``. Lines inside plain code blocks are not checked.
     """
@@ -432,15 +445,12 @@ def check_supported(qmd_text: str) -> list[str]:
             )
         for match in _CROSS_REF.finditer(line):
             violations.append(
-                f"line {number}: cross-reference {match.group(0)} is resolved by Quarto only"
-            )
-        for match in _CITATION.finditer(line):
-            violations.append(
-                f"line {number}: citation {match.group(0)}…] is not supported offline"
+                f"line {number}: cross-reference {match.group(0)} is resolved by Quarto only "
+                "(both renderers resolve @fig- and @tbl-)"
             )
         if _XREF_LABEL.search(line):
             violations.append(
-                f"line {number}: #fig-/#tbl- labels number figures in Quarto only; drop the label"
+                f"line {number}: only #fig- and #tbl- labels are numbered by both renderers"
             )
         if _LAYOUT_ATTR.search(line):
             violations.append(f"line {number}: layout attributes are Quarto-only")
@@ -488,6 +498,9 @@ def _pandoc(args: Sequence[str], stdin: str | None = None) -> str:
     )
     if completed.returncode != 0:
         raise RenderError(f"pandoc failed ({completed.returncode}): {completed.stderr.strip()}")
+    missing = _CITEPROC_MISSING.findall(completed.stderr)
+    if missing:
+        raise RenderError(f"citations not in the bibliography: {', '.join(sorted(set(missing)))}")
     return completed.stdout
 
 
@@ -620,7 +633,7 @@ def _to_pdf(
     for image, path in zip(images, image_paths):
         image["c"][2][0] = Path(os.path.relpath(path, work_dir.resolve())).as_posix()
 
-    filters = [arg for lua in LUA_FILTERS for arg in ("--lua-filter", str(lua))]
+    filters = _offline_filters(ast)
     typ_path = work_dir / "main.typ"  # never the template's name, whatever the output stem
     _pandoc(
         [
@@ -659,8 +672,32 @@ def _to_pdf(
     shutil.rmtree(work_dir)
 
 
+def _offline_filters(ast: Mapping[str, Any]) -> list[str]:
+    """pandoc arguments of the offline filters: the Lua filters, then citeproc when the
+    document has a bibliography (after crossref.lua, which takes ``@fig-x`` out of its way)."""
+    filters = [arg for lua in OFFLINE_LUA_FILTERS for arg in ("--lua-filter", str(lua))]
+    if "bibliography" in ast.get("meta", {}):
+        filters.append("--citeproc")
+    return filters
+
+
+def _localise_bibliography(meta: dict[str, Any], source_dir: Path, origin: str) -> None:
+    """Make the ``bibliography`` path absolute (relative to the document, as in Quarto); a
+    missing file fails."""
+    if "bibliography" not in meta:
+        return
+    target = _meta_text(meta["bibliography"]).strip()
+    path = (source_dir / target).resolve()
+    if not path.is_file():
+        raise RenderError(f"{origin}: bibliography not found: {target} (looked for {path})")
+    meta["bibliography"] = _meta_string(str(path))
+
+
+_CITEPROC_MISSING = re.compile(r"Citeproc: citation (\S+) not found")
+
+
 def _to_html(ast: dict[str, Any], html_path: Path, source_dir: Path) -> None:
-    filters = [arg for lua in LUA_FILTERS for arg in ("--lua-filter", str(lua))]
+    filters = _offline_filters(ast)
     args = [
         "--from",
         "json",
@@ -748,6 +785,7 @@ def render_document(
         reader += ["--metadata-file", str(directory_metadata)]
     ast = json.loads(_pandoc(reader, stdin=resolved))
     _localise_images(ast, images_dir, str(source))
+    _localise_bibliography(ast["meta"], source.parent, str(source))
     meta = ast["meta"]
     meta.setdefault("lang", _meta_string("fr"))
     _localise_date(meta)

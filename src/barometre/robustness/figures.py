@@ -65,7 +65,8 @@ def rank_interval_figure(communes: pd.DataFrame, title: str, path: Path, top_n: 
     )
     labels = table["name"] if "name" in table.columns else table["code"]
     y = np.arange(len(table))[::-1]
-    fig = Figure(figsize=(7.0, 0.32 * len(table) + 1.4))
+    # compact rows: two classes' charts fit on one page
+    fig = Figure(figsize=(7.0, 0.2 * len(table) + 1.3))
     ax = fig.subplots()
     ax.hlines(
         y,
@@ -86,50 +87,70 @@ def rank_interval_figure(communes: pd.DataFrame, title: str, path: Path, top_n: 
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     ax.set_xlabel("Rang dans la classe")
-    ax.set_title(title, fontsize=10)
+    # the title starts at the figure's left edge: over the axes alone, long ones were cut
+    fig.suptitle(title, fontsize=10, x=0.01, ha="left")
     ax.invert_xaxis()
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
-    ax.legend(fontsize=7, loc="lower left", frameon=False)
-    fig.tight_layout()
+    # the legend goes under the axis, never over a row of data
+    handles, names = ax.get_legend_handles_labels()
+    fig.legend(handles, names, fontsize=7, loc="lower center", ncol=len(names), frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return _save(fig, path)
+
+
+def wrap_name(name: str, width: int = 17) -> str:
+    """A commune name on lines of at most about ``width`` characters, broken after a hyphen or
+    at a space (``Saint-Christophe-du-Ligneron`` → ``Saint-Christophe-\\ndu-Ligneron``); never
+    truncated. A single word longer than ``width`` stays whole."""
+    parts = re.findall(r".+?(?:-|\s+|$)", name)
+    lines, current = [], ""
+    for part in parts:
+        if current and len(current) + len(part.rstrip()) > width:
+            lines.append(current.rstrip())
+            current = ""
+        current += part
+    if current:
+        lines.append(current.rstrip())
+    return "\n".join(lines) if lines else name
 
 
 def ptop_heatmap(
     communes: pd.DataFrame, class_order: Sequence[str], path: Path, top: int = 4, n_best: int = 8
 ) -> Path:
-    """Heatmap of P(top k): for each class, the ``n_best`` communes most often in its top k.
+    """Heatmap of P(top k) (seaborn): for each class, the ``n_best`` communes most often in its
+    top k, each cell annotated with the full commune name (wrapped, never truncated) and its
+    probability; nominal laureates are in bold."""
+    import seaborn as sns
 
-    Cells are annotated with the commune and its probability; nominal laureates are in bold.
-    """
     column = f"p_top{top}"
-    fig = Figure(figsize=(1.35 * n_best + 1.6, 0.75 * len(class_order) + 1.2))
-    ax = fig.subplots()
     values = np.full((len(class_order), n_best), np.nan)
+    notes = np.full((len(class_order), n_best), "", dtype=object)
+    bold = np.zeros((len(class_order), n_best), dtype=bool)
     for i, label in enumerate(class_order):
         best = communes[communes["class"] == label].sort_values(
             [column, "nominal_rank"], ascending=[False, True]
         )
-        best = best.head(n_best)
-        for j, (_, row) in enumerate(best.iterrows()):
+        for j, (_, row) in enumerate(best.head(n_best).iterrows()):
             values[i, j] = row[column]
             name = str(row["name"] if "name" in row.index else row["code"])
-            laureate = pd.notna(row["nominal_rank"]) and row["nominal_rank"] <= top
-            ax.text(
-                j,
-                i,
-                f"{name[:14]}\n{_fr(row[column])}",
-                ha="center",
-                va="center",
-                fontsize=6,
-                fontweight="bold" if laureate else "normal",
-                color="white" if row[column] > 0.6 else "black",
-            )
-    image = ax.imshow(values, cmap="Blues", vmin=0, vmax=1, aspect="auto")
-    ax.set_yticks(range(len(class_order)), list(class_order))
-    ax.set_xticks(range(n_best), [str(j + 1) for j in range(n_best)])
-    ax.set_xlabel(f"Communes les plus souvent dans le top {top} (gras : lauréates publiées)")
-    cbar = fig.colorbar(image, ax=ax, fraction=0.03)
-    cbar.set_label(f"P(top {top})")
+            notes[i, j] = f"{wrap_name(name)}\n{_fr(row[column])}"
+            bold[i, j] = pd.notna(row["nominal_rank"]) and row["nominal_rank"] <= top
+    lines = max((str(n).count("\n") + 1 for n in notes.ravel()), default=2)
+    fig = Figure(figsize=(7.4, (0.16 * lines + 0.25) * len(class_order) + 1.0))
+    ax = fig.subplots()
+    sns.heatmap(
+        pd.DataFrame(values, index=list(class_order), columns=[str(j + 1) for j in range(n_best)]),
+        ax=ax, cmap="Blues", vmin=0, vmax=1, annot=notes, fmt="", linewidths=0.6,
+        linecolor="white", annot_kws={"fontsize": 5.4},
+        cbar_kws={"label": f"P(top {top})", "fraction": 0.03, "pad": 0.02},
+    )
+    laureate_notes = set(notes[bold])
+    for text in ax.texts:  # seaborn skips empty cells: match by text, not by position
+        text.set_fontweight("bold" if text.get_text() in laureate_notes else "normal")
+    ax.set_ylabel("")
+    ax.tick_params(axis="y", rotation=0, labelsize=7)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.set_xlabel(f"Communes les plus souvent dans le top {top} (gras : lauréates publiées)", fontsize=7)
     fig.tight_layout()
     return _save(fig, path)
 

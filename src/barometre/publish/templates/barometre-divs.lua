@@ -11,6 +11,7 @@ typst output: divs become calls to the functions of barometre.typ
   ::: {.source}                     -> #source-note[…]
   ::: {.small}                      -> #small[…]
   ::: {.lead}                       -> #lead[…]
+  ::: {.keep-with-next}             -> #keep-with-next[…]: on the page of what follows
 html output: a callout gets a visible title paragraph (class callout-title); other divs keep
 their class and are styled by barometre.css.
 
@@ -26,6 +27,7 @@ local FUNCTIONS = {
   ["source"] = "source-note",
   ["small"] = "small",
   ["lead"] = "lead",
+  ["keep-with-next"] = "keep-with-next",
 }
 
 local CALLOUT_LABELS = {
@@ -124,15 +126,19 @@ end
 -- come from the dash counts of the source. So estimate widths here, as a browser's automatic
 -- table layout would: every column gets at least its longest header word and body token
 -- (body text wraps at spaces and hyphens), and the width left goes to columns in proportion
--- to how much their one-line width exceeds that; only when even that does not fit are header
--- words hyphenated (barometre.typ allows it in header cells). Widths are
--- counted in characters at the font size barometre.typ uses for that many columns. Tables
--- that fit keep `auto` columns (natural widths). HTML keeps the browser's own layout.
+-- to how much their one-line width exceeds that. Header words are never hyphenated (« Poids
+-- ef-fectif » read badly): when even whole words do not fit, the table's type is made smaller
+-- until they do (down to MIN_FONT_PT). Widths are counted in characters at the font size
+-- barometre.typ uses for that many columns. Tables that fit keep `auto` columns (natural
+-- widths). HTML keeps the browser's own layout.
 local TEXT_WIDTH_PT = 465      -- A4 minus 2 x 2.3 cm margins
 local CHAR_EM = 0.5            -- mean advance of Libertinus Serif digits and letters
 local BOLD_FACTOR = 1.15       -- header cells are bold
-local HYPHENATED_SHARE = 0.6   -- a hyphenated header word needs about this share of its length
 local CELL_PADDING_CHARS = 3   -- 2 x 5pt inset, and some air
+local MIN_FONT_PT = 6.0        -- smallest type a table is set in
+-- Rows kept together at each end of a table that breaks across pages (no page holds fewer
+-- than this many rows of a table); tables of at most 2 x KEEP_ROWS rows never break.
+local KEEP_ROWS = 3
 
 local function font_size(ncols)
   if ncols >= 8 then return 7.5 elseif ncols >= 6 then return 8.2 else return 9 end
@@ -161,17 +167,13 @@ local function interpolate(low, high, budget)
   return widths
 end
 
-local function table_widths(tbl)
-  if not FORMAT:match("typst") then
-    -- browsers lay out `auto` columns from content: drop the dash-count widths
-    for i, spec in ipairs(tbl.colspecs) do tbl.colspecs[i] = { spec[1], nil } end
-    return tbl
-  end
+-- Column widths (fractions, or nil for `auto`) and the font size (nil: the theme's default).
+local function table_layout(tbl)
   local ncols = #tbl.colspecs
   -- natural: everything on one line; comfortable: body wraps at spaces and hyphens, header
-  -- words whole; hard: header words hyphenated too.
-  local natural, comfortable, hard, body_natural = {}, {}, {}, {}
-  for j = 1, ncols do natural[j], comfortable[j], hard[j], body_natural[j] = 0, 0, 0, 0 end
+  -- words whole.
+  local natural, comfortable = {}, {}
+  for j = 1, ncols do natural[j], comfortable[j] = 0, 0 end
   local function visit(rows, is_header)
     for _, row in ipairs(rows) do
       for j, cell in ipairs(row.cells) do
@@ -181,13 +183,10 @@ local function table_widths(tbl)
             local word = longest(text, "%S+") * BOLD_FACTOR
             natural[j] = math.max(natural[j], word)
             comfortable[j] = math.max(comfortable[j], word)
-            hard[j] = math.max(hard[j], word * HYPHENATED_SHARE)
           else
             local token = longest(text, "[^%s%-–/]+")
             natural[j] = math.max(natural[j], utf8.len(text) or #text)
-            body_natural[j] = math.max(body_natural[j], utf8.len(text) or #text)
             comfortable[j] = math.max(comfortable[j], token)
-            hard[j] = math.max(hard[j], token)
           end
         end
       end
@@ -196,46 +195,148 @@ local function table_widths(tbl)
   visit(tbl.head.rows, true)
   for _, body in ipairs(tbl.bodies) do visit(body.body, false) end
 
-  local budget = TEXT_WIDTH_PT / (font_size(ncols) * CHAR_EM)
+  local size = font_size(ncols)
+  local budget = TEXT_WIDTH_PT / (size * CHAR_EM)
   local sum_natural, sum_comfortable = 0, 0
   for j = 1, ncols do
     natural[j] = natural[j] + CELL_PADDING_CHARS
     comfortable[j] = comfortable[j] + CELL_PADDING_CHARS
-    hard[j] = hard[j] + CELL_PADDING_CHARS
-    body_natural[j] = math.max(body_natural[j] + CELL_PADDING_CHARS, hard[j])
     sum_natural, sum_comfortable = sum_natural + natural[j], sum_comfortable + comfortable[j]
   end
-  if sum_natural <= budget then
+  if sum_natural <= budget then return nil, nil end
+  local forced_size = nil
+  if sum_comfortable > budget then
+    -- whole header words do not fit: smaller type (the budget in characters grows)
+    forced_size = math.max(MIN_FONT_PT, math.floor(TEXT_WIDTH_PT / (sum_comfortable * CHAR_EM) * 10) / 10)
+    budget = TEXT_WIDTH_PT / (forced_size * CHAR_EM)
+  end
+  local widths = interpolate(comfortable, natural, budget)
+  local total = 0
+  for j = 1, ncols do total = total + widths[j] end
+  local fractions = {}
+  for j = 1, ncols do fractions[j] = widths[j] / total end
+  return fractions, forced_size
+end
+
+local function typst_blocks(blocks)
+  local text = pandoc.write(pandoc.Pandoc(blocks), "typst"):gsub("%s+$", "")
+  return text
+end
+
+local ALIGN = { AlignLeft = "left", AlignRight = "right", AlignCenter = "center", AlignDefault = "auto" }
+
+-- A table as Typst, the same with both renderers (Quarto's own typst output writes a table
+-- without caption as a bare #table where pandoc wraps it in a figure). Header row repeated on
+-- every page. Typst has no orphan/widow control for table rows, so a zero-width first column
+-- carries unbreakable cells spanning the first and the last KEEP_ROWS body rows: a page break
+-- can only fall between them, leaving at least KEEP_ROWS rows on each side; a table of at
+-- most 2 x KEEP_ROWS rows is one unbreakable group.
+local function typst_table(tbl, fractions, forced_size)
+  local ncols = #tbl.colspecs
+  local columns, aligns = { "0pt" }, { "auto" }
+  for j, spec in ipairs(tbl.colspecs) do
+    columns[#columns + 1] = fractions and string.format("%.2f%%", fractions[j] * 100) or "auto"
+    aligns[#aligns + 1] = ALIGN[spec[1]] or "auto"
+  end
+  local spacer = "table.cell(inset: 0pt, stroke: none)[]"
+  local out = {
+    "#figure(",
+    "  align(center)[#table(",
+    "    columns: (" .. table.concat(columns, ", ") .. "),",
+    "    align: (" .. table.concat(aligns, ", ") .. "),",
+  }
+  for _, row in ipairs(tbl.head.rows) do
+    local cells = { spacer }
+    for j, cell in ipairs(row.cells) do
+      if j <= ncols then cells[#cells + 1] = "[" .. typst_blocks(cell.contents) .. "]" end
+    end
+    out[#out + 1] = "    table.header(repeat: true, " .. table.concat(cells, ", ") .. "),"
+  end
+  out[#out + 1] = "    table.hline(),"
+  local rows = {}
+  for _, body in ipairs(tbl.bodies) do
+    for _, row in ipairs(body.body) do rows[#rows + 1] = row end
+  end
+  local n = #rows
+  for i, row in ipairs(rows) do
+    local lead
+    if n <= 2 * KEEP_ROWS then
+      lead = (i == 1) and string.format("table.cell(rowspan: %d, breakable: false, inset: 0pt, stroke: none)[]", n) or nil
+    elseif i == 1 or i == n - KEEP_ROWS + 1 then
+      lead = string.format("table.cell(rowspan: %d, breakable: false, inset: 0pt, stroke: none)[]", KEEP_ROWS)
+    elseif i <= KEEP_ROWS or i > n - KEEP_ROWS then
+      lead = nil  -- covered by the group's spanning cell
+    else
+      lead = spacer
+    end
+    local cells = {}
+    if lead then cells[1] = lead end
+    for j, cell in ipairs(row.cells) do
+      if j <= ncols then cells[#cells + 1] = "[" .. typst_blocks(cell.contents) .. "]" end
+    end
+    out[#out + 1] = "    " .. table.concat(cells, ", ") .. ","
+  end
+  out[#out + 1] = "  )]"
+  out[#out + 1] = "  , kind: table"
+  -- a caption without a #tbl- label (crossref.lua takes labelled ones): printed, unnumbered
+  local caption = pandoc.utils.stringify(tbl.caption.long or {})
+  if caption ~= "" then
+    local inlines = pandoc.Inlines({})
+    for _, block in ipairs(tbl.caption.long) do
+      if block.content then inlines:extend(block.content) end
+    end
+    out[#out + 1] = "  , numbering: none, caption: [" .. typst_blocks({ pandoc.Plain(inlines) }) .. "]"
+  end
+  out[#out + 1] = "  )"
+  local code = table.concat(out, "\n")
+  if forced_size then
+    code = string.format("#table-size.update(%.1fpt)\n%s\n#table-size.update(none)", forced_size, code)
+  end
+  return code
+end
+
+-- In Typst, a table is written here (see typst_table); in HTML, columns keep the browser's
+-- automatic layout (the dash-count widths of the source are dropped).
+local function Table(tbl)
+  if not FORMAT:match("typst") then
     for i, spec in ipairs(tbl.colspecs) do tbl.colspecs[i] = { spec[1], nil } end
     return tbl
   end
-  local widths
-  if sum_comfortable <= budget then
-    widths = interpolate(comfortable, natural, budget)
-  else
-    -- header words get hyphenated, and the width left goes to long body cells, so that a
-    -- commune name does not end up on four lines
-    widths = interpolate(hard, body_natural, budget)
-  end
-  local total = 0
-  for j = 1, ncols do total = total + widths[j] end
-  for j = 1, ncols do
-    tbl.colspecs[j] = { tbl.colspecs[j][1], widths[j] / total }
-  end
-  return tbl
+  local fractions, forced_size = table_layout(tbl)
+  return pandoc.RawBlock("typst", typst_table(tbl, fractions, forced_size))
 end
 
--- In Typst, a table is written here, by pandoc's typst writer: Quarto's own typst output writes
--- a table without caption as a bare #table (and drops the caption of a table without a #tbl-
--- label) where pandoc wraps it in a figure, which spaces and aligns it differently. Written
--- here, a table is the same Typst with both renderers.
-local function Table(tbl)
-  tbl = table_widths(tbl)
-  if not FORMAT:match("typst") then return tbl end
-  return pandoc.RawBlock("typst", pandoc.write(pandoc.Pandoc({ tbl }), "typst"))
+-- A paragraph that introduces a table or a figure (it ends with a colon: « Paramètres estimés : »)
+-- stays on the page where the table starts, as a heading does (typst: a sticky block).
+local function introduces(block)
+  if not block then return false end
+  if block.t == "Table" or block.t == "Figure" then return true end
+  -- Quarto shows its figure and table floats (#fig-/#tbl-) to filters as such a div
+  if block.t == "Div" and block.attributes["__quarto_custom_type"] == "FloatRefTarget" then return true end
+  return block.t == "RawBlock" and block.format == "typst" and block.text:match("^#figure%(") ~= nil
+end
+
+local MAX_LEAD_IN_CHARS = 300  -- about three lines
+
+local function Blocks(blocks)
+  if not FORMAT:match("typst") then return nil end
+  local out = pandoc.List()
+  for i, block in ipairs(blocks) do
+    local text = block.t == "Para" and pandoc.utils.stringify(block) or ""
+    -- a long paragraph is not moved (it would leave a half-empty page): only short lead-ins
+    if text:match(":%s*$") and utf8.len(text) <= MAX_LEAD_IN_CHARS and introduces(blocks[i + 1]) then
+      out:insert(pandoc.RawBlock("typst", "#block(sticky: true, width: 100%)["))
+      out:insert(block)
+      out:insert(pandoc.RawBlock("typst", "]"))
+    else
+      out:insert(block)
+    end
+  end
+  return out
 end
 
 return {
   { Meta = function(meta) has_demo_mark = meta["demo-mark"] ~= nil end },
   { Div = Div, Table = Table },
+  { Blocks = Blocks },
 }
