@@ -501,7 +501,7 @@ def write_qpv_chapter(
             ]
     figure_qpv_map(profile, scores, departments, zoom, figures / "qpv_map.png", source)
     lines += [
-        "![Communes avec quartier prioritaire, colorées selon la position de leur score Cités Vives dans leur classe de population.](figures/qpv_map.png){width=92%}",
+        "![Communes avec quartier prioritaire, colorées selon la position de leur score Cités Vives dans leur classe de population.](figures/qpv_map.png){#fig-qpv-map width=92%}",
         "",
         "## Qui agit : les associations par domaine",
         "",
