@@ -49,7 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build", type=Path, default=PROJECT_ROOT / "build" / "2024")
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--naive-runs", type=int, default=8)
-    parser.add_argument("--eligible-only", action="store_true", help="rank the eligible communes only")
+    parser.add_argument(
+        "--eligible-only", action="store_true", help="rank the eligible communes only"
+    )
     args = parser.parse_args(argv)
 
     manifest_edition = args.build.name.split("-")[0]
@@ -62,26 +64,42 @@ def main(argv: list[str] | None = None) -> int:
     communes = geography.load_communes(config.cog_year)
     start = time.perf_counter()
     tables = indicator_tables(counts, communes, meta, config)
-    fits = ranking_fits(fit_models(tables.model_input, meta, config.shrinkage.credible), config.shrinkage.credit_departement)
+    fits = ranking_fits(
+        fit_models(tables.model_input, meta, config.shrinkage.credible),
+        config.shrinkage.credit_departement,
+    )
     fitted = time.perf_counter() - start
     ratio = frozenset(i["code"] for i in meta["indicators"] if is_ratio(i))
     sampler = CountModelSampler(
-        list(spec.indicator_codes), fits, ratio,
-        tables.model_input.set_index("code_commune")["population"], config.seed,
+        list(spec.indicator_codes),
+        fits,
+        ratio,
+        tables.model_input.set_index("code_commune")["population"],
+        config.seed,
     )
     assumptions = edition_assumptions(config, n_runs=args.runs)
     if assumptions.sampling is None:
         print("the edition declares no 'sampling' assumption: nothing to measure")
         return 1
     model = RobustnessModel(
-        spec, tables.shrunk, assumptions, weight_set=config.weights,
-        class_order=config.classes.labels, sampler=sampler,
+        spec,
+        tables.shrunk,
+        assumptions,
+        weight_set=config.weights,
+        class_order=config.classes.labels,
+        sampler=sampler,
     )
-    sizes = ", ".join(f"{c} {b - a}" for c, (a, b) in zip(model.class_labels, model.class_slices, strict=True))
-    print(f"input: {args.build} ({'eligible communes' if args.eligible_only else 'every commune of 1 inhabitant or more'})")
-    print(f"model: {model.n_units} communes ({sizes}); count models fitted in {fitted:.1f} s "
-          f"(with the indicator tables); {assumptions.sampling.n_draws} posterior draws; "
-          f"{model.space.dimension} factors {[f.name for f in model.space.factors]}")
+    sizes = ", ".join(
+        f"{c} {b - a}" for c, (a, b) in zip(model.class_labels, model.class_slices, strict=True)
+    )
+    print(
+        f"input: {args.build} ({'eligible communes' if args.eligible_only else 'every commune of 1 inhabitant or more'})"
+    )
+    print(
+        f"model: {model.n_units} communes ({sizes}); count models fitted in {fitted:.1f} s "
+        f"(with the indicator tables); {assumptions.sampling.n_draws} posterior draws; "
+        f"{model.space.dimension} factors {[f.name for f in model.space.factors]}"
+    )
 
     rng = np.random.default_rng(config.seed)
     design = model.space.sample(args.runs, rng)
@@ -96,12 +114,18 @@ def main(argv: list[str] | None = None) -> int:
     rebuilt = joint_naive_ranks(model, design, sampler, list(sample))
     naive_seconds = time.perf_counter() - start
     identical = bool(np.array_equal(rebuilt, outputs.ranks[sample].astype(np.int64)))
-    print(f"naive rebuild: {len(sample)} runs in {naive_seconds:.1f} s "
-          f"({naive_seconds / len(sample):.2f} s/run -> {args.runs} runs would take "
-          f"{naive_seconds / len(sample) * args.runs:.0f} s); identical ranks: {'yes' if identical else 'NO'}")
-    print(f"targets: 10 000 runs <= 30 s: {seconds <= 30 if args.runs == 10_000 else 'n/a'}; <= 4 GB: {peak <= 4}")
-    print(f"joint uncertainty: {args.runs} runs x {model.n_units} communes in {seconds:.1f} s "
-          f"({rate:.0f} runs/s), peak {peak:.2f} GB")
+    print(
+        f"naive rebuild: {len(sample)} runs in {naive_seconds:.1f} s "
+        f"({naive_seconds / len(sample):.2f} s/run -> {args.runs} runs would take "
+        f"{naive_seconds / len(sample) * args.runs:.0f} s); identical ranks: {'yes' if identical else 'NO'}"
+    )
+    print(
+        f"targets: 10 000 runs <= 30 s: {seconds <= 30 if args.runs == 10_000 else 'n/a'}; <= 4 GB: {peak <= 4}"
+    )
+    print(
+        f"joint uncertainty: {args.runs} runs x {model.n_units} communes in {seconds:.1f} s "
+        f"({rate:.0f} runs/s), peak {peak:.2f} GB"
+    )
     return 0 if identical else 1
 
 

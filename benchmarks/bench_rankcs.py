@@ -65,26 +65,44 @@ def main() -> None:
 
     x, se = synthetic_class(args.units, args.seed)
     print(f"{args.units} units, se from {se.min():.3f} to {se.max():.3f}")
-    best = timed(f"tau-best set (tau = {args.tau})", lambda: tau_best_set(x, se, tau=args.tau, rng=np.random.default_rng(1)))
+    best = timed(
+        f"tau-best set (tau = {args.tau})",
+        lambda: tau_best_set(x, se, tau=args.tau, rng=np.random.default_rng(1)),
+    )
     print(f"  {int(best['in_tau_best'].sum())} units in the {args.tau}-best set")
     top = np.argsort(-x, kind="stable")[: args.subset]
     sub = timed(
         f"simultaneous sets for the top {args.subset} (auto)",
-        lambda: rank_confidence_sets(x, se, simultaneous=True, indices=top, rng=np.random.default_rng(1)),
+        lambda: rank_confidence_sets(
+            x, se, simultaneous=True, indices=top, rng=np.random.default_rng(1)
+        ),
     )
     boot = timed(
         f"simultaneous sets for the top {args.subset} (bootstrap, {args.subset_boot} draws)",
         lambda: rank_confidence_sets(
-            x, se, simultaneous=True, indices=top, n_boot=args.subset_boot, method="bootstrap",
+            x,
+            se,
+            simultaneous=True,
+            indices=top,
+            n_boot=args.subset_boot,
+            method="bootstrap",
             rng=np.random.default_rng(1),
         ),
     )
-    print("  top sets (auto | bootstrap):", ", ".join(
-        f"[{a}, {b}] | [{c}, {d}]"
-        for a, b, c, d in zip(sub["lower"], sub["upper"], boot["lower"], boot["upper"], strict=True)
-    ))
+    print(
+        "  top sets (auto | bootstrap):",
+        ", ".join(
+            f"[{a}, {b}] | [{c}, {d}]"
+            for a, b, c, d in zip(
+                sub["lower"], sub["upper"], boot["lower"], boot["upper"], strict=True
+            )
+        ),
+    )
     if not args.skip_marginal:
-        timed("marginal sets for every unit", lambda: rank_confidence_sets(x, se, rng=np.random.default_rng(1)))
+        timed(
+            "marginal sets for every unit",
+            lambda: rank_confidence_sets(x, se, rng=np.random.default_rng(1)),
+        )
     print(f"peak memory {peak_gb():.2f} GB")
 
 

@@ -78,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     if assumptions.rates is not None:
         # the raw/shrunk assumption needs both engine inputs, beside the given one
         folder = Path(args.input).parent if args.input else PROJECT_ROOT / "build" / "2024" / "work"
-        paths = {label: folder / f"indicators_input_{label}.csv" for label in assumptions.rates.options}
+        paths = {
+            label: folder / f"indicators_input_{label}.csv" for label in assumptions.rates.options
+        }
         if all(p.is_file() for p in paths.values()):
             from barometre.tables import read_table
 

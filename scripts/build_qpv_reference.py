@@ -31,7 +31,9 @@ import json
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-NOMENCLATURE = Path("data/rna/waldec_nomenclature/rna-associations-nomenclature-waldec@orleansmetropole.csv")
+NOMENCLATURE = Path(
+    "data/rna/waldec_nomenclature/rna-associations-nomenclature-waldec@orleansmetropole.csv"
+)
 CONTRACTS = Path("data/qpv/anct_ci_ville_contrats_de_ville/geom_cv_ctr.json")
 UNLABELLED_PARENTS = {"033000": "032000", "037000": "036000"}
 
@@ -59,7 +61,11 @@ def build_nomenclature(shared: Path, out: Path) -> int:
     table = sorted(
         {(r[2], " ".join(r[3].split()), r[0], " ".join(parents[r[0]].split())) for r in rows}
     )
-    _write_csv(out / "waldec_nomenclature.csv", ["code", "label", "parent_code", "parent_label"], [list(t) for t in table])
+    _write_csv(
+        out / "waldec_nomenclature.csv",
+        ["code", "label", "parent_code", "parent_label"],
+        [list(t) for t in table],
+    )
     (out / "PROVENANCE.md").write_text(
         "# WALDEC « objet social » nomenclature\n\n"
         "`waldec_nomenclature.csv`: one row per WALDEC code of the RNA's `objet_social1/2` columns "
@@ -91,24 +97,52 @@ def _nearest_epci(lon: float, lat: float, points: list[tuple[float, float, str]]
 def build_contracts(shared: Path, out: Path, cogs: list[int]) -> int:
     source = shared / CONTRACTS
     features = json.loads(source.read_text(encoding="utf-8"))["features"]
-    with gzip.open(REPO_ROOT / "data" / "reference" / "geo" / "communes_points.csv.gz", "rt", encoding="utf-8") as handle:
-        located = [(float(r["lon"]), float(r["lat"]), r["code_commune"]) for r in csv.DictReader(handle)]
+    with gzip.open(
+        REPO_ROOT / "data" / "reference" / "geo" / "communes_points.csv.gz", "rt", encoding="utf-8"
+    ) as handle:
+        located = [
+            (float(r["lon"]), float(r["lat"]), r["code_commune"]) for r in csv.DictReader(handle)
+        ]
     points_by_cog = {}
     for cog in cogs:
-        with gzip.open(REPO_ROOT / "data" / "reference" / f"cog{cog}" / "communes.csv.gz", "rt", encoding="utf-8") as handle:
+        with gzip.open(
+            REPO_ROOT / "data" / "reference" / f"cog{cog}" / "communes.csv.gz",
+            "rt",
+            encoding="utf-8",
+        ) as handle:
             epci_of = {r["code_commune"]: r["code_epci"] for r in csv.DictReader(handle)}
-        points_by_cog[cog] = [(lon, lat, epci_of[code]) for lon, lat, code in located if epci_of.get(code)]
+        points_by_cog[cog] = [
+            (lon, lat, epci_of[code]) for lon, lat, code in located if epci_of.get(code)
+        ]
     rows = []
     for feature in features:
         p = feature["properties"]
         lon, lat = feature["geometry"]["coordinates"]
-        rows.append([p["code_cv"], " ".join(str(p["lib_cv"]).split()), p["insee_dep"], p["codgeo"],
-                     round(float(p["pop"])), round(lon, 5), round(lat, 5),
-                     *(_nearest_epci(lon, lat, points_by_cog[cog]) for cog in cogs)])
+        rows.append(
+            [
+                p["code_cv"],
+                " ".join(str(p["lib_cv"]).split()),
+                p["insee_dep"],
+                p["codgeo"],
+                round(float(p["pop"])),
+                round(lon, 5),
+                round(lat, 5),
+                *(_nearest_epci(lon, lat, points_by_cog[cog]) for cog in cogs),
+            ]
+        )
     rows.sort()
     _write_csv(
         out / "contrats_de_ville.csv",
-        ["code_cv", "lib_cv", "insee_dep", "siren_epci_2015", "pop_qpv_2015", "lon", "lat", *(f"code_epci_cog{cog}" for cog in cogs)],
+        [
+            "code_cv",
+            "lib_cv",
+            "insee_dep",
+            "siren_epci_2015",
+            "pop_qpv_2015",
+            "lon",
+            "lat",
+            *(f"code_epci_cog{cog}" for cog in cogs),
+        ],
         rows,
     )
     cog = "/".join(str(c) for c in cogs)

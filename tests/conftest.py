@@ -26,8 +26,21 @@ def demo_builds(tmp_path_factory) -> dict[str, Path]:
     """The 2024 and 2025 demo editions of one département (2025 builds 2024 first, as its
     previous edition), offline renderer, 300 uncertainty runs: edition → build folder."""
     root = tmp_path_factory.mktemp("demo_builds")
-    command = [str(BARO), "build", "--edition", "2025", "--demo", "--departments", ATTACK_DEPARTMENTS,
-               "--runs", "300", "--renderer", "offline", "--build-root", str(root)]
+    command = [
+        str(BARO),
+        "build",
+        "--edition",
+        "2025",
+        "--demo",
+        "--departments",
+        ATTACK_DEPARTMENTS,
+        "--runs",
+        "300",
+        "--renderer",
+        "offline",
+        "--build-root",
+        str(root),
+    ]
     done = subprocess.run(command, check=False, capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
     return {edition: root / f"{edition}-dep-{ATTACK_DEPARTMENTS}" for edition in ("2024", "2025")}

@@ -28,7 +28,12 @@ def test_the_vendored_case_is_complete_and_recorded():
     import hashlib
     import re
 
-    listed = dict(re.findall(r"\| `([^`]+)` \| \d+ \| `([0-9a-f]{64})` \|", (CASE / "PROVENANCE.md").read_text(encoding="utf-8")))
+    listed = dict(
+        re.findall(
+            r"\| `([^`]+)` \| \d+ \| `([0-9a-f]{64})` \|",
+            (CASE / "PROVENANCE.md").read_text(encoding="utf-8"),
+        )
+    )
     files = sorted(str(p.relative_to(CASE)) for p in CASE.rglob("*.csv"))
     assert files == sorted(listed) and len(files) == 21
     for name in files:
@@ -37,6 +42,7 @@ def test_the_vendored_case_is_complete_and_recorded():
     if SHARED_CASE.is_dir():
         for name in files:
             assert (SHARED_CASE / name).read_bytes() == (CASE / name).read_bytes(), name
+
 
 TOL = 1e-9
 
@@ -49,11 +55,15 @@ def build():
 
 @pytest.fixture(scope="module")
 def raw_data():
-    return pd.read_csv(CASE / "ASEM_iData.csv", keep_default_na=False, na_values=[""]).set_index("uCode")
+    return pd.read_csv(CASE / "ASEM_iData.csv", keep_default_na=False, na_values=[""]).set_index(
+        "uCode"
+    )
 
 
 def expected(name: str) -> pd.DataFrame:
-    return pd.read_csv(CASE / "expected" / f"A_{name}.csv", keep_default_na=False, na_values=["", "NA"])
+    return pd.read_csv(
+        CASE / "expected" / f"A_{name}.csv", keep_default_na=False, na_values=["", "NA"]
+    )
 
 
 def assert_frame_close(ours: pd.DataFrame, theirs: pd.DataFrame, label: str) -> None:
@@ -93,12 +103,19 @@ def test_treatment_details_match(build):
     np.testing.assert_allclose(ours["kurt_before"], theirs["check_SkewKurt0.Kurt"], atol=TOL)
     treated = theirs["winsorise.nwin"].notna()
     assert (ours["n_winsorised"].notna() == treated).all()
-    np.testing.assert_array_equal(ours.loc[treated, "n_winsorised"].astype(int), theirs.loc[treated, "winsorise.nwin"].astype(int))
-    np.testing.assert_allclose(
-        ours.loc[treated, "skew_after_winsorisation"].astype(float), theirs.loc[treated, "check_SkewKurt1.Skew"], atol=TOL
+    np.testing.assert_array_equal(
+        ours.loc[treated, "n_winsorised"].astype(int),
+        theirs.loc[treated, "winsorise.nwin"].astype(int),
     )
     np.testing.assert_allclose(
-        ours.loc[treated, "kurt_after_winsorisation"].astype(float), theirs.loc[treated, "check_SkewKurt1.Kurt"], atol=TOL
+        ours.loc[treated, "skew_after_winsorisation"].astype(float),
+        theirs.loc[treated, "check_SkewKurt1.Skew"],
+        atol=TOL,
+    )
+    np.testing.assert_allclose(
+        ours.loc[treated, "kurt_after_winsorisation"].astype(float),
+        theirs.loc[treated, "check_SkewKurt1.Kurt"],
+        atol=TOL,
     )
     assert (ours.loc[treated, "applied"] == "winsorised").all()
 
@@ -110,7 +127,9 @@ def test_results_ranks_match(build):
     for code in [c for c in theirs.columns if c != "Rank"]:
         np.testing.assert_allclose(ours[code], theirs[code], atol=1e-8)
     # the results table itself is sorted by index rank
-    assert list(build.results["rank_Index"].astype(int)) == sorted(build.results["rank_Index"].astype(int))
+    assert list(build.results["rank_Index"].astype(int)) == sorted(
+        build.results["rank_Index"].astype(int)
+    )
 
 
 @pytest.mark.parametrize("group", ["GDPpc_group", "Pop_group"])
@@ -119,7 +138,9 @@ def test_group_ranks_match(build, group):
     ours = build.group_ranks[group].loc[theirs.index]
     assert (ours[group] == theirs[group]).all()
     for code in [c for c in theirs.columns if c != group]:
-        np.testing.assert_array_equal(ours[code].astype(int), theirs[code], err_msg=f"{group}/{code}")
+        np.testing.assert_array_equal(
+            ours[code].astype(int), theirs[code], err_msg=f"{group}/{code}"
+        )
 
 
 def test_audit_tables_match(build):
@@ -169,7 +190,13 @@ def test_published_build_a_values(build):
             value = removal.at[row.iCode, "mean_abs_rank_change"]
         else:  # pragma: no cover - a new quantity in the reference file must be handled
             pytest.fail(f"unhandled published quantity {q!r}")
-        assert abs(float(value) - row.value) <= row.tolerance + 1e-12, (row.uCode, row.iCode, q, value, row.value)
+        assert abs(float(value) - row.value) <= row.tolerance + 1e-12, (
+            row.uCode,
+            row.iCode,
+            q,
+            value,
+            row.value,
+        )
         checked += 1
     assert checked == len(rows) and checked > 290
 
@@ -207,6 +234,12 @@ def test_published_single_indicator_statistics(raw_data):
                 logged = log_transform(x.to_numpy(), rec.skew_before)
                 np.testing.assert_allclose(treated.to_numpy(), logged)
                 value = skewness(logged) if row.quantity == "skew2" else kurtosis(logged)
-        assert abs(float(value) - row.value) <= row.tolerance + 1e-12, (row.build, row.iCode, row.quantity, value, row.value)
+        assert abs(float(value) - row.value) <= row.tolerance + 1e-12, (
+            row.build,
+            row.iCode,
+            row.quantity,
+            value,
+            row.value,
+        )
         checked += 1
     assert checked == len(rows)

@@ -30,7 +30,9 @@ def engagement_table(path: Path, seed: int = 0) -> Path:
     communes = geography.load_communes(2024)
     rng = np.random.default_rng(seed)
     communes = communes.assign(score=rng.uniform(0, 60, len(communes)))
-    communes[["code_commune", "population", "code_departement", "code_region", "score"]].to_csv(path, index=False)
+    communes[["code_commune", "population", "code_departement", "code_region", "score"]].to_csv(
+        path, index=False
+    )
     return path
 
 
@@ -38,12 +40,16 @@ def engagement_table(path: Path, seed: int = 0) -> Path:
 def demo_build(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("consultation")
     engagement = engagement_table(root / "communes.csv")
-    return build_consultation(demo=True, build_root=root / "build", engagement_path=engagement, **SMALL)
+    return build_consultation(
+        demo=True, build_root=root / "build", engagement_path=engagement, **SMALL
+    )
 
 
 def pdf_pages(path: Path) -> list[str]:
     require_tool("pdftotext")
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
     return [page for page in text.split("\f") if page.strip()]
 
 
@@ -53,7 +59,9 @@ def test_demo_builds_and_renders(demo_build) -> None:
                  "desaccords", "themes", "lexique", "classement", "territoires_departements",
                  "territoires_regions", "correlations", "territoire_hauts-de-france"):  # fmt: skip
         assert (out / "tables" / f"{name}.csv").is_file(), name
-    assert (out / "work" / "quarantine.csv").is_file() and (out / "raw" / "demo_provenance.json").is_file()
+    assert (out / "work" / "quarantine.csv").is_file() and (
+        out / "raw" / "demo_provenance.json"
+    ).is_file()
     assert set(demo_build.publications) == {"pdf", "html"}
     pages = pdf_pages(demo_build.publications["pdf"])
     assert len(pages) >= 5
@@ -72,35 +80,64 @@ def test_counts_reconcile_and_manifest(demo_build) -> None:
     out = demo_build.dir
     manifest = json.loads((out / "manifest.json").read_text())
     summary = manifest["summary"]
-    assert summary["rows_read"] == summary["accepted"] + summary["quarantined"] == SMALL["demo_proposals"] + 1
+    assert (
+        summary["rows_read"]
+        == summary["accepted"] + summary["quarantined"]
+        == SMALL["demo_proposals"] + 1
+    )
     assert summary["quarantined"] == 2 == len(pd.read_csv(out / "work" / "quarantine.csv"))
     propositions = pd.read_csv(out / "tables" / "propositions.csv")
     assert len(propositions) == summary["accepted"] and propositions["id"].is_unique
     assert sum(summary["zones_make"].values()) == summary["accepted"]
     zones = pd.read_csv(out / "tables" / "zones.csv").set_index("zone")
     assert zones.to_numpy().sum() == summary["accepted"]
-    np.testing.assert_allclose(propositions[["p_consensus", "p_controversy", "p_rejection", "p_limbo"]].sum(axis=1), 1.0)
+    np.testing.assert_allclose(
+        propositions[["p_consensus", "p_controversy", "p_rejection", "p_limbo"]].sum(axis=1), 1.0
+    )
     themes = pd.read_csv(out / "tables" / "themes.csv")
-    assert themes["proposals"].sum() >= summary["accepted"] and themes["theme"].iloc[-1] == "non classé"
-    assert set(manifest["timings_seconds"]) >= {"read", "score", "themes", "ranking", "territories", "report", "render", "total"}
+    assert (
+        themes["proposals"].sum() >= summary["accepted"]
+        and themes["theme"].iloc[-1] == "non classé"
+    )
+    assert set(manifest["timings_seconds"]) >= {
+        "read",
+        "score",
+        "themes",
+        "ranking",
+        "territories",
+        "report",
+        "render",
+        "total",
+    }
     assert manifest["mark"] == DEMO_MARK and manifest["parameters"]["seed"] == 20250601
-    assert len(manifest["engagement_input"]["sha256"]) == 64 and manifest["engagement_input"]["column"] == "score"
+    assert (
+        len(manifest["engagement_input"]["sha256"]) == 64
+        and manifest["engagement_input"]["column"] == "score"
+    )
     for relative, digest in manifest["outputs"].items():
         assert len(digest) == 64 and (out / relative).is_file()
     correlations = pd.read_csv(out / "tables" / "correlations.csv")
     assert correlations["level"].tolist() == ["département", "région"]
-    assert (correlations["low"] <= correlations["spearman_rho"]).all() and (correlations["spearman_rho"] <= correlations["high"]).all()
+    assert (correlations["low"] <= correlations["spearman_rho"]).all() and (
+        correlations["spearman_rho"] <= correlations["high"]
+    ).all()
 
 
 def test_disclosure(demo_build) -> None:
     out = demo_build.dir
     assert scan_build(out) == []
-    regions = pd.read_csv(out / "tables" / "territoires_regions.csv", dtype=str, keep_default_na=False)
-    small = regions["proposals"].str.match(r"^\d+$") & regions["proposals"].str.match(r"^([1-9]|10)$")
+    regions = pd.read_csv(
+        out / "tables" / "territoires_regions.csv", dtype=str, keep_default_na=False
+    )
+    small = regions["proposals"].str.match(r"^\d+$") & regions["proposals"].str.match(
+        r"^([1-9]|10)$"
+    )
     assert not small.any()
     # The author's département of each proposal stays in work/ (confidential).
     published = pd.read_csv(out / "tables" / "propositions.csv")
-    assert not {"author_department", "author_postal_code", "code_departement"} & set(published.columns)
+    assert not {"author_department", "author_postal_code", "code_departement"} & set(
+        published.columns
+    )
 
 
 def test_opendata_demo_never_discloses_authors(tmp_path: Path) -> None:
@@ -127,13 +164,21 @@ def test_opendata_demo_never_discloses_authors(tmp_path: Path) -> None:
 
 
 def test_reproducible(tmp_path: Path) -> None:
-    first = build_consultation(demo=True, build_root=tmp_path / "a", render=False, demo_proposals=500, draws=200)
-    second = build_consultation(demo=True, build_root=tmp_path / "b", render=False, demo_proposals=500, draws=200)
+    first = build_consultation(
+        demo=True, build_root=tmp_path / "a", render=False, demo_proposals=500, draws=200
+    )
+    second = build_consultation(
+        demo=True, build_root=tmp_path / "b", render=False, demo_proposals=500, draws=200
+    )
     for name in ("propositions", "classement", "themes"):
-        assert (first.dir / "tables" / f"{name}.csv").read_bytes() == (second.dir / "tables" / f"{name}.csv").read_bytes()
+        assert (first.dir / "tables" / f"{name}.csv").read_bytes() == (
+            second.dir / "tables" / f"{name}.csv"
+        ).read_bytes()
 
 
-def test_offline_renderer_without_report_projects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_offline_renderer_without_report_projects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With a publishing toolkit that has no report projects, the agenda is rendered by the
     offline renderer directly, the date in its front matter."""
     from barometre.publish import render as toolkit
@@ -153,7 +198,9 @@ def test_options_and_errors(tmp_path: Path) -> None:
     bad = tmp_path / "communes.csv"
     pd.DataFrame({"code_departement": ["59"], "population": [1]}).to_csv(bad, index=False)
     with pytest.raises(ConsultationBuildError, match="lacks the columns"):
-        build_consultation(demo=True, build_root=tmp_path, engagement_path=bad, render=False, **SMALL)
+        build_consultation(
+            demo=True, build_root=tmp_path, engagement_path=bad, render=False, **SMALL
+        )
 
 
 def test_cli_build(tmp_path: Path) -> None:
@@ -171,10 +218,15 @@ def test_cli_build(tmp_path: Path) -> None:
     for args, message in [
         ([], "error: give either --input FILE or --demo"),
         (["--demo", "--territory", "xx"], "error: unknown territory 'xx'"),
-        (["--input", str(tmp_path / "none.csv")], "error: consultation: file none.csv: file not found"),
+        (
+            ["--input", str(tmp_path / "none.csv")],
+            "error: consultation: file none.csv: file not found",
+        ),
         (["--demo", "--method", "exact"], "error: --method must be mc or quadrature"),
         (["--demo", "--renderer", "word"], "error: --renderer must be auto, quarto or offline"),
     ]:
-        failed = runner.invoke(app, ["consultation", "build", "--build-root", str(tmp_path), "--no-render", *args])
+        failed = runner.invoke(
+            app, ["consultation", "build", "--build-root", str(tmp_path), "--no-render", *args]
+        )
         assert failed.exit_code == 2, (args, failed.output)
         assert failed.output.strip().startswith(message) and "Traceback" not in failed.output

@@ -22,7 +22,9 @@ def national() -> pd.DataFrame:
 
 def test_magnitudes(national: pd.DataFrame) -> None:
     assert len(national) == 10_000 and national["id"].is_unique
-    sequence = national[[vote_column("sequence", v) for v in ("agree", "disagree", "neutral")]].sum(axis=1)
+    sequence = national[[vote_column("sequence", v) for v in ("agree", "disagree", "neutral")]].sum(
+        axis=1
+    )
     assert 4.0e6 < sequence.sum() < 5.0e6  # ~300 000 participants × ~15 votes
     assert sequence.max() > 20 * sequence.median()  # skewed exposure
     assert (sequence < 30).sum() > 10
@@ -46,21 +48,45 @@ def test_seeded() -> None:
 def test_counts_layout_round_trip(tmp_path: Path) -> None:
     demo = write_demo_consultation(tmp_path, n_proposals=400, seed=9)
     consultation = read_counts(demo.path)
-    assert (consultation.rows_read, consultation.accepted, consultation.quarantined) == (401, 399, 2)
+    assert (consultation.rows_read, consultation.accepted, consultation.quarantined) == (
+        401,
+        399,
+        2,
+    )
     reasons = consultation.quarantine["reason"].tolist()
     assert "more qualified votes than vote_verified_agree" in reasons[0]
     assert "duplicated identifier (first at data row 201" in reasons[1]
     provenance = json.loads(demo.provenance.read_text())
-    assert provenance["mark"] == DEMO_MARK and provenance["seed"] == 9 and len(provenance["planted_defects"]) == 2
+    assert (
+        provenance["mark"] == DEMO_MARK
+        and provenance["seed"] == 9
+        and len(provenance["planted_defects"]) == 2
+    )
     assert DEMO_MARK in (tmp_path / "README_DEMO.txt").read_text()
 
 
 def test_opendata_layout_round_trip(tmp_path: Path) -> None:
     demo = write_demo_consultation(tmp_path, layout="opendata", n_proposals=500, seed=9)
     raw = pd.read_csv(demo.path, dtype=str, keep_default_na=False)
-    assert list(raw.columns) == ["proposition", "auteur", "age", "votes", "adhesion", "engagement", "score"]
+    assert list(raw.columns) == [
+        "proposition",
+        "auteur",
+        "age",
+        "votes",
+        "adhesion",
+        "engagement",
+        "score",
+    ]
     consultation = read_opendata(demo.path)
-    assert (consultation.rows_read, consultation.accepted, consultation.quarantined) == (500, 498, 2)
-    text = consultation.proposals.to_csv() + consultation.quarantine.to_csv() + "\n".join(consultation.lines())
+    assert (consultation.rows_read, consultation.accepted, consultation.quarantined) == (
+        500,
+        498,
+        2,
+    )
+    text = (
+        consultation.proposals.to_csv()
+        + consultation.quarantine.to_csv()
+        + "\n".join(consultation.lines())
+    )
     assert not any(name in text for name in FIRST_NAMES)
     assert np.all(consultation.proposals["adhesion"].between(0, 1))

@@ -16,7 +16,11 @@ from barometre.consultation.scoring import opendata_scores
 def counts(rows: list[tuple[int, int, int]]) -> pd.DataFrame:
     frame = pd.DataFrame(0, index=range(len(rows)), columns=COUNT_COLUMNS)
     for i, (a, d, n) in enumerate(rows):
-        frame.loc[i, ["vote_sequence_agree", "vote_sequence_disagree", "vote_sequence_neutral"]] = [a, d, n]
+        frame.loc[i, ["vote_sequence_agree", "vote_sequence_disagree", "vote_sequence_neutral"]] = [
+            a,
+            d,
+            n,
+        ]
     frame.insert(0, "id", [f"p{i}" for i in range(len(rows))])
     return frame
 

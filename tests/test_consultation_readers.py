@@ -197,7 +197,11 @@ def test_opendata_reads_without_personal_data(tmp_path: Path) -> None:
     path = write(frame, tmp_path / "makeorg_opendata.csv")
     assert detect_layout(path) == "opendata"
     consultation = read_opendata(path)
-    assert (consultation.rows_read, consultation.accepted, consultation.quarantined) == (200, 198, 2)
+    assert (consultation.rows_read, consultation.accepted, consultation.quarantined) == (
+        200,
+        198,
+        2,
+    )
     assert consultation.quarantine["reason"].tolist() == [
         "votes '-3': negative count",
         "adhesion '140': a share above 1 (100 %)",
@@ -217,14 +221,21 @@ def test_opendata_reads_without_personal_data(tmp_path: Path) -> None:
             assert name not in text
         assert "quarante" not in text
     assert not {"auteur", "age"} & (set(proposals.columns) | set(consultation.quarantine.columns))
-    assert consultation.notes[0] == "personal columns (auteur, age): read only to count the authors per age band, then dropped"
+    assert (
+        consultation.notes[0]
+        == "personal columns (auteur, age): read only to count the authors per age band, then dropped"
+    )
     bands = consultation.age_bands
     assert list(bands.columns) == ["age_band", "authors", "proposals"]
     assert all(a.startswith("< ") or int(a) >= 11 for a in bands["authors"])
     # 7 first names × ages 17..76 cycling every 60 rows: distinct (name, age) pairs per band.
     ages = frame.loc[consultation.proposals["data_row"] - 1, "age"]
     names = frame.loc[consultation.proposals["data_row"] - 1, "auteur"]
-    pairs = pd.DataFrame({"band": age_band(ages), "pair": names + ages}).groupby("band")["pair"].nunique()
+    pairs = (
+        pd.DataFrame({"band": age_band(ages), "pair": names + ages})
+        .groupby("band")["pair"]
+        .nunique()
+    )
     shown = bands.set_index("age_band")["authors"]
     for band, count in pairs.items():
         assert shown[band] == (str(count) if count >= 11 else "< 11")
@@ -243,7 +254,9 @@ def test_age_bands_and_suppression() -> None:
         "moins de 18 ans", "18-24 ans", "18-24 ans", "25-34 ans", "35-49 ans", "50-64 ans",
         "65 ans et plus", "65 ans et plus", AGE_UNKNOWN, AGE_UNKNOWN, AGE_UNKNOWN, AGE_UNKNOWN,
     ]  # fmt: skip
-    bands = pd.Series(["18-24 ans"] * 30 + ["25-34 ans"] * 12 + ["65 ans et plus"] * 4 + ["35-49 ans"] * 40)
+    bands = pd.Series(
+        ["18-24 ans"] * 30 + ["25-34 ans"] * 12 + ["65 ans et plus"] * 4 + ["35-49 ans"] * 40
+    )
     table = protected_band_counts(bands)
     # 4 authors: suppressed; the smallest other band (12) too, or the total would give it back.
     assert dict(zip(table["age_band"], table["proposals"], strict=True)) == {
@@ -251,8 +264,16 @@ def test_age_bands_and_suppression() -> None:
     }  # fmt: skip
     assert set(table["authors"]) == {"n.d.", "< 11"}
     # With authors: 30 proposals by 5 authors is a band of fewer than 11 authors.
-    authors = pd.Series(["a", "b", "c", "d", "e"] * 6 + [f"x{i}" for i in range(12)] + ["y"] * 4 + [f"z{i}" for i in range(40)])
+    authors = pd.Series(
+        ["a", "b", "c", "d", "e"] * 6
+        + [f"x{i}" for i in range(12)]
+        + ["y"] * 4
+        + [f"z{i}" for i in range(40)]
+    )
     table = protected_band_counts(bands, authors).set_index("age_band")
     assert table.loc["18-24 ans"].tolist() == ["< 11", "< 11"]
-    assert table.loc["25-34 ans"].tolist() == ["12", "12"] and table.loc["35-49 ans"].tolist() == ["40", "40"]
+    assert table.loc["25-34 ans"].tolist() == ["12", "12"] and table.loc["35-49 ans"].tolist() == [
+        "40",
+        "40",
+    ]
     assert table.loc["65 ans et plus"].tolist() == ["< 11", "< 11"]

@@ -111,8 +111,13 @@ def test_weight_selects_the_counters() -> None:
     proposals = proposals_of([row])
     verified_only = make_scores(proposals, weight=1.0).iloc[0]
     sequence_only = make_scores(proposals, weight=0.0).iloc[0]
-    assert verified_only["agree"] == pytest.approx(10.33 / 11) and verified_only["zone"] == "consensus"
-    assert sequence_only["disagree"] == pytest.approx(10.33 / 11) and sequence_only["zone"] == "rejection"
+    assert (
+        verified_only["agree"] == pytest.approx(10.33 / 11) and verified_only["zone"] == "consensus"
+    )
+    assert (
+        sequence_only["disagree"] == pytest.approx(10.33 / 11)
+        and sequence_only["zone"] == "rejection"
+    )
     half = make_scores(proposals).iloc[0]
     assert half["agree"] == pytest.approx((10.33 / 11 + 0.33 / 11) / 2)
     # The half-widths read the sequence counter only: the same whatever the weight.
@@ -227,7 +232,9 @@ def test_probabilities_sum_to_one(rows: list[tuple[int, int, int]], prior: float
 def test_posterior_concentrates_on_the_zone_of_the_shares(shares: tuple, zone: int) -> None:
     """Scaling the counts leaves the zone of the shares unchanged and concentrates the
     posterior on it: its probability grows towards 1."""
-    probs = [zone_probabilities_quadrature(np.array([shares]) * n)[0, zone] for n in (20, 200, 2000)]
+    probs = [
+        zone_probabilities_quadrature(np.array([shares]) * n)[0, zone] for n in (20, 200, 2000)
+    ]
     assert probs[0] < probs[1] < probs[2] and probs[2] > 0.999
 
 
@@ -259,7 +266,9 @@ def test_cli_score_reference(tmp_path: Path) -> None:
     np.testing.assert_allclose(table.loc[0, [f"p_{z}" for z in ZONES]].sum(), 1.0)
     # Same seed, same file.
     again = tmp_path / "again.csv"
-    runner.invoke(app, ["consultation", "score", str(folder / "proposals.csv"), "--out", str(again)])
+    runner.invoke(
+        app, ["consultation", "score", str(folder / "proposals.csv"), "--out", str(again)]
+    )
     assert again.read_bytes() == out.read_bytes()
 
 
@@ -283,7 +292,9 @@ def test_cli_score_quarantine(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "rows read    20" in result.output and "quarantined  1" in result.output
     assert len(pd.read_csv(out)) == 19 and "p4" not in set(pd.read_csv(out)["id"])
-    assert pd.read_csv(quarantine)["reason"].tolist() == ["vote_verified_disagree '-4': negative count"]
+    assert pd.read_csv(quarantine)["reason"].tolist() == [
+        "vote_verified_disagree '-4': negative count"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -305,12 +316,18 @@ def test_cli_score_bad_options(tmp_path: Path, args: list[str], message: str) ->
 
 def test_cli_score_bad_inputs(tmp_path: Path) -> None:
     out = str(tmp_path / "o.csv")
-    missing = runner.invoke(app, ["consultation", "score", str(tmp_path / "none.csv"), "--out", out])
+    missing = runner.invoke(
+        app, ["consultation", "score", str(tmp_path / "none.csv"), "--out", out]
+    )
     assert missing.exit_code == 2 and missing.output.strip() == "error: consultation: file none.csv: file not found"  # fmt: skip
     opendata = tmp_path / "open.csv"
-    opendata.write_text("proposition,auteur,age,votes,adhesion,engagement,score\nIl faut,Léa,31,10,70,5,0.4\n")
+    opendata.write_text(
+        "proposition,auteur,age,votes,adhesion,engagement,score\nIl faut,Léa,31,10,70,5,0.4\n"
+    )
     result = runner.invoke(app, ["consultation", "score", str(opendata), "--out", out])
-    assert result.exit_code == 2 and "open-data layout" in result.output and "Léa" not in result.output
+    assert (
+        result.exit_code == 2 and "open-data layout" in result.output and "Léa" not in result.output
+    )
     bad = _counts_csv(tmp_path / "bad.csv", [same_counters(1, 1, 1)] * 4)
     bad.write_text(bad.read_text().replace(",1,1,1,", ",1,x,1,"))
     result = runner.invoke(app, ["consultation", "score", str(bad), "--out", out])

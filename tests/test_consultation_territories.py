@@ -53,7 +53,10 @@ def test_participation_per_100k_by_hand() -> None:
     assert (row["proposals"], row["votes_received"], row["consensus"]) == (2, 150, 1)
     assert row["proposals_per_100k"] == pytest.approx(2 / pop["59"] * 100_000)
     hdf = by_reg.set_index("code_region").loc["32"]
-    assert hdf["proposals"] == 3 and hdf["population"] == pop["59"] + pop["62"] + pop["02"] + pop["60"] + pop["80"]
+    assert (
+        hdf["proposals"] == 3
+        and hdf["population"] == pop["59"] + pop["62"] + pop["02"] + pop["60"] + pop["80"]
+    )
     assert by_dep["proposals"].sum() == by_reg["proposals"].sum() == 4
     assert by_reg["population"].sum() == by_dep["population"].sum()
 

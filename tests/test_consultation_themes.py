@@ -64,9 +64,14 @@ def test_assign_and_table() -> None:
                            "p_consensus": [0.9, 0.1, 0.6, 0.0]})  # fmt: skip
     table = theme_table(assigned, scored).set_index("theme")
     assert table.index[-1] == UNCLASSIFIED
-    assert table.loc["sport", "share_proposals"] == 0.25 and table.loc["sport", "share_votes"] == 0.4
+    assert (
+        table.loc["sport", "share_proposals"] == 0.25 and table.loc["sport", "share_votes"] == 0.4
+    )
     assert table.loc[UNCLASSIFIED, "proposals"] == 1 and table.loc[UNCLASSIFIED, "votes"] == 30
-    assert table.loc["logement", "consensus"] == 1 and table.loc["logement", "expected_consensus"] == 0.9
+    assert (
+        table.loc["logement", "consensus"] == 1
+        and table.loc["logement", "expected_consensus"] == 0.9
+    )
     # Every proposal is counted at least once; multi-theme proposals more than once.
     assert assigned["id"].nunique() == len(proposals) and table["proposals"].sum() == 5
 

@@ -464,8 +464,10 @@ def test_without_group_credit_ignores_the_departement_in_each_posterior(communes
     # different posteriors under the fitted prior and the same one without the credit
     summary = plain.summary()
     zero = communes.index[(communes["matches"] == 0).to_numpy() & usable]
-    frame = communes.loc[zero].assign(mean=summary.loc[zero, "posterior_mean"].to_numpy(),
-                                      fitted_mean=fitted.summary().loc[zero, "posterior_mean"].to_numpy())
+    frame = communes.loc[zero].assign(
+        mean=summary.loc[zero, "posterior_mean"].to_numpy(),
+        fitted_mean=fitted.summary().loc[zero, "posterior_mean"].to_numpy(),
+    )
     by_size = frame.groupby(["population", "population_class"])
     spread = by_size["mean"].agg(lambda v: v.max() - v.min())
     fitted_spread = by_size["fitted_mean"].agg(lambda v: v.max() - v.min())

@@ -25,7 +25,12 @@ def test_status_needs_both_probability_and_tau_best_membership():
     in_set = pd.Series([True, True, False, True, True, False], index=list("abcdef"))
     status = prize_status(p, in_set, RULE, size=4)
     assert status.to_dict() == {
-        "a": LAUREATE, "b": LAUREATE, "c": "", "d": MENTION, "e": "", "f": "",
+        "a": LAUREATE,
+        "b": LAUREATE,
+        "c": "",
+        "d": MENTION,
+        "e": "",
+        "f": "",
     }
 
 
@@ -62,8 +67,12 @@ def test_decide_class_lists_ex_aequo_laureates_alphabetically_then_mentions_by_p
     assert decided["ex_aequo_group"].tolist() == [1, 1, 0, 0, 0]
     summary = awards_summary(decided.assign(population_class="Village"), ["Village"], 4)
     assert summary.iloc[0].to_dict() == {
-        "population_class": "Village", "eligible": 5, "laureates": 2, "mentions": 2,
-        "ex_aequo_groups": 1, "prizes_not_awarded": 2,
+        "population_class": "Village",
+        "eligible": 5,
+        "laureates": 2,
+        "mentions": 2,
+        "ex_aequo_groups": 1,
+        "prizes_not_awarded": 2,
     }
 
 
@@ -74,9 +83,7 @@ def test_rule_rejects_a_mention_threshold_above_the_laureate_one():
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.lists(
-        st.tuples(st.floats(0, 1), st.booleans()), min_size=1, max_size=30
-    ),
+    st.lists(st.tuples(st.floats(0, 1), st.booleans()), min_size=1, max_size=30),
     st.integers(1, 6),
 )
 def test_every_laureate_meets_the_rule(rows, size):
@@ -92,10 +99,15 @@ def test_every_laureate_meets_the_rule(rows, size):
 
 
 def test_the_optional_bound_on_the_rank_set_turns_wide_laureates_into_mentions():
-    table = pd.DataFrame({
-        "nom": ["Albi", "Brest", "Caen"], "p_top": [0.9, 0.8, 0.3],
-        "in_tau_best": [True, True, True], "cs_lower": [1, 1, 2], "cs_upper": [3, 40, 30],
-    })
+    table = pd.DataFrame(
+        {
+            "nom": ["Albi", "Brest", "Caen"],
+            "p_top": [0.9, 0.8, 0.3],
+            "in_tau_best": [True, True, True],
+            "cs_lower": [1, 1, 2],
+            "cs_upper": [3, 40, 30],
+        }
+    )
     strict = PalmaresRule(max_rank_upper=8)
     decided = decide_class(table, strict, size=4).set_index("nom")
     assert decided["status"].to_dict() == {"Albi": LAUREATE, "Brest": MENTION, "Caen": MENTION}

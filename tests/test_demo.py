@@ -343,10 +343,15 @@ def test_planted_defects_are_extra_rows(data: demo.DemoData) -> None:
         n = len(table) - data.planted[name]
         assert data.planted[name] == (n // 10_000 if n >= 10_000 else 1), name
     assert data.rna.iloc[-data.planted["rna"]].equals(data.rna.iloc[0])  # the first row, repeated
-    assert data.jva_participations["id"].duplicated().sum() == data.planted["jeveuxaider_participations"]
+    assert (
+        data.jva_participations["id"].duplicated().sum()
+        == data.planted["jeveuxaider_participations"]
+    )
     last = data.ha_forms.iloc[-1]
     assert last["form_id"] == data.ha_forms["form_id"].max() and last["created_at"][2] == "/"
-    small = demo.plant_defects(data.rna.head(99), data.ha_forms.head(10_000), data.jva_participations.head(20_000))
+    small = demo.plant_defects(
+        data.rna.head(99), data.ha_forms.head(10_000), data.jva_participations.head(20_000)
+    )
     assert small[3] == {"rna": 0, "helloasso_forms": 1, "jeveuxaider_participations": 2}
 
 

@@ -14,7 +14,14 @@ from barometre.disclosure import (
 
 def test_small_counts_are_1_to_threshold_minus_1():
     assert [is_small(v) for v in (0, 1, 10, 10.0, 11, None, "x", float("nan"))] == [
-        False, True, True, True, False, False, False, False
+        False,
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
     ]
 
 
@@ -46,7 +53,13 @@ def test_secondary_suppression_protects_a_lone_cell_against_the_total():
     # department 01: one primary cell (5) → the smallest other non-zero cell (14) goes too
     assert out["jva_matches"].tolist() == ["< 11", 30, "< 11", "< 11", "< 11"]
     # without published totals, no secondary suppression
-    assert protect_table(table, totals_published=False)["jva_matches"].tolist() == ["< 11", 30, 14, "< 11", "< 11"]
+    assert protect_table(table, totals_published=False)["jva_matches"].tolist() == [
+        "< 11",
+        30,
+        14,
+        "< 11",
+        "< 11",
+    ]
 
 
 def test_protected_text():
@@ -59,11 +72,19 @@ def test_scan_finds_personal_columns_small_counts_and_text(tmp_path):
     (tmp_path / "tables").mkdir()
     (tmp_path / "work").mkdir()
     (tmp_path / "raw").mkdir()
-    pd.DataFrame({"code_commune": ["01001"], "ha_participants": [4]}).to_csv(tmp_path / "tables" / "a.csv", index=False)
+    pd.DataFrame({"code_commune": ["01001"], "ha_participants": [4]}).to_csv(
+        tmp_path / "tables" / "a.csv", index=False
+    )
     # exact small counts are allowed in the confidential working area
-    pd.DataFrame({"code_commune": ["01001"], "ha_participants": [4]}).to_csv(tmp_path / "work" / "a.csv", index=False)
-    pd.DataFrame({"code_commune": ["01001"], "payer_email": ["a@b.fr"]}).to_csv(tmp_path / "work" / "b.csv", index=False)
-    (tmp_path / "tables" / "t.md").write_text("La commune compte 3 bénévoles et 1\u202f234 participations.\n")
+    pd.DataFrame({"code_commune": ["01001"], "ha_participants": [4]}).to_csv(
+        tmp_path / "work" / "a.csv", index=False
+    )
+    pd.DataFrame({"code_commune": ["01001"], "payer_email": ["a@b.fr"]}).to_csv(
+        tmp_path / "work" / "b.csv", index=False
+    )
+    (tmp_path / "tables" / "t.md").write_text(
+        "La commune compte 3 bénévoles et 1\u202f234 participations.\n"
+    )
     # a raw extract may keep an official (empty) personal column, but never a filled one
     (tmp_path / "raw" / "ok.csv").write_text("id;adrg_declarant\nW1;\n")
     (tmp_path / "raw" / "bad.csv").write_text("id;adrg_declarant\nW1;Jean Dupont\n")
@@ -78,9 +99,9 @@ def test_scan_finds_personal_columns_small_counts_and_text(tmp_path):
 
 def test_scan_of_a_clean_folder_is_empty(tmp_path):
     (tmp_path / "tables").mkdir()
-    pd.DataFrame({"code_commune": ["01001"], "ha_participants": ["< 11"], "jva_matches": [0]}).to_csv(
-        tmp_path / "tables" / "a.csv", index=False
-    )
+    pd.DataFrame(
+        {"code_commune": ["01001"], "ha_participants": ["< 11"], "jva_matches": [0]}
+    ).to_csv(tmp_path / "tables" / "a.csv", index=False)
     (tmp_path / "tables" / "t.md").write_text("moins de 11 participations ; 12 bénévoles.\n")
     assert scan_build(tmp_path) == []
 
@@ -90,7 +111,9 @@ def test_scan_keeps_cluster_statistics_in_the_working_area(tmp_path):
     only under work/: a published table carrying one is a violation."""
     (tmp_path / "tables").mkdir()
     (tmp_path / "work").mkdir()
-    frame = pd.DataFrame({"code_commune": ["01001"], "jva_matches": [40], "jva_matches_cluster_max": [39]})
+    frame = pd.DataFrame(
+        {"code_commune": ["01001"], "jva_matches": [40], "jva_matches_cluster_max": [39]}
+    )
     frame.to_csv(tmp_path / "work" / "commune_counts.csv", index=False)
     frame.to_csv(tmp_path / "tables" / "communes.csv", index=False)
     assert {(v.path, v.kind, v.detail) for v in scan_build(tmp_path)} == {
@@ -103,16 +126,40 @@ def test_model_based_rates_normalised_values_and_the_ratio_are_hidden_with_the_c
     with the published model parameters, and participants per campaign × campaigns."""
     from barometre.disclosure import protect_table
 
-    table = pd.DataFrame({
-        "code_commune": ["01001", "01002"], "ha_campaigns": [3, 40], "ha_participants": [5, 400],
-        "ha_participants_per_campaign": [5 / 3, 10.0], "ha_participants_per_campaign_ranked_per_1000": [1.2, 9.0],
-        "ha_participants_ranked_per_1000": [2.2, 30.0], "ha_participants_normalised": [12.0, 80.0],
-        "jva_matches": [40, 2], "jva_matches_ranked_per_1000": [5.0, 0.3], "jva_matches_normalised": [60.0, 1.0],
-    })
+    table = pd.DataFrame(
+        {
+            "code_commune": ["01001", "01002"],
+            "ha_campaigns": [3, 40],
+            "ha_participants": [5, 400],
+            "ha_participants_per_campaign": [5 / 3, 10.0],
+            "ha_participants_per_campaign_ranked_per_1000": [1.2, 9.0],
+            "ha_participants_ranked_per_1000": [2.2, 30.0],
+            "ha_participants_normalised": [12.0, 80.0],
+            "jva_matches": [40, 2],
+            "jva_matches_ranked_per_1000": [5.0, 0.3],
+            "jva_matches_normalised": [60.0, 1.0],
+        }
+    )
     out = protect_table(table, totals_published=False)
     hidden = "< 11"
-    assert out.loc[0, ["ha_participants", "ha_participants_per_campaign", "ha_participants_per_campaign_ranked_per_1000",
-                       "ha_participants_ranked_per_1000", "ha_participants_normalised"]].eq(hidden).all()
-    assert out.loc[1, ["jva_matches", "jva_matches_ranked_per_1000", "jva_matches_normalised"]].eq(hidden).all()
+    assert (
+        out.loc[
+            0,
+            [
+                "ha_participants",
+                "ha_participants_per_campaign",
+                "ha_participants_per_campaign_ranked_per_1000",
+                "ha_participants_ranked_per_1000",
+                "ha_participants_normalised",
+            ],
+        ]
+        .eq(hidden)
+        .all()
+    )
+    assert (
+        out.loc[1, ["jva_matches", "jva_matches_ranked_per_1000", "jva_matches_normalised"]]
+        .eq(hidden)
+        .all()
+    )
     assert out.loc[0, "ha_campaigns"] == 3 and out.loc[1, "ha_participants_per_campaign"] == 10.0
     assert out.loc[0, "jva_matches_normalised"] == 60.0

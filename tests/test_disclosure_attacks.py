@@ -51,17 +51,19 @@ def test_recovered_means_a_narrower_range_holding_the_truth():
 
 
 def _communes() -> pd.DataFrame:
-    return pd.DataFrame({
-        "code_commune": ["01001", "01002", "01003"],
-        "population": [812, 4500, 15000],
-        "population_class": ["Village", "Village", "Petite ville"],
-        "ha_campaigns": [3, 12, 40],
-        "ha_participants": [7, 250, 2],
-        "ha_participants_per_campaign": [7 / 3, 250 / 12, 2 / 40],
-        "ha_participants_per_1000": [7 / 812 * 1000, 250 / 4500 * 1000, 2 / 15000 * 1000],
-        "jva_matches": [4, 30, 0],
-        "jva_matches_per_1000": [4 / 812 * 1000, 30 / 4500 * 1000, 0.0],
-    })
+    return pd.DataFrame(
+        {
+            "code_commune": ["01001", "01002", "01003"],
+            "population": [812, 4500, 15000],
+            "population_class": ["Village", "Village", "Petite ville"],
+            "ha_campaigns": [3, 12, 40],
+            "ha_participants": [7, 250, 2],
+            "ha_participants_per_campaign": [7 / 3, 250 / 12, 2 / 40],
+            "ha_participants_per_1000": [7 / 812 * 1000, 250 / 4500 * 1000, 2 / 15000 * 1000],
+            "jva_matches": [4, 30, 0],
+            "jva_matches_per_1000": [4 / 812 * 1000, 30 / 4500 * 1000, 0.0],
+        }
+    )
 
 
 def test_products_recover_every_small_count_of_a_naively_published_table():
@@ -71,7 +73,11 @@ def test_products_recover_every_small_count_of_a_naively_published_table():
         for count in ("ha_participants", "jva_matches"):
             if row[count] == f"< {T}":
                 found[(row["code_commune"], count)] = product_attack(row, count, CANDIDATES)
-    assert found == {("01001", "ha_participants"): (7, 7), ("01001", "jva_matches"): (4, 4), ("01003", "ha_participants"): (2, 2)}
+    assert found == {
+        ("01001", "ha_participants"): (7, 7),
+        ("01001", "jva_matches"): (4, 4),
+        ("01003", "ha_participants"): (2, 2),
+    }
 
 
 def test_products_find_nothing_to_use_once_protected():
@@ -85,15 +91,21 @@ def test_products_find_nothing_to_use_once_protected():
 def _model_table(seed: int = 3, n: int = 400) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     population = rng.integers(250, 60_000, n)
-    classes = np.where(population < 5000, "Village", np.where(population < 20000, "Petite ville", "Ville moyenne"))
+    classes = np.where(
+        population < 5000, "Village", np.where(population < 20000, "Petite ville", "Ville moyenne")
+    )
     rate = rng.gamma(2.0, 0.004, n)
-    return pd.DataFrame({
-        "code_commune": [f"{i:05d}" for i in range(n)],
-        "population": population,
-        "population_class": pd.Categorical(classes, categories=["Village", "Petite ville", "Ville moyenne"]),
-        "code_departement": rng.choice(["01", "02", "03", "04", "05"], n),
-        "jva_matches": rng.poisson(rate * population).astype(float),
-    })
+    return pd.DataFrame(
+        {
+            "code_commune": [f"{i:05d}" for i in range(n)],
+            "population": population,
+            "population_class": pd.Categorical(
+                classes, categories=["Village", "Petite ville", "Ville moyenne"]
+            ),
+            "code_departement": rng.choice(["01", "02", "03", "04", "05"], n),
+            "jva_matches": rng.poisson(rate * population).astype(float),
+        }
+    )
 
 
 def _published_rates(fit, table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -107,7 +119,9 @@ def test_model_inversion_recovers_counts_from_uncensored_posterior_means_only():
     """The published posterior mean, the published NB2 parameters and the population give the
     count back exactly; after censoring (the rule of the ranking) no integer count fits."""
     table = _model_table()
-    fit = fit_indicator_models(table, [IndicatorSpec(name="jva_matches", count="jva_matches")])["jva_matches"]
+    fit = fit_indicator_models(table, [IndicatorSpec(name="jva_matches", count="jva_matches")])[
+        "jva_matches"
+    ]
     params, ranked = _published_rates(fit, table)
     model = PublishedModel.from_table(params, "jva_matches")
     assert model is not None
@@ -118,11 +132,17 @@ def test_model_inversion_recovers_counts_from_uncensored_posterior_means_only():
     censored_means = censored.summary(scale=1000.0)["posterior_mean"].to_numpy()
     recovered_before = recovered_after = 0
     for i in small:
-        row = {"population": str(table.at[i, "population"]), "population_class": str(table.at[i, "population_class"])}
+        row = {
+            "population": str(table.at[i, "population"]),
+            "population_class": str(table.at[i, "population_class"]),
+        }
         (prediction,) = ranked_predictions(model, CANDIDATES, row, "jva_matches", "jva_matches")
         for means, label in ((exact_means, "before"), (censored_means, "after")):
             value = repr(float(means[i]))
-            hits = CANDIDATES[np.abs(prediction - float(value)) <= max(printed_tolerance(value), 1e-7 * float(value))]
+            hits = CANDIDATES[
+                np.abs(prediction - float(value))
+                <= max(printed_tolerance(value), 1e-7 * float(value))
+            ]
             if len(hits) and is_recovered(fit.counts[i], hits.min(), hits.max()):
                 if label == "before":
                     recovered_before += 1
@@ -135,7 +155,9 @@ def test_model_inversion_recovers_counts_from_uncensored_posterior_means_only():
 @functools.cache
 def _ranking_fit():
     table = _model_table()
-    return fit_indicator_models(table, [IndicatorSpec(name="jva_matches", count="jva_matches")])["jva_matches"].without_group_credit()
+    return fit_indicator_models(table, [IndicatorSpec(name="jva_matches", count="jva_matches")])[
+        "jva_matches"
+    ].without_group_credit()
 
 
 @settings(max_examples=25, deadline=None)
@@ -147,17 +169,24 @@ def test_a_censored_count_leaves_no_trace_in_its_posterior(first, second, unit):
     for value in (first, second):
         counts = fit.counts.copy()
         counts[unit] = value
-        variant = dataclasses.replace(fit, counts=counts, effective_counts=counts / fit.design_effect)
+        variant = dataclasses.replace(
+            fit, counts=counts, effective_counts=counts / fit.design_effect
+        )
         censored = variant.with_censored_counts(np.arange(len(counts)) == unit, 1, T - 1)
-        outcomes.append((censored.summary()["posterior_mean"].iloc[unit], censored.draw(0, seed=5)[unit]))
+        outcomes.append(
+            (censored.summary()["posterior_mean"].iloc[unit], censored.draw(0, seed=5)[unit])
+        )
     assert outcomes[0] == outcomes[1]
     expected = fit.censored_expectation(1, T - 1)
     assert np.all((expected >= 1) & (expected <= T - 1))
 
 
 def test_a_total_gives_back_a_lone_suppressed_cell_and_narrows_a_pair():
-    knowledge = {("a", "jva_matches"): CellKnowledge(40, 40), ("b", "jva_matches"): CellKnowledge(1, T - 1),
-                 ("c", "jva_matches"): CellKnowledge(25, 25)}
+    knowledge = {
+        ("a", "jva_matches"): CellKnowledge(40, 40),
+        ("b", "jva_matches"): CellKnowledge(1, T - 1),
+        ("c", "jva_matches"): CellKnowledge(25, 25),
+    }
     total = PublishedTotal("t", "jva_matches", ("a", "b", "c"), 71.5 - 0.5, 71.5 + 0.5)
     assert margin_attack(total, knowledge) == {"b": (6.0, 7.0)}
     knowledge[("c", "jva_matches")] = CellKnowledge(1, T - 1)
@@ -166,7 +195,9 @@ def test_a_total_gives_back_a_lone_suppressed_cell_and_narrows_a_pair():
     assert is_recovered(3, *bounds["b"])
     # an unpublished cell of the set (d = 15, not bounded above) protects the others
     knowledge[("d", "jva_matches")] = CellKnowledge()
-    bounds = margin_attack(PublishedTotal("t", "jva_matches", ("a", "b", "c", "d"), 60, 60), knowledge)
+    bounds = margin_attack(
+        PublishedTotal("t", "jva_matches", ("a", "b", "c", "d"), 60, 60), knowledge
+    )
     assert bounds["b"] == (-math.inf, 19.0)
     assert not is_recovered(3, *bounds["b"])
 
@@ -175,11 +206,23 @@ def test_two_stocks_bound_each_other():
     from barometre.disclosure_attacks import PublishedEdition
 
     def edition(year: str) -> PublishedEdition:
-        return PublishedEdition(build_dir=None, edition=year, communes=pd.DataFrame({"code_commune": ["x"]}),  # type: ignore[arg-type]
-                                palmares=pd.DataFrame(), exports={}, count_model=pd.DataFrame(), variables={},
-                                territory_variables={}, territory_rates={}, definitions={"jva_matches": "stock"})
+        return PublishedEdition(
+            build_dir=None,
+            edition=year,
+            communes=pd.DataFrame({"code_commune": ["x"]}),  # type: ignore[arg-type]
+            palmares=pd.DataFrame(),
+            exports={},
+            count_model=pd.DataFrame(),
+            variables={},
+            territory_variables={},
+            territory_rates={},
+            definitions={"jva_matches": "stock"},
+        )
 
-    knowledge = {"2024": {("x", "jva_matches"): CellKnowledge(1, T - 1)}, "2025": {("x", "jva_matches"): CellKnowledge(4, 4)}}
+    knowledge = {
+        "2024": {("x", "jva_matches"): CellKnowledge(1, T - 1)},
+        "2025": {("x", "jva_matches"): CellKnowledge(4, 4)},
+    }
     bounds = edition_attack(edition("2024"), edition("2025"), knowledge)
     assert bounds["2024"][("x", "jva_matches")] == (-math.inf, 4)
     # a stock and a flow are unrelated
@@ -220,8 +263,12 @@ def test_the_suite_fails_on_a_build_published_without_protection(demo_builds, tm
         shutil.copytree(source / part, target / part)
     (target / "manifest.json").write_bytes((source / "manifest.json").read_bytes())
     exact = pd.read_csv(source / "work" / "communes.csv", dtype={"code_commune": str})
-    published = pd.read_csv(source / "tables" / "communes.csv", dtype={"code_commune": str}, low_memory=False)
-    naive = published[["code_commune", "eligible"]].merge(deliberately_unprotected(exact), on="code_commune", how="left")
+    published = pd.read_csv(
+        source / "tables" / "communes.csv", dtype={"code_commune": str}, low_memory=False
+    )
+    naive = published[["code_commune", "eligible"]].merge(
+        deliberately_unprotected(exact), on="code_commune", how="left"
+    )
     naive.to_csv(target / "tables" / "communes.csv", index=False)
     (report,) = run_attacks([target])
     assert report.recovered["products"] > 0

@@ -23,13 +23,25 @@ pytestmark = pytest.mark.slow
 
 def pdf_text(path: Path) -> str:
     require_tool("pdftotext")  # in CI a missing tool fails: it must not hide the checks after it
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("build")
-    cmd = [str(BARO), "build", "--edition", "2024", "--demo", "--departments", DEPARTMENTS, "--build-root", str(root)]
+    cmd = [
+        str(BARO),
+        "build",
+        "--edition",
+        "2024",
+        "--demo",
+        "--departments",
+        DEPARTMENTS,
+        "--build-root",
+        str(root),
+    ]
     first = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=ROOT)
     assert first.returncode == 0, first.stdout + first.stderr
     second = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=ROOT)
@@ -41,9 +53,20 @@ def test_outputs_exist(built):
     build_dir, first, _ = built
     for name in ("barometre.pdf", "barometre.html", "methodologie.pdf", "methodologie.html"):
         assert (build_dir / "publications" / name).stat().st_size > 10_000, name
-    for name in ("tables/palmares.csv", "tables/communes.csv", "work/commune_counts.csv", "work/indicators.csv"):
+    for name in (
+        "tables/palmares.csv",
+        "tables/communes.csv",
+        "work/commune_counts.csv",
+        "work/indicators.csv",
+    ):
         assert (build_dir / name).exists(), name
-    for nb in ("01_sources.ipynb", "02_indicators.ipynb", "03_composite.ipynb", "04_robustness.ipynb", "05_publication.ipynb"):
+    for nb in (
+        "01_sources.ipynb",
+        "02_indicators.ipynb",
+        "03_composite.ipynb",
+        "04_robustness.ipynb",
+        "05_publication.ipynb",
+    ):
         executed = json.loads((build_dir / "notebooks" / nb).read_text())
         assert any(c.get("outputs") for c in executed["cells"] if c["cell_type"] == "code"), nb
     assert "barometre.pdf" in first.stdout
@@ -58,9 +81,13 @@ def test_palmares_follows_the_decision_rule_and_eligibility(built):
     config = load_edition(2024)
     build_dir, _, _ = built
     palmares = pd.read_csv(build_dir / "tables" / "palmares.csv", dtype={"code_commune": str})
-    decision = pd.read_csv(build_dir / "work" / "palmares_decision.csv", dtype={"code_commune": str})
+    decision = pd.read_csv(
+        build_dir / "work" / "palmares_decision.csv", dtype={"code_commune": str}
+    )
     published = pd.read_csv(build_dir / "tables" / "communes.csv", dtype={"code_commune": str})
-    status = pd.read_csv(build_dir / "work" / "eligibility_communes.csv", dtype={"code_commune": str})
+    status = pd.read_csv(
+        build_dir / "work" / "eligibility_communes.csv", dtype={"code_commune": str}
+    )
     assert set(palmares["status"]) <= {"Lauréat", "Mention"}
     laureates = palmares[palmares["status"] == "Lauréat"]
     assert len(laureates) >= 1
@@ -70,7 +97,10 @@ def test_palmares_follows_the_decision_rule_and_eligibility(built):
     assert in_set.loc[palmares["code_commune"]].all()
     eligible = status.set_index("code_commune")["eligible"].astype(bool)
     assert eligible.loc[palmares["code_commune"]].all()
-    assert (status.set_index("code_commune").loc[laureates["code_commune"], "population"] >= config.eligibility.min_population).all()
+    assert (
+        status.set_index("code_commune").loc[laureates["code_commune"], "population"]
+        >= config.eligibility.min_population
+    ).all()
     # reconciliation: every commune of the subset is published, ranks only for eligible ones
     assert set(published["code_commune"]) == set(status["code_commune"])
     unranked = published[~published["eligible"].astype(bool)]
@@ -108,8 +138,16 @@ def test_pdf_names_the_laureates_and_is_marked_demo(built):
         assert f" {forbidden} " not in f" {flat} ", forbidden
     # French a reader would notice (issue 12): agreement, verbless sentences, marks, units
     readable = flat.replace("\u202f", " ").replace("\u00a0", " ").replace("\u00ad", "")
-    for wrong in ("n.d. associations", "qui se distingue", "sur 100", "rang national", "pour 10 000",
-                  "± 0,00", "−0,00", "−0,01"):
+    for wrong in (
+        "n.d. associations",
+        "qui se distingue",
+        "sur 100",
+        "rang national",
+        "pour 10 000",
+        "± 0,00",
+        "−0,00",
+        "−0,01",
+    ):
         assert wrong not in readable, wrong
     # « 0 associations », « 1 associations » — but not the end of « 2 250 associations »
     assert not re.search(r"(?<!\d )(?<!\d)[01] associations", readable)
@@ -121,7 +159,9 @@ def test_manifest_and_noop_rebuild(built):
     assert manifest["seed"] == 20240615
     assert manifest["git"]["commit"] is None or len(manifest["git"]["commit"]) == 40
     assert any(k.startswith("raw/") for k in manifest["inputs"])
-    assert {s["status"] for s in manifest["steps"]} == {"skipped"}, "second build must skip every step"
+    assert {s["status"] for s in manifest["steps"]} == {"skipped"}, (
+        "second build must skip every step"
+    )
     assert "skipped" in second.stdout
 
 
@@ -136,7 +176,9 @@ def test_disclosure_scan_finds_nothing_and_catches_a_planted_violation(built, tm
     table.loc[table.index[0], "jva_matches"] = "3"
     table.to_csv(planted / "tables" / "communes.csv", index=False)
     (planted / "tables" / "note.md").write_text("Lasalle compte 7 mises en relation.\n")
-    pd.DataFrame({"code_commune": ["30140"], "payer_email": ["x@example.org"]}).to_csv(planted / "tables" / "leak.csv", index=False)
+    pd.DataFrame({"code_commune": ["30140"], "payer_email": ["x@example.org"]}).to_csv(
+        planted / "tables" / "leak.csv", index=False
+    )
     kinds = {(v.path, v.kind) for v in scan_build(planted)}
     assert ("tables/communes.csv", "small count") in kinds
     assert ("tables/note.md", "small count in text") in kinds
@@ -160,7 +202,9 @@ def test_publications_text_quality(built):
     for name in ("barometre.html", "methodologie.html"):
         html = (pub / name).read_text(encoding="utf-8")
         assert 'lang="fr"' in html
-        text = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.DOTALL))
+        text = re.sub(
+            r"<[^>]+>", " ", re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.DOTALL)
+        )
         for forbidden in ("nan", "None", "TODO", "{{<"):
             assert f" {forbidden} " not in f" {' '.join(text.split())} ", (name, forbidden)
     for text in (baro, method):
@@ -173,7 +217,17 @@ def test_2025_edition_builds_with_year_over_year_and_departmental_palmares(built
     build_dir, _, _ = built
     root = build_dir.parent
     before = {p: p.stat().st_mtime_ns for p in (build_dir / "tables").rglob("*") if p.is_file()}
-    cmd = [str(BARO), "build", "--edition", "2025", "--demo", "--departments", DEPARTMENTS, "--build-root", str(root)]
+    cmd = [
+        str(BARO),
+        "build",
+        "--edition",
+        "2025",
+        "--demo",
+        "--departments",
+        DEPARTMENTS,
+        "--build-root",
+        str(root),
+    ]
     done = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
     after = {p: p.stat().st_mtime_ns for p in (build_dir / "tables").rglob("*") if p.is_file()}
@@ -183,12 +237,16 @@ def test_2025_edition_builds_with_year_over_year_and_departmental_palmares(built
     assert set(laureates["status"]) <= {"retained", "new", "left"}
     current_palmares = pd.read_csv(current / "tables" / "palmares.csv")
     assert (laureates["status"] != "left").sum() == (current_palmares["status"] == "Lauréat").sum()
-    departmental = pd.read_csv(current / "tables" / "departmental_palmares.csv", dtype={"code_departement": str})
+    departmental = pd.read_csv(
+        current / "tables" / "departmental_palmares.csv", dtype={"code_departement": str}
+    )
     assert set(departmental["code_departement"]) == set(DEPARTMENTS.split(","))
     text = " ".join(pdf_text(current / "publications" / "barometre.pdf").split())
     assert "Ce qui a changé depuis 2024" in text
     assert "Le palmarès départemental" in text
-    assert "Générosité financière" in " ".join(pdf_text(current / "publications" / "methodologie.pdf").split())
+    assert "Générosité financière" in " ".join(
+        pdf_text(current / "publications" / "methodologie.pdf").split()
+    )
     from barometre.disclosure import scan_build
 
     assert scan_build(current) == []
@@ -201,8 +259,21 @@ def test_real_extracts_build_renders_without_demo_mark(built, tmp_path):
     from barometre.disclosure import scan_build
 
     build_dir, _, _ = built
-    cmd = [str(BARO), "build", "--edition", "2024", "--real", "--raw-dir", str(build_dir / "raw"),
-           "--departments", DEPARTMENTS, "--build-root", str(tmp_path), "--runs", "300"]
+    cmd = [
+        str(BARO),
+        "build",
+        "--edition",
+        "2024",
+        "--real",
+        "--raw-dir",
+        str(build_dir / "raw"),
+        "--departments",
+        DEPARTMENTS,
+        "--build-root",
+        str(tmp_path),
+        "--runs",
+        "300",
+    ]
     done = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
     real = tmp_path / f"2024-dep-{DEPARTMENTS}"

@@ -17,7 +17,9 @@ CONDA_ONLY = {"python", "pip", "quarto"}
 
 def pyproject_requirements() -> dict[str, Requirement]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    deps = project["dependencies"] + [d for ds in project["optional-dependencies"].values() for d in ds]
+    deps = project["dependencies"] + [
+        d for ds in project["optional-dependencies"].values() for d in ds
+    ]
     return {canonicalize_name(r.name): r for r in map(Requirement, deps)}
 
 
@@ -49,11 +51,15 @@ def test_environment_yml_mirrors_pyproject():
                     req = Requirement(entry)
                     pip[canonicalize_name(req.name)] = req
         else:
-            req = Requirement(item.split("=")[0] if "=" in item and not re.search("[<>]=", item) else item)
+            req = Requirement(
+                item.split("=")[0] if "=" in item and not re.search("[<>]=", item) else item
+            )
             conda[canonicalize_name(req.name)] = req
     declared = {**conda, **pip}
     wanted = pyproject_requirements()
-    assert set(declared) - set(wanted) <= CONDA_ONLY, f"extra in environment.yml: {set(declared) - set(wanted) - CONDA_ONLY}"
+    assert set(declared) - set(wanted) <= CONDA_ONLY, (
+        f"extra in environment.yml: {set(declared) - set(wanted) - CONDA_ONLY}"
+    )
     for name, req in wanted.items():
         assert name in declared, f"{name} missing from environment.yml"
         assert declared[name].specifier == req.specifier, (
@@ -120,8 +126,12 @@ def distributions_of(modules: set[str]) -> set[str]:
 
 
 def source_files(*folders: str) -> list[Path]:
-    return sorted(p for folder in folders for p in (ROOT / folder).rglob("*")
-                  if p.suffix in {".py", ".ipynb"} and ".ipynb_checkpoints" not in p.parts)
+    return sorted(
+        p
+        for folder in folders
+        for p in (ROOT / folder).rglob("*")
+        if p.suffix in {".py", ".ipynb"} and ".ipynb_checkpoints" not in p.parts
+    )
 
 
 def test_declared_dependencies_are_the_used_ones():
@@ -131,9 +141,15 @@ def test_declared_dependencies_are_the_used_ones():
     used = distributions_of(imported_modules(source_files(*SOURCE_DIRS)))
     used_by_tests = distributions_of(imported_modules(source_files("tests")))
     allowed = {canonicalize_name(n) for n in RUN_NOT_IMPORTED}
-    assert used - runtime == set(), f"imported by the project but not in dependencies: {used - runtime}"
+    assert used - runtime == set(), (
+        f"imported by the project but not in dependencies: {used - runtime}"
+    )
     assert used_by_tests - runtime - dev == set(), (
         f"imported by the tests but not declared (dev extra): {used_by_tests - runtime - dev}"
     )
-    assert runtime - used - allowed == set(), f"declared but never imported: {runtime - used - allowed}"
-    assert dev - used_by_tests - allowed == set(), f"dev extra never imported: {dev - used_by_tests - allowed}"
+    assert runtime - used - allowed == set(), (
+        f"declared but never imported: {runtime - used - allowed}"
+    )
+    assert dev - used_by_tests - allowed == set(), (
+        f"dev extra never imported: {dev - used_by_tests - allowed}"
+    )

@@ -43,7 +43,9 @@ def test_dictionary_definitions_come_from_the_indicator_metadata() -> None:
     rna = next(i for i in META["indicators"] if i["code"] == "rna_creations")
     assert dictionary.at["rna_creations_per_1000", "titre"] == rna["title"]
     assert dictionary.at["rna_creations_per_1000", "unite"] == rna["unit"]
-    assert " ".join(rna["definition"].split()) in dictionary.at["rna_creations_per_1000", "definition"]
+    assert (
+        " ".join(rna["definition"].split()) in dictionary.at["rna_creations_per_1000", "definition"]
+    )
     assert dictionary.at["jva_matches", "unite"] == "mises en relation"
     assert dictionary.at["associations", "titre"].startswith("Critère")
     assert list(dictionary.index) == columns
@@ -53,7 +55,9 @@ def test_every_indicator_and_rate_is_documented() -> None:
     docs = indicator_docs(META)
     for indicator in META["indicators"]:
         assert indicator["code"] in docs and f"{indicator['code']}_per_1000" in docs
-    assert all(doc.title and doc.unit and doc.definition for doc in {**COLUMN_DOCS, **docs}.values())
+    assert all(
+        doc.title and doc.unit and doc.definition for doc in {**COLUMN_DOCS, **docs}.values()
+    )
 
 
 def test_undocumented_columns_are_refused() -> None:
@@ -115,7 +119,12 @@ def test_small_person_counts_and_what_reveals_them_are_suppressed() -> None:
         }
     )
     protected = protect_export(table, META)
-    hidden = ["ha_participants", "ha_participants_per_1000", "ha_participants_per_campaign", "ha_participants_per_campaign_per_1000"]
+    hidden = [
+        "ha_participants",
+        "ha_participants_per_1000",
+        "ha_participants_per_campaign",
+        "ha_participants_per_campaign_per_1000",
+    ]
     assert (protected.loc[0, hidden] == "< 11").all()
     # Secondary suppression: with one hidden cell, the smallest other one (40) goes too, so the
     # column total cannot give 5 back by difference.

@@ -126,7 +126,11 @@ def test_mute_h_elides_unless_aspirated(tail):
     assert de(word) == expected
 
 
-@given(st.decimals(min_value=-10**7, max_value=10**7, places=3, allow_nan=False, allow_infinity=False))
+@given(
+    st.decimals(
+        min_value=-(10**7), max_value=10**7, places=3, allow_nan=False, allow_infinity=False
+    )
+)
 def test_fr_number_separators_match_cldr(value):
     """Babel's CLDR French data and fr_number agree on separators and the minus sign, away from
     rounding ties (where the publications round half-up and Babel half-to-even)."""

@@ -23,8 +23,12 @@ META = {
     "indicators": [
         {"code": "creations", "count": "rna_creations", "exposure": "population"},
         {"code": "campaigns", "count": "ha_campaigns", "exposure": "population"},
-        {"code": "per_campaign", "numerator": "ha_participants", "denominator_count": "ha_campaigns",
-         "exposure": "ha_campaigns"},
+        {
+            "code": "per_campaign",
+            "numerator": "ha_participants",
+            "denominator_count": "ha_campaigns",
+            "exposure": "ha_campaigns",
+        },
     ]
 }
 BOUNDS = [1000, 10000]
@@ -70,12 +74,24 @@ def test_engine_input_joins_classes_zero_counts_and_keeps_gaps_missing():
     table = engine_input(counts(), communes(), META, BOUNDS, LABELS, min_population=100)
     # Mende (50 inhabitants) is below the minimum; rows sorted by code
     assert table["code_commune"].tolist() == ["01001", "2A004", "59350"]
-    assert table.columns.tolist() == ["code_commune", "nom", "population", "population_class",
-                                      "code_departement", "code_region", "creations", "campaigns",
-                                      "per_campaign"]
+    assert table.columns.tolist() == [
+        "code_commune",
+        "nom",
+        "population",
+        "population_class",
+        "code_departement",
+        "code_region",
+        "creations",
+        "campaigns",
+        "per_campaign",
+    ]
     assert table["population_class"].tolist() == ["Petite", "Grande", "Grande"]
     by_code = table.set_index("code_commune")
-    assert by_code.loc["01001", ["creations", "campaigns", "per_campaign"]].tolist() == [2.0, 4.0, 2.5]
+    assert by_code.loc["01001", ["creations", "campaigns", "per_campaign"]].tolist() == [
+        2.0,
+        4.0,
+        2.5,
+    ]
     # absent from the counts: zero counts, and a ratio of 0/0 is missing
     assert by_code.loc["2A004", ["creations", "campaigns"]].tolist() == [0.0, 0.0]
     assert np.isnan(by_code.loc["2A004", "per_campaign"])
@@ -105,7 +121,11 @@ def test_rates_per_1000_divide_by_population_unless_the_exposure_is_another_coun
 
 def test_score_reliability_is_the_weighted_mean_of_the_known_data_weights():
     data_weights = pd.DataFrame(
-        {"a": [0.2, np.nan, np.nan, 1.0], "b": [0.8, 0.5, np.nan, 0.0], "c": [0.4, 0.1, np.nan, 0.3]},
+        {
+            "a": [0.2, np.nan, np.nan, 1.0],
+            "b": [0.8, 0.5, np.nan, 0.0],
+            "c": [0.4, 0.1, np.nan, 0.3],
+        },
         index=["x", "y", "z", "t"],
     )
     weights = {"a": 0.5, "b": 0.25}  # c has no weight in the score
@@ -119,7 +139,11 @@ def test_score_reliability_is_the_weighted_mean_of_the_known_data_weights():
 
 @settings(max_examples=80, deadline=None)
 @given(
-    st.lists(st.lists(st.one_of(st.none(), st.floats(0, 1)), min_size=3, max_size=3), min_size=1, max_size=12),
+    st.lists(
+        st.lists(st.one_of(st.none(), st.floats(0, 1)), min_size=3, max_size=3),
+        min_size=1,
+        max_size=12,
+    ),
     st.lists(st.floats(0.01, 5), min_size=3, max_size=3),
 )
 def test_score_reliability_lies_between_the_known_data_weights(rows, weights):

@@ -32,8 +32,13 @@ RATIO = "ha_participants_per_campaign"
 def communes(seed: int = 3) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     population = np.concatenate(
-        [rng.integers(200, 5_000, 160), rng.integers(5_000, 20_000, 30), rng.integers(20_000, 50_000, 14),
-         rng.integers(50_000, 200_000, 8), rng.integers(200_000, 900_000, 5)]
+        [
+            rng.integers(200, 5_000, 160),
+            rng.integers(5_000, 20_000, 30),
+            rng.integers(20_000, 50_000, 14),
+            rng.integers(50_000, 200_000, 8),
+            rng.integers(200_000, 900_000, 5),
+        ]
     )
     table = synthetic_communes(population.size, rng, population=population)
     for column in COUNTS:
@@ -48,11 +53,20 @@ def sampler_for(table: pd.DataFrame, seed: int = 11) -> CountModelSampler:
     frame = table.copy()
     frame["population_class"] = pd.Categorical(frame["population_class"], categories=CLASSES)
     specs = [IndicatorSpec(name=c, count=c, groups="code_departement") for c in COUNTS]
-    specs.append(IndicatorSpec(name=RATIO, count="ha_participants", exposure="ha_campaigns", groups="code_departement"))
+    specs.append(
+        IndicatorSpec(
+            name=RATIO, count="ha_participants", exposure="ha_campaigns", groups="code_departement"
+        )
+    )
     fits = fit_indicator_models(frame, specs)
     spec = load_spec(SPEC)
-    return CountModelSampler(list(spec.indicator_codes), fits, frozenset({RATIO}),
-                             frame.set_index("code_commune")["population"], seed)
+    return CountModelSampler(
+        list(spec.indicator_codes),
+        fits,
+        frozenset({RATIO}),
+        frame.set_index("code_commune")["population"],
+        seed,
+    )
 
 
 def posterior_mean_table(table: pd.DataFrame, sampler: CountModelSampler) -> pd.DataFrame:
@@ -69,14 +83,34 @@ def joint_model():
     table = communes()
     sampler = sampler_for(table)
     assumptions = parse_assumptions(
-        {"n_runs": 40, "sampling": {"n_draws": 50}, "threads": 2, "top": 4, "exclusion": {"p_none": 0.5},
-         "normalisation": {"options": [
-             {"step": {"method": "minmax", "low": 0, "high": 100}, "geometric": {"method": "minmax", "low": 1, "high": 100}},
-             {"step": {"method": "zscore", "mean": 10, "sd": 2}, "geometric": {"method": "minmax", "low": 1, "high": 100}},
-             {"step": {"method": "percentile_rank"}}]}}
+        {
+            "n_runs": 40,
+            "sampling": {"n_draws": 50},
+            "threads": 2,
+            "top": 4,
+            "exclusion": {"p_none": 0.5},
+            "normalisation": {
+                "options": [
+                    {
+                        "step": {"method": "minmax", "low": 0, "high": 100},
+                        "geometric": {"method": "minmax", "low": 1, "high": 100},
+                    },
+                    {
+                        "step": {"method": "zscore", "mean": 10, "sd": 2},
+                        "geometric": {"method": "minmax", "low": 1, "high": 100},
+                    },
+                    {"step": {"method": "percentile_rank"}},
+                ]
+            },
+        }
     )
-    model = RobustnessModel(load_spec(SPEC), posterior_mean_table(table, sampler), assumptions,
-                            class_order=CLASSES, sampler=sampler)
+    model = RobustnessModel(
+        load_spec(SPEC),
+        posterior_mean_table(table, sampler),
+        assumptions,
+        class_order=CLASSES,
+        sampler=sampler,
+    )
     return model, sampler
 
 
@@ -102,7 +136,12 @@ def test_runs_of_one_draw_differ_only_by_their_method(joint_model):
     design.choices["sampling"][:] = 7
     table = drawn_table(model, sampler, 7)
     # a run with the nominal method on draw 7 is the engine's nominal build of that table
-    design.choices.update({k: np.zeros(8, dtype=np.int64) for k in ("treatment", "normalisation", "aggregation", "exclusion")})
+    design.choices.update(
+        {
+            k: np.zeros(8, dtype=np.int64)
+            for k in ("treatment", "normalisation", "aggregation", "exclusion")
+        }
+    )
     design.node_weights[:] = model.space.nominal_weights
     evaluator = JointEvaluator(model, sampler)
     ranks = evaluator.block_ranks(design, np.arange(8))
@@ -110,7 +149,12 @@ def test_runs_of_one_draw_differ_only_by_their_method(joint_model):
     # the drawn values enter exactly as the engine denominates them (not only in the same order)
     engine_values = build.denominated[model.spec.indicator_codes].loc[model.unit_codes].to_numpy()
     np.testing.assert_array_equal(evaluator.denominated(np.array([7]))[0], engine_values)
-    engine = build.group_ranks["population_class"]["score"].reindex(model.unit_codes).fillna(0).to_numpy()
+    engine = (
+        build.group_ranks["population_class"]["score"]
+        .reindex(model.unit_codes)
+        .fillna(0)
+        .to_numpy()
+    )
     for row in ranks:
         np.testing.assert_array_equal(row, engine)
 
@@ -136,7 +180,9 @@ def test_sampler_draws_are_reproducible_order_free_and_keep_gaps(joint_model):
     np.testing.assert_array_equal(a[1], b[0][::-1])
     c = sampler.values(np.array([3]), codes)
     np.testing.assert_array_equal(a[0], c[0])
-    gaps = np.isnan(model.tables["raw"].set_index("code_commune").loc[codes, "rna_creations"].to_numpy())
+    gaps = np.isnan(
+        model.tables["raw"].set_index("code_commune").loc[codes, "rna_creations"].to_numpy()
+    )
     assert np.isnan(a[:, gaps, 0]).all() and not np.isnan(a[:, ~gaps, 0]).any()
     # distinct streams per indicator: the same draw id never reuses the same uniforms
     assert len({indicator_seed(11, k) for k in range(6)}) == 6

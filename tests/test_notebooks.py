@@ -32,8 +32,9 @@ NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 def tracked_notebooks() -> list[Path]:
     """Every ``.ipynb`` under version control (the notebooks folder when git cannot tell)."""
     try:
-        listed = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=ROOT, capture_output=True,
-                                text=True, check=True).stdout.split()
+        listed = subprocess.run(
+            ["git", "ls-files", "*.ipynb"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.split()
     except (OSError, subprocess.CalledProcessError):
         return NOTEBOOKS
     return [ROOT / name for name in listed if (ROOT / name).is_file()]
@@ -43,8 +44,9 @@ def all_steps(edition: int) -> list[Step]:
     """The steps of a full build of ``edition`` (with a previous edition when it has one)."""
     config = load_edition(edition)
     previous = Path("build/previous") if config.previous_edition else None
-    return edition_steps(config, edition_path(edition), Path("build/x"), True, None, None,
-                         previous_dir=previous)
+    return edition_steps(
+        config, edition_path(edition), Path("build/x"), True, None, None, previous_dir=previous
+    )
 
 
 def test_project_root_is_found_and_relative_paths_resolve_from_it(tmp_path, monkeypatch):
@@ -62,13 +64,20 @@ def test_committed_notebooks_have_no_outputs():
         notebook = json.loads(path.read_text(encoding="utf-8"))
         for cell in notebook["cells"]:
             if cell["cell_type"] == "code":
-                assert cell["outputs"] == [] and cell["execution_count"] is None, (path.name, cell["id"])
-            assert "execution" not in cell["metadata"] and "papermill" not in cell["metadata"], path.name
+                assert cell["outputs"] == [] and cell["execution_count"] is None, (
+                    path.name,
+                    cell["id"],
+                )
+            assert "execution" not in cell["metadata"] and "papermill" not in cell["metadata"], (
+                path.name
+            )
         assert "papermill" not in notebook["metadata"], f"{path.name} is an executed copy"
 
 
 def _cells(notebook) -> list[tuple[str, str, list[str]]]:
-    return [(c.cell_type, c.source.strip(), sorted(c.metadata.get("tags", []))) for c in notebook.cells]
+    return [
+        (c.cell_type, c.source.strip(), sorted(c.metadata.get("tags", []))) for c in notebook.cells
+    ]
 
 
 def test_notebooks_are_paired_with_their_plain_text_twin_and_in_sync():
@@ -107,12 +116,24 @@ def test_the_runner_refuses_a_parameter_mismatch_before_running_anything(tmp_pat
     step = next(s for s in all_steps(2024) if s.notebook == "03_composite.ipynb")
     calls = []
     first = Step("first", "first", inputs=[], outputs=[], func=lambda build_dir: calls.append(1))
-    extra = Step(step.name, step.title, step.inputs, step.outputs, {**step.params, "alpha": 0.1},
-                 notebook=step.notebook)
+    extra = Step(
+        step.name,
+        step.title,
+        step.inputs,
+        step.outputs,
+        {**step.params, "alpha": 0.1},
+        notebook=step.notebook,
+    )
     with pytest.raises(PipelineError, match=r"declared by the step but absent .*\['alpha'\]"):
         run_steps([first, extra], tmp_path)
-    missing = Step(step.name, step.title, step.inputs, step.outputs,
-                   {k: v for k, v in step.params.items() if k != "demo"}, notebook=step.notebook)
+    missing = Step(
+        step.name,
+        step.title,
+        step.inputs,
+        step.outputs,
+        {k: v for k, v in step.params.items() if k != "demo"},
+        notebook=step.notebook,
+    )
     with pytest.raises(PipelineError, match=r"not declared by the step: \['demo'\]"):
         run_steps([first, missing], tmp_path)
     assert calls == []
@@ -131,8 +152,21 @@ def test_each_notebook_runs_from_the_notebooks_folder_and_gives_the_builds_resul
     import papermill as pm
 
     departments = "60"  # Oise: in region 32, so the territorial notebook runs too
-    command = [str(BARO), "build", "--edition", "2024", "--demo", "--departments", departments,
-               "--build-root", str(tmp_path), "--runs", "300", "--renderer", "offline"]
+    command = [
+        str(BARO),
+        "build",
+        "--edition",
+        "2024",
+        "--demo",
+        "--departments",
+        departments,
+        "--build-root",
+        str(tmp_path),
+        "--runs",
+        "300",
+        "--renderer",
+        "offline",
+    ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     build_dir = tmp_path / f"2024-dep-{departments}"
@@ -143,14 +177,21 @@ def test_each_notebook_runs_from_the_notebooks_folder_and_gives_the_builds_resul
     for step in steps:
         parameters = {k: v for k, v in step["params"].items() if k != "edition_config"}
         pm.execute_notebook(
-            str(NOTEBOOK_DIR / step["notebook"]), str(tmp_path / step["notebook"]),
-            parameters={"build_dir": relative_build, **parameters}, cwd=str(NOTEBOOK_DIR),
-            kernel_name="python3", progress_bar=False,
+            str(NOTEBOOK_DIR / step["notebook"]),
+            str(tmp_path / step["notebook"]),
+            parameters={"build_dir": relative_build, **parameters},
+            cwd=str(NOTEBOOK_DIR),
+            kernel_name="python3",
+            progress_bar=False,
             kernel_manager_class="barometre.pipeline.IPCKernelManager",
         )
-    outputs = {name: digest for name, digest in manifest["outputs"].items()
-               if any(name == o or name.startswith(o.rstrip("/") + "/")
-                      for s in steps for o in s["outputs"])}
+    outputs = {
+        name: digest
+        for name, digest in manifest["outputs"].items()
+        if any(
+            name == o or name.startswith(o.rstrip("/") + "/") for s in steps for o in s["outputs"]
+        )
+    }
     assert len(outputs) > 50
     changed = sorted(name for name, digest in outputs.items() if sha256(build_dir / name) != digest)
     assert changed == []

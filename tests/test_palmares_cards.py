@@ -57,14 +57,35 @@ def test_no_cluster_summary_for_a_suppressed_count(n, k):
 def test_cluster_summary_wording():
     best = "la plus demandée en réunit"
     assert cluster_summary(986, 1, 986, MISSION, best) == "sur une seule mission"
-    assert cluster_summary(400, 40, 30, MISSION, best) == "sur 40\u00a0missions ; la plus demandée en réunit moins du quart"
-    assert cluster_summary(400, 3, 300, MISSION, best) == "sur 3\u00a0missions ; la plus demandée en réunit les trois quarts ou plus"
-    assert cluster_summary(400, 3, 300, Noun("association", "associations", True), "la plus active en a lancé",
-                           preposition="par") == "par 3\u00a0associations ; la plus active en a lancé les trois quarts ou plus"
+    assert (
+        cluster_summary(400, 40, 30, MISSION, best)
+        == "sur 40\u00a0missions ; la plus demandée en réunit moins du quart"
+    )
+    assert (
+        cluster_summary(400, 3, 300, MISSION, best)
+        == "sur 3\u00a0missions ; la plus demandée en réunit les trois quarts ou plus"
+    )
+    assert (
+        cluster_summary(
+            400,
+            3,
+            300,
+            Noun("association", "associations", True),
+            "la plus active en a lancé",
+            preposition="par",
+        )
+        == "par 3\u00a0associations ; la plus active en a lancé les trois quarts ou plus"
+    )
     # 250 campaigns by 126 organisations: the largest has 2 to 125; the band [½, ¾) would hold
     # only 125, so it is merged with its neighbour
-    assert cluster_summary(250, 126, 125, MISSION, best) == "sur 126\u00a0missions ; la plus demandée en réunit du quart aux trois quarts"
-    assert cluster_summary(250, 126, 10, MISSION, best) == "sur 126\u00a0missions ; la plus demandée en réunit moins du quart"
+    assert (
+        cluster_summary(250, 126, 125, MISSION, best)
+        == "sur 126\u00a0missions ; la plus demandée en réunit du quart aux trois quarts"
+    )
+    assert (
+        cluster_summary(250, 126, 10, MISSION, best)
+        == "sur 126\u00a0missions ; la plus demandée en réunit moins du quart"
+    )
     # 12 matches in 11 missions: the largest has 2 — the exact number of missions would say it
     assert cluster_summary(12, 11, 2, MISSION, best) == "sur plusieurs missions"
     assert cluster_summary(float("nan"), 3, 2, MISSION, best) is None
@@ -74,65 +95,132 @@ def test_rate_unit():
     assert rate_unit("associations pour 1 000 habitants") == "pour 1 000 habitants"
     assert rate_unit("mises en relation pour 1 000 habitants") == "pour 1 000 habitants"
     assert rate_unit("participants par campagne") == "par campagne"
-    assert rate_unit("participants par campagne pour 1 000 habitants") == "par campagne pour 1 000 habitants"
+    assert (
+        rate_unit("participants par campagne pour 1 000 habitants")
+        == "par campagne pour 1 000 habitants"
+    )
 
 
 def test_class_sentences():
     assert class_intro("moins de 5 000 habitants", 2929) == (
-        "La classe réunit les communes de moins de 5 000 habitants ; 2\u202f929 sont éligibles et classées.")
-    assert class_intro("de 5 000 à 19 999 habitants", 1).startswith("La classe réunit les communes de 5 000")
+        "La classe réunit les communes de moins de 5 000 habitants ; 2\u202f929 sont éligibles et classées."
+    )
+    assert class_intro("de 5 000 à 19 999 habitants", 1).startswith(
+        "La classe réunit les communes de 5 000"
+    )
     assert "une seule est éligible" in class_intro("de 5 000 à 19 999 habitants", 1)
-    assert awards_sentence(0, 0, 4, "50 %") == "La classe ne décerne aucun prix : aucune commune n'y est éligible."
+    assert (
+        awards_sentence(0, 0, 4, "50 %")
+        == "La classe ne décerne aucun prix : aucune commune n'y est éligible."
+    )
     assert awards_sentence(100, 4, 4, "50 %") == "La classe décerne ses 4\u00a0prix."
-    assert awards_sentence(100, 1, 4, "50 %").startswith("La classe décerne 1\u00a0prix sur 4 : une seule commune atteint")
-    assert awards_sentence(100, 3, 4, "50 %").startswith("La classe décerne 3\u00a0prix sur 4 : seules 3 communes atteignent")
-    assert awards_sentence(100, 0, 4, "50 %").startswith("La classe ne décerne aucun prix : aucune commune n'atteint")
+    assert awards_sentence(100, 1, 4, "50 %").startswith(
+        "La classe décerne 1\u00a0prix sur 4 : une seule commune atteint"
+    )
+    assert awards_sentence(100, 3, 4, "50 %").startswith(
+        "La classe décerne 3\u00a0prix sur 4 : seules 3 communes atteignent"
+    )
+    assert awards_sentence(100, 0, 4, "50 %").startswith(
+        "La classe ne décerne aucun prix : aucune commune n'atteint"
+    )
     one = pd.DataFrame({"nom": ["Thilouze"], "p_top": [0.49]})
     assert mentions_sentence(one, 4).startswith("1\u00a0commune reçoit une mention")
-    assert mentions_sentence(pd.concat([one, one]), 4).startswith("2\u00a0communes reçoivent une mention")
+    assert mentions_sentence(pd.concat([one, one]), 4).startswith(
+        "2\u00a0communes reçoivent une mention"
+    )
 
 
 META = {
     "indicators": [
-        {"code": "rna_creations", "count": "rna_creations", "short": "créations d'associations",
-         "unit": "associations pour 1 000 habitants"},
-        {"code": "ha_participants", "count": "ha_participants", "short": "participants aux campagnes",
-         "unit": "participants pour 1 000 habitants"},
-        {"code": "ha_participants_per_campaign", "short": "participants par campagne",
-         "unit": "participants par campagne"},
-        {"code": "jva_matches", "count": "jva_matches", "short": "mises en relation de bénévoles",
-         "unit": "mises en relation pour 1 000 habitants"},
+        {
+            "code": "rna_creations",
+            "count": "rna_creations",
+            "short": "créations d'associations",
+            "unit": "associations pour 1 000 habitants",
+        },
+        {
+            "code": "ha_participants",
+            "count": "ha_participants",
+            "short": "participants aux campagnes",
+            "unit": "participants pour 1 000 habitants",
+        },
+        {
+            "code": "ha_participants_per_campaign",
+            "short": "participants par campagne",
+            "unit": "participants par campagne",
+        },
+        {
+            "code": "jva_matches",
+            "count": "jva_matches",
+            "short": "mises en relation de bénévoles",
+            "unit": "mises en relation pour 1 000 habitants",
+        },
     ]
 }
 
 
 def _inputs(rna, participants, matches, clusters=4, largest=3):
-    counts = pd.DataFrame({
-        "rna_creations": [rna], "ha_participants": [participants], "jva_matches": [matches],
-        "ha_participants_clusters": [clusters], "ha_participants_cluster_max": [largest],
-        "jva_matches_clusters": [clusters], "jva_matches_cluster_max": [largest],
-    }, index=pd.Index(["01001"], name="code_commune"))
+    counts = pd.DataFrame(
+        {
+            "rna_creations": [rna],
+            "ha_participants": [participants],
+            "jva_matches": [matches],
+            "ha_participants_clusters": [clusters],
+            "ha_participants_cluster_max": [largest],
+            "jva_matches_clusters": [clusters],
+            "jva_matches_cluster_max": [largest],
+        },
+        index=pd.Index(["01001"], name="code_commune"),
+    )
     rates = pd.DataFrame(
-        [("01001", code, 1.23456, 1.0, 1.5) for code in
-         ("rna_creations", "ha_participants", "ha_participants_per_campaign", "jva_matches")],
+        [
+            ("01001", code, 1.23456, 1.0, 1.5)
+            for code in (
+                "rna_creations",
+                "ha_participants",
+                "ha_participants_per_campaign",
+                "jva_matches",
+            )
+        ],
         columns=["code_commune", "indicator", "posterior_mean", "lower", "upper"],
     ).set_index(["code_commune", "indicator"])
     return counts, rates
 
 
 def _row(**kw):
-    base = {"nom": "Circourt", "code_commune": "01001", "sentence": "Circourt se distingue notamment par x",
-            "population": 1234, "p_top": 0.67, "rank_median": 3.0, "rank_p05": 1.0, "rank_p95": 30.6,
-            "rank_in_class": 1, "cs_lower": 1, "cs_upper": 42}
+    base = {
+        "nom": "Circourt",
+        "code_commune": "01001",
+        "sentence": "Circourt se distingue notamment par x",
+        "population": 1234,
+        "p_top": 0.67,
+        "rank_median": 3.0,
+        "rank_p05": 1.0,
+        "rank_p95": 30.6,
+        "rank_in_class": 1,
+        "cs_lower": 1,
+        "cs_upper": 42,
+    }
     base.update(kw)
     return SimpleNamespace(**base)
 
 
 def _card(rna, participants, matches, **kw):
     counts, rates = _inputs(rna, participants, matches)
-    return laureate_card(_row(**kw), "Ain, 01", META, counts, rates, data_year=2023, top_k=4,
-                         n_runs="10 000", interval="90 %", credible="90 %", simultaneous="90 %",
-                         tied=False)
+    return laureate_card(
+        _row(**kw),
+        "Ain, 01",
+        META,
+        counts,
+        rates,
+        data_year=2023,
+        top_k=4,
+        n_runs="10 000",
+        interval="90 %",
+        credible="90 %",
+        simultaneous="90 %",
+        tied=False,
+    )
 
 
 def test_card_reads_as_sentences_and_hides_small_counts():
@@ -141,13 +229,25 @@ def test_card_reads_as_sentences_and_hides_small_counts():
     text = card.split("\n\n")[1]
     # every sentence has a verb
     for sentence in filter(None, (s.strip() for s in text.split(". "))):
-        assert any(v in sentence for v in (" se distingue", " compte ", " figure ", " est ", " se situe",
-                                           " n'est pas connu", " occupe")), sentence
+        assert any(
+            v in sentence
+            for v in (
+                " se distingue",
+                " compte ",
+                " figure ",
+                " est ",
+                " se situe",
+                " n'est pas connu",
+                " occupe",
+            )
+        ), sentence
     assert "La commune compte 1\u202f234\u00a0habitants." in text
     assert "Le nombre de créations d'associations n'est pas connu dans cette commune" in text
     assert "sur 100" not in card and "rang national" not in card and "n.d." not in card
     table = card.split("\n\n")[2]
-    participants = next(line for line in table.splitlines() if line.startswith("| Participants aux"))
+    participants = next(
+        line for line in table.splitlines() if line.startswith("| Participants aux")
+    )
     assert "moins de 11" in participants and "7" not in participants.replace("moins de 11", "")
     assert "non publié" in participants
     # the ratio derived from the suppressed count is withheld too
@@ -170,7 +270,10 @@ def test_fact_table_units_are_the_indicators_own():
     table = fact_table("01001", META, counts, rates, 2023, "90 %")
     assert "pour 10 000" not in table
     # the common unit in the header, once; the other unit in its own cell
-    assert table.count("pour 1 000 habitants") == 1 and "Taux pour 1 000 habitants (intervalle à 90 %)" in table
+    assert (
+        table.count("pour 1 000 habitants") == 1
+        and "Taux pour 1 000 habitants (intervalle à 90 %)" in table
+    )
     assert "1,23 par campagne (1,00 à 1,50)" in table
 
 
@@ -187,7 +290,9 @@ def test_distinction_sentence_has_a_verb_and_can_withhold_its_figure():
 
     ratio = {"distinction": "l'audience de ses campagnes ({value} participants par campagne)"}
     assert distinction_sentence("Circourt", ratio, "9,7", 2023) == (
-        "Circourt se distingue notamment par l'audience de ses campagnes (9,7 participants par campagne)")
+        "Circourt se distingue notamment par l'audience de ses campagnes (9,7 participants par campagne)"
+    )
     # a ratio of a suppressed count of people: the parenthesis that would quote it is dropped
     assert distinction_sentence("Circourt", ratio, None, 2023) == (
-        "Circourt se distingue notamment par l'audience de ses campagnes")
+        "Circourt se distingue notamment par l'audience de ses campagnes"
+    )

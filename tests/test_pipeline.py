@@ -23,7 +23,16 @@ def test_skip_and_rerun_rules(tmp_path):
         copy_step(build_dir, suffix)
 
     def make(suffix: str) -> list[Step]:
-        return [Step("copy", "copy", inputs=["in.txt"], outputs=["out.txt"], params={"suffix": suffix}, func=step)]
+        return [
+            Step(
+                "copy",
+                "copy",
+                inputs=["in.txt"],
+                outputs=["out.txt"],
+                params={"suffix": suffix},
+                func=step,
+            )
+        ]
 
     assert [r.status for r in run_steps(make("!"), tmp_path)] == ["ran"]
     assert [r.status for r in run_steps(make("!"), tmp_path)] == ["skipped"]
@@ -38,8 +47,14 @@ def test_skip_and_rerun_rules(tmp_path):
 
 def test_a_step_hashes_only_the_code_it_can_run():
     config = load_edition(2024)
-    steps = {s.name: s for s in edition_steps(config, edition_path(2024), Path("build/x"), True, None, None)}
-    relative = {name: {str(p.relative_to(PACKAGE_DIR)) for p in step.code_files()} for name, step in steps.items()}
+    steps = {
+        s.name: s
+        for s in edition_steps(config, edition_path(2024), Path("build/x"), True, None, None)
+    }
+    relative = {
+        name: {str(p.relative_to(PACKAGE_DIR)) for p in step.code_files()}
+        for name, step in steps.items()
+    }
     assert "indicators.py" in relative["indicators"] and "smallarea.py" in relative["indicators"]
     assert not any(p.startswith("robustness/") for p in relative["indicators"])
     assert "robustness/model.py" in relative["robustness"]

@@ -39,8 +39,12 @@ def edition_literals(edition: int) -> dict[str, str]:
     if config.eligibility.min_reliability:
         thresholds["eligibility.min_reliability"] = config.eligibility.min_reliability.minimum
     return method_text.config_literals(
-        spec, meta, config.classes.bounds, config.classes.labels,
-        assumptions_from_config(config.extra), thresholds,
+        spec,
+        meta,
+        config.classes.bounds,
+        config.classes.labels,
+        assumptions_from_config(config.extra),
+        thresholds,
     )
 
 
@@ -84,8 +88,12 @@ def test_2025_criteria_sentence_names_four_criteria():
     meta = load_indicator_meta(config)
     sentence = method_text.criteria_sentence(meta)
     assert sentence.startswith("4\u00a0critères : ")
-    for title in ("associations par habitant", "dynamisme associatif", "citoyens prêts à s'engager",
-                  "générosité financière"):
+    for title in (
+        "associations par habitant",
+        "dynamisme associatif",
+        "citoyens prêts à s'engager",
+        "générosité financière",
+    ):
         assert f"*{title}*" in sentence
     assert sentence.count("*") == 8
 
@@ -94,7 +102,9 @@ def test_method_sentences_follow_the_config():
     config = load_edition(2024)
     spec = load_spec(config.path(config.index_spec))
     meta = load_indicator_meta(config)
-    assert "de 0 à 100 par la méthode min-max" in method_text.normalisation_phrase(spec.steps.normalise)
+    assert "de 0 à 100 par la méthode min-max" in method_text.normalisation_phrase(
+        spec.steps.normalise
+    )
     summary = method_text.method_summary(spec, config.weights, meta, "rapportés à la population", 5)
     assert "moyenne arithmétique pondérée" in summary and "à poids égaux" in summary
     scenarios = method_text.scenarios_sentence(assumptions_from_config(config.extra), meta)
@@ -105,11 +115,18 @@ def test_method_sentences_follow_the_config():
     other.steps.normalise.low, other.steps.normalise.high = 1.0, 10.0
     other.steps.aggregate.method = "geometric"
     assert "de 1 à 10" in method_text.normalisation_phrase(other.steps.normalise)
-    other_summary = method_text.method_summary(other, "indicators_equal", meta, "rapportés à la population", 5)
+    other_summary = method_text.method_summary(
+        other, "indicators_equal", meta, "rapportés à la population", 5
+    )
     assert "moyenne géométrique pondérée" in other_summary
-    assert "pondérés à 33\u00a0% pour *associations par habitant*, 50\u00a0% pour *dynamisme associatif*" in other_summary
+    assert (
+        "pondérés à 33\u00a0% pour *associations par habitant*, 50\u00a0% pour *dynamisme associatif*"
+        in other_summary
+    )
     rates = method_text.rates_sentence(spec, meta)
-    assert rates.startswith("Chaque compte est divisé par la population et multiplié par 1\u202f000")
+    assert rates.startswith(
+        "Chaque compte est divisé par la population et multiplié par 1\u202f000"
+    )
 
 
 @pytest.mark.slow
@@ -119,9 +136,13 @@ def test_rendered_2025_barometre_names_its_four_criteria(tmp_path):
         pytest.skip("pdftotext (poppler-utils) is not installed")
     from barometre.edition import build_edition
 
-    result = build_edition(2025, demo=True, departments=["60"], build_root=tmp_path, renderer="offline", n_runs=256)
+    result = build_edition(
+        2025, demo=True, departments=["60"], build_root=tmp_path, renderer="offline", n_runs=256
+    )
     pdf = result.publications["barometre.pdf"]
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     text = re.sub(r"\s+", " ", text.replace("\u00ad", "").replace("’", "'"))
     config = load_edition(2025)
     meta = load_indicator_meta(config)

@@ -38,7 +38,9 @@ def sets(frame: pd.DataFrame) -> list[tuple[int, int]]:
 
 def test_rank_rule_ties_share_the_best_rank() -> None:
     assert estimate_ranks([3.0, 1.0, 3.0, 2.0]).tolist() == [1, 4, 1, 3]
-    out = rank_confidence_sets([3.0, 1.0, 3.0, 2.0], se=[1, 1, 1, 1], rng=np.random.default_rng(0), n_boot=2000)
+    out = rank_confidence_sets(
+        [3.0, 1.0, 3.0, 2.0], se=[1, 1, 1, 1], rng=np.random.default_rng(0), n_boot=2000
+    )
     assert out["rank"].tolist() == [1, 4, 1, 3]
 
 
@@ -56,8 +58,14 @@ def test_huge_separation_gives_singletons(method: str, simultaneous: bool) -> No
     assert list(out.index) == ["b", "a", "c"]
     assert out["rank"].tolist() == [2, 1, 3]
     assert sets(out) == [(2, 2), (1, 1), (3, 3)]
-    best = tau_best_set([0.0, 100.0, -100.0], se=[1.0, 1.0, 1.0], tau=1, method=method, n_boot=5000,
-                        rng=np.random.default_rng(1))
+    best = tau_best_set(
+        [0.0, 100.0, -100.0],
+        se=[1.0, 1.0, 1.0],
+        tau=1,
+        method=method,
+        n_boot=5000,
+        rng=np.random.default_rng(1),
+    )
     assert best["in_tau_best"].tolist() == [False, True, False]
     assert best["upper"].tolist() == [3, 3, 3]
 
@@ -65,12 +73,24 @@ def test_huge_separation_gives_singletons(method: str, simultaneous: bool) -> No
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("simultaneous", [False, True])
 def test_identical_estimates_give_full_sets(method: str, simultaneous: bool) -> None:
-    out = rank_confidence_sets(np.full(4, 5.0), se=np.ones(4), simultaneous=simultaneous, method=method,
-                               n_boot=5000, rng=np.random.default_rng(2))
+    out = rank_confidence_sets(
+        np.full(4, 5.0),
+        se=np.ones(4),
+        simultaneous=simultaneous,
+        method=method,
+        n_boot=5000,
+        rng=np.random.default_rng(2),
+    )
     assert out["rank"].tolist() == [1, 1, 1, 1]
     assert sets(out) == [(1, 4)] * 4
-    best = tau_best_set(np.full(4, 5.0), se=np.ones(4), tau=1, method=method, n_boot=5000,
-                        rng=np.random.default_rng(2))
+    best = tau_best_set(
+        np.full(4, 5.0),
+        se=np.ones(4),
+        tau=1,
+        method=method,
+        n_boot=5000,
+        rng=np.random.default_rng(2),
+    )
     assert best["in_tau_best"].all()
 
 
@@ -79,8 +99,12 @@ def test_two_units_at_the_two_sided_normal_value(method: str) -> None:
     # p = 2: one pair, T = 3 / sqrt(2) = 2.12. The family {H_12, H_21} has max(S, -S) = |S|,
     # S ~ N(0, 1): c = 1.96 at 95 % (both methods), 2.58 at 99 %.
     x, se = [0.0, 3.0], [1.0, 1.0]
-    at95 = rank_confidence_sets(x, se=se, coverage=0.95, method=method, rng=np.random.default_rng(3))
-    at99 = rank_confidence_sets(x, se=se, coverage=0.99, method=method, rng=np.random.default_rng(3))
+    at95 = rank_confidence_sets(
+        x, se=se, coverage=0.95, method=method, rng=np.random.default_rng(3)
+    )
+    at99 = rank_confidence_sets(
+        x, se=se, coverage=0.99, method=method, rng=np.random.default_rng(3)
+    )
     assert sets(at95) == [(2, 2), (1, 1)]
     assert sets(at99) == [(1, 2), (1, 2)]
     assert at95.attrs["critical_value"] == pytest.approx(norm.ppf(0.975), abs=0.02)
@@ -128,7 +152,9 @@ def test_covariance_input_matches_standard_errors() -> None:
     x, se = rng.normal(size=40) * 3, rng.uniform(0.5, 2, 40)
     for simultaneous in (False, True):
         by_se = rank_confidence_sets(x, se=se, simultaneous=simultaneous, method="bonferroni")
-        by_cov = rank_confidence_sets(x, cov=np.diag(se**2), simultaneous=simultaneous, method="bonferroni")
+        by_cov = rank_confidence_sets(
+            x, cov=np.diag(se**2), simultaneous=simultaneous, method="bonferroni"
+        )
         pd.testing.assert_frame_equal(by_se, by_cov)
     # Positively correlated estimates: differences are more precise, sets are narrower.
     cov = 0.8 * np.outer(se, se) + 0.2 * np.diag(se**2)
@@ -235,16 +261,27 @@ def compare(ours: pd.DataFrame, expected_file: str) -> dict[int, int]:
 
 @pytest.mark.parametrize(
     ("simultaneous", "expected_file"),
-    [(False, "expected_math_marginal_cov0.95.csv"), (True, "expected_math_simultaneous_cov0.95.csv")],
+    [
+        (False, "expected_math_marginal_cov0.95.csv"),
+        (True, "expected_math_simultaneous_cov0.95.csv"),
+    ],
 )
 def test_pisa_reference(simultaneous: bool, expected_file: str) -> None:
     x, se = pisa()
-    ours = rank_confidence_sets(x, se, coverage=0.95, simultaneous=simultaneous, n_boot=100_000,
-                                rng=np.random.default_rng(1))
+    ours = rank_confidence_sets(
+        x,
+        se,
+        coverage=0.95,
+        simultaneous=simultaneous,
+        n_boot=100_000,
+        rng=np.random.default_rng(1),
+    )
     assert ours.attrs["method"] == "bootstrap"
     compare(ours, expected_file)
     # Bonferroni-Holm is conservative: its sets contain the bootstrap ones.
-    bonf = rank_confidence_sets(x, se, coverage=0.95, simultaneous=simultaneous, method="bonferroni")
+    bonf = rank_confidence_sets(
+        x, se, coverage=0.95, simultaneous=simultaneous, method="bonferroni"
+    )
     assert (bonf["lower"] <= ours["lower"]).all() and (bonf["upper"] >= ours["upper"]).all()
 
 
@@ -271,12 +308,17 @@ def true_ranks(theta: np.ndarray) -> np.ndarray:
 # tau-best set cover exactly when no hypothesis is rejected, probability 1 - alpha at the first
 # step of the bootstrap).
 DESIGNS = {
-    "mixed": (np.array([0.0, 0.4, 0.8, 1.2, 1.2, 2.0, 3.0, 5.0]), np.array([0.5, 0.5, 1.0, 0.5, 0.7, 1.0, 0.5, 0.8])),
+    "mixed": (
+        np.array([0.0, 0.4, 0.8, 1.2, 1.2, 2.0, 3.0, 5.0]),
+        np.array([0.5, 0.5, 1.0, 0.5, 0.7, 1.0, 0.5, 0.8]),
+    ),
     "all_equal": (np.zeros(6), np.array([0.5, 1.0, 1.5, 0.5, 1.0, 1.5])),
 }
 
 
-def simulate(design: str, method: str, reps: int, seed: int, tau: int = 3) -> dict[str, np.ndarray | float]:
+def simulate(
+    design: str, method: str, reps: int, seed: int, tau: int = 3
+) -> dict[str, np.ndarray | float]:
     rng = np.random.default_rng(seed)
     theta, se = DESIGNS[design]
     rank = true_ranks(theta)
@@ -290,9 +332,15 @@ def simulate(design: str, method: str, reps: int, seed: int, tau: int = 3) -> di
         sim = rank_confidence_sets(x, simultaneous=True, **kw)
         best = tau_best_set(x, tau=tau, **kw)
         marginal_hits += (marg["lower"].to_numpy() <= rank) & (rank <= marg["upper"].to_numpy())
-        joint_hits += bool(np.all((sim["lower"].to_numpy() <= rank) & (rank <= sim["upper"].to_numpy())))
+        joint_hits += bool(
+            np.all((sim["lower"].to_numpy() <= rank) & (rank <= sim["upper"].to_numpy()))
+        )
         best_hits += bool(best["in_tau_best"].to_numpy()[top].all())
-    return {"marginal": marginal_hits / reps, "simultaneous": joint_hits / reps, "tau_best": best_hits / reps}
+    return {
+        "marginal": marginal_hits / reps,
+        "simultaneous": joint_hits / reps,
+        "tau_best": best_hits / reps,
+    }
 
 
 @pytest.mark.parametrize("design", list(DESIGNS))
@@ -304,7 +352,9 @@ def test_coverage_is_at_least_nominal(design: str, method: str) -> None:
     assert np.min(cover["marginal"]) >= 0.95 - tol, cover
     assert cover["simultaneous"] >= 0.95 - tol, cover
     assert cover["tau_best"] >= 0.95 - tol, cover
-    if design == "all_equal" and method == "bootstrap":  # the bootstrap is exact there, not conservative
+    if (
+        design == "all_equal" and method == "bootstrap"
+    ):  # the bootstrap is exact there, not conservative
         assert cover["simultaneous"] <= 0.95 + tol, cover
 
 
@@ -332,9 +382,7 @@ def test_coverage_of_a_large_class_with_bonferroni_holm() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(
-    values=st.lists(
-        st.tuples(st.integers(-6, 6), st.floats(0.2, 3.0)), min_size=2, max_size=7
-    ),
+    values=st.lists(st.tuples(st.integers(-6, 6), st.floats(0.2, 3.0)), min_size=2, max_size=7),
     method=st.sampled_from(METHODS),
     seed=st.integers(0, 2**32 - 1),
 )
@@ -346,7 +394,12 @@ def test_properties(values: list[tuple[int, float]], method: str, seed: int) -> 
     for coverage in (0.8, 0.95):
         for simultaneous in (False, True):
             frames[coverage, simultaneous] = out = rank_confidence_sets(
-                x, se=se, coverage=coverage, simultaneous=simultaneous, method=method, n_boot=500,
+                x,
+                se=se,
+                coverage=coverage,
+                simultaneous=simultaneous,
+                method=method,
+                n_boot=500,
                 rng=np.random.default_rng(seed),
             )
             assert (1 <= out["lower"]).all() and (out["lower"] <= out["rank"]).all()
@@ -381,8 +434,24 @@ def run_cs(tmp_path: Path, *extra: str, csv: str = UNITS_CSV) -> tuple[int, str,
     out = tmp_path / "out" / "cs.csv"
     result = runner.invoke(
         app,
-        ["ranks", "cs", str(src), "--id", "code", "--estimate", "score", "--se", "se",
-         "--out", str(out), "--seed", "3", "--n-boot", "2000", *extra],
+        [
+            "ranks",
+            "cs",
+            str(src),
+            "--id",
+            "code",
+            "--estimate",
+            "score",
+            "--se",
+            "se",
+            "--out",
+            str(out),
+            "--seed",
+            "3",
+            "--n-boot",
+            "2000",
+            *extra,
+        ],
     )
     return result.exit_code, result.output, out
 
@@ -429,7 +498,21 @@ def test_cli_errors_are_one_line(tmp_path: Path, extra: list[str], csv: str, mes
 
 
 def test_cli_missing_file(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["ranks", "cs", str(tmp_path / "absent.csv"), "--id", "a", "--estimate", "b",
-                                 "--se", "c", "--out", str(tmp_path / "o.csv")])
+    result = runner.invoke(
+        app,
+        [
+            "ranks",
+            "cs",
+            str(tmp_path / "absent.csv"),
+            "--id",
+            "a",
+            "--estimate",
+            "b",
+            "--se",
+            "c",
+            "--out",
+            str(tmp_path / "o.csv"),
+        ],
+    )
     assert result.exit_code == 2
     assert result.output.strip().startswith("error: ") and "no such file" in result.output

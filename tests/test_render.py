@@ -396,13 +396,21 @@ def test_report_project_for_both_renderers(tmp_path: Path) -> None:
     shutil.copytree(SAMPLE_DIR, folder)
     text = (folder / "sample.qmd").read_text(encoding="utf-8")
     (folder / "sample.qmd").write_text(re.sub(r"(?m)^date: .*\n", "", text), encoding="utf-8")
-    metadata = report_metadata("2024-06-01", "2024-06-15T12:00:00", DEMO_MARK) | {"output-file": "territoire-t"}
+    metadata = report_metadata("2024-06-01", "2024-06-15T12:00:00", DEMO_MARK) | {
+        "output-file": "territoire-t"
+    }
     write_report_project(folder, ["sample.qmd"], "publications", metadata)
     config = yaml.safe_load((folder / "_quarto.yml").read_text(encoding="utf-8"))
-    assert config["project"] == {"type": "default", "output-dir": "publications", "render": ["sample.qmd"]}
+    assert config["project"] == {
+        "type": "default",
+        "output-dir": "publications",
+        "render": ["sample.qmd"],
+    }
     assert "_templates/typst-show.typ" in config["format"]["typst"]["template-partials"]
     assert config["format"]["typst"]["shift-heading-level-by"] == 0
-    assert sorted(p.name for p in (folder / PROJECT_TEMPLATES).iterdir()) == sorted(p.name for p in PROJECT_TEMPLATE_FILES)
+    assert sorted(p.name for p in (folder / PROJECT_TEMPLATES).iterdir()) == sorted(
+        p.name for p in PROJECT_TEMPLATE_FILES
+    )
     assert read_report_project(folder) == (["sample.qmd"], (folder / "publications").resolve())
     with pytest.raises(ValueError, match="ISO date"):
         report_metadata("1er juin 2024", "2024-06-15T12:00:00")
@@ -423,9 +431,13 @@ def test_report_project_for_both_renderers(tmp_path: Path) -> None:
 
 
 def test_front_matter_wins_over_directory_metadata(tmp_path: Path) -> None:
-    (tmp_path / "_metadata.yml").write_text("date: 2024-06-15\nsubtitle: Du dossier\n", encoding="utf-8")
+    (tmp_path / "_metadata.yml").write_text(
+        "date: 2024-06-15\nsubtitle: Du dossier\n", encoding="utf-8"
+    )
     source = tmp_path / "page.qmd"
     source.write_text("---\ntitle: T\nsubtitle: Du document\n---\n\nTexte.\n", encoding="utf-8")
-    html = render_document(source, {}, tmp_path / "out", formats=("html",))["html"].read_text(encoding="utf-8")
+    html = render_document(source, {}, tmp_path / "out", formats=("html",))["html"].read_text(
+        encoding="utf-8"
+    )
     assert "Du document" in html and "Du dossier" not in html
     assert '<p class="date">15 juin 2024</p>' in html

@@ -74,11 +74,16 @@ def quarto_bin() -> Path:
     if found is None and (SHARED_QUARTO / "install.sh").is_file():
         done = subprocess.run(
             ["bash", str(SHARED_QUARTO / "install.sh"), str(LOCAL_QUARTO)],
-            capture_output=True, text=True, timeout=900, check=False,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
         )
         found = _installed_quarto()
         if found is None:
-            pytest.fail(f"installing Quarto from {SHARED_QUARTO} failed:\n{done.stdout}\n{done.stderr}")
+            pytest.fail(
+                f"installing Quarto from {SHARED_QUARTO} failed:\n{done.stdout}\n{done.stderr}"
+            )
     if found is None:
         if os.environ.get("CI") and SHARED_QUARTO.exists():
             pytest.fail("CI: ../shared is there but no Quarto could be found or installed")
@@ -123,8 +128,19 @@ class Renders:
 
 
 def _build(root: Path, renderer: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    command = [str(BARO), "build", "--edition", "2024", "--demo", "--departments", DEPARTMENTS,
-               "--build-root", str(root), "--renderer", renderer]
+    command = [
+        str(BARO),
+        "build",
+        "--edition",
+        "2024",
+        "--demo",
+        "--departments",
+        DEPARTMENTS,
+        "--build-root",
+        str(root),
+        "--renderer",
+        renderer,
+    ]
     return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, check=False)
 
 
@@ -142,8 +158,10 @@ def renders(quarto_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Rende
         assert done.returncode == 0, f"--renderer {renderer}:\n{done.stdout}\n{done.stderr}"
         folder = root / renderer
         folder.mkdir()
-        for path in [*(build_dir / "publications").glob("*.*"),
-                     *(build_dir / "territories").glob("*/publications/*.*")]:
+        for path in [
+            *(build_dir / "publications").glob("*.*"),
+            *(build_dir / "territories").glob("*/publications/*.*"),
+        ]:
             shutil.copy2(path, folder / path.name)
         manifest = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8"))
         result.runs[renderer] = Run(renderer, folder, manifest, done.stdout, done.stderr, seconds)
@@ -155,23 +173,31 @@ def renders(quarto_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Rende
 
 def pdf_pages(path: Path) -> list[list[str]]:
     """Lines of each page (pdftotext's reading order: one table cell a line), spaces folded."""
-    done = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True)
+    done = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True
+    )
     pages = done.stdout.decode("utf-8").translate(SPACES).split("\f")
     if pages and not pages[-1].strip():
         pages = pages[:-1]
-    return [[" ".join(line.split()) for line in page.splitlines() if line.strip()] for page in pages]
+    return [
+        [" ".join(line.split()) for line in page.splitlines() if line.strip()] for page in pages
+    ]
 
 
 def running_lines(pages: list[list[str]]) -> set[str]:
     """Header, footer and demo-mark lines: those on most pages, and the page numbers (3 / 12)."""
     counts = Counter(line for page in pages for line in set(page))
     frequent = {line for line, n in counts.items() if n >= max(3, 0.6 * len(pages))}
-    return frequent | {line for page in pages for line in page if re.fullmatch(r"\d+ ?/ ?\d+", line)}
+    return frequent | {
+        line for page in pages for line in page if re.fullmatch(r"\d+ ?/ ?\d+", line)
+    }
 
 
 def pages_with_images(path: Path) -> set[int]:
     """Numbers of the pages that show an image (a figure page may hold no text)."""
-    done = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True
+    )
     return {int(line.split()[0]) for line in done.stdout.splitlines()[2:] if line.split()}
 
 
@@ -272,14 +298,18 @@ def html_page(path: Path) -> Page:
 
 
 def variables(renders: Renders, document: str) -> dict:
-    folder = renders.build_dir / ("report" if not document.startswith("territoire") else f"territories/{TERRITORY}")
+    folder = renders.build_dir / (
+        "report" if not document.startswith("territoire") else f"territories/{TERRITORY}"
+    )
     return yaml.safe_load((folder / "_variables.yml").read_text(encoding="utf-8"))
 
 
 # --------------------------------------------------------------------------- the build
 
 
-def test_cli_records_the_renderer_and_reruns_only_the_render_step(renders: Renders, quarto_bin: Path) -> None:
+def test_cli_records_the_renderer_and_reruns_only_the_render_step(
+    renders: Renders, quarto_bin: Path
+) -> None:
     offline, quarto = renders.runs["offline"], renders.runs["quarto"]
     version = subprocess.run(
         [str(quarto_bin / "quarto"), "--version"], capture_output=True, text=True, check=True
@@ -292,20 +322,32 @@ def test_cli_records_the_renderer_and_reruns_only_the_render_step(renders: Rende
     assert set(statuses.values()) == {"skipped"}, "another renderer must rerun the render step only"
     assert f"rendered with: quarto {version}" in quarto.stdout
     for run in (offline, quarto):
-        print(f"\n{run.renderer}: render step {run.render_seconds:.1f} s (build {run.seconds:.1f} s)")
+        print(
+            f"\n{run.renderer}: render step {run.render_seconds:.1f} s (build {run.seconds:.1f} s)"
+        )
 
 
-def test_quarto_prints_no_warning_but_typst_gather(renders: Renders, quarto_bin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_quarto_prints_no_warning_but_typst_gather(
+    renders: Renders, quarto_bin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # the render step turns Quarto's other warnings into Python warnings: none in the build log
     assert "quarto (" not in renders.runs["quarto"].stderr, renders.runs["quarto"].stderr
     # and Quarto's own output, on a copy of the territorial report's project
     folder = tmp_path / TERRITORY
-    shutil.copytree(renders.build_dir / "territories" / TERRITORY, folder, ignore=shutil.ignore_patterns("publications", ".quarto"))
+    shutil.copytree(
+        renders.build_dir / "territories" / TERRITORY,
+        folder,
+        ignore=shutil.ignore_patterns("publications", ".quarto"),
+    )
     monkeypatch.setenv("PATH", _env(quarto_bin)["PATH"])
     done = render_project(folder, resolve_renderer("quarto"))
     assert unexpected_quarto_warnings(done.warnings) == [], done.log
-    assert all(p.stat().st_size > 10_000 for outputs in done.outputs.values() for p in outputs.values())
-    assert not (folder / "publications" / "figures").exists(), "resource copies left next to the publications"
+    assert all(
+        p.stat().st_size > 10_000 for outputs in done.outputs.values() for p in outputs.values()
+    )
+    assert not (folder / "publications" / "figures").exists(), (
+        "resource copies left next to the publications"
+    )
 
 
 def test_warnings_are_read_from_quartos_output() -> None:
@@ -319,7 +361,8 @@ def test_warnings_are_read_from_quartos_output() -> None:
     found = quarto_warnings(log)
     assert len(found) == 3
     assert unexpected_quarto_warnings(found) == [
-        "Unknown var nope specified in a var shortcode.", "unknown font family: helvetica",
+        "Unknown var nope specified in a var shortcode.",
+        "unknown font family: helvetica",
     ]
 
 
@@ -351,7 +394,9 @@ def test_same_laureates(renders: Renders) -> None:
         for name in names:
             assert flat(name) in pdf, f"{run.renderer}: laureate {name} missing from the PDF"
             assert flat(name) in html, f"{run.renderer}: laureate {name} missing from the HTML"
-    headings = {n: [h for h in html_page(r.html("barometre")).headings] for n, r in renders.runs.items()}
+    headings = {
+        n: [h for h in html_page(r.html("barometre")).headings] for n, r in renders.runs.items()
+    }
     assert headings["quarto"] == headings["offline"]
 
 
@@ -371,7 +416,10 @@ def test_same_key_figures_cover_headings_and_captions(renders: Renders, document
     for run in renders.runs.values():
         text = flat(pdf_text(run.pdf(document)))
         for item in pages["offline"].key_figures:
-            assert flat(item) in text or all(flat(w) in text for w in item.split()), (run.renderer, item)
+            assert flat(item) in text or all(flat(w) in text for w in item.split()), (
+                run.renderer,
+                item,
+            )
 
 
 @pytest.mark.parametrize("document", DOCUMENTS)
@@ -391,7 +439,11 @@ def test_same_tables(renders: Renders, document: str) -> None:
                         continue
                     # a short cell is a line of its own; a long one may wrap (and hyphenate),
                     # its lines interleaved with the neighbouring cells' in pdftotext's order
-                    found = cells[cell] or flat(cell) in joined or all(flat(w) in joined for w in cell.split())
+                    found = (
+                        cells[cell]
+                        or flat(cell) in joined
+                        or all(flat(w) in joined for w in cell.split())
+                    )
                     assert found, f"{run.renderer} {document}: cell {cell!r}"
 
 
@@ -427,11 +479,21 @@ def test_french_dates_and_typography(renders: Renders, document: str) -> None:
 def test_quarto_render_at_the_root_runs_the_pipeline(renders: Renders, quarto_bin: Path) -> None:
     """``quarto render`` in the repository: the pre-render builds the edition (here the same
     department subset, up to date) and its render step renders with Quarto."""
-    env = _env(quarto_bin) | {"DEPARTMENTS": DEPARTMENTS, "BUILD_ROOT": str(renders.build_dir.parent)}
+    env = _env(quarto_bin) | {
+        "DEPARTMENTS": DEPARTMENTS,
+        "BUILD_ROOT": str(renders.build_dir.parent),
+    }
     env.pop("MAKEFLAGS", None)
     env.pop("MAKELEVEL", None)
-    done = subprocess.run([str(quarto_bin / "quarto"), "render"], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=900, check=False)
+    done = subprocess.run(
+        [str(quarto_bin / "quarto"), "render"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=900,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "--renderer quarto" in done.stdout + done.stderr
     manifest = json.loads((renders.build_dir / "manifest.json").read_text(encoding="utf-8"))

@@ -26,8 +26,19 @@ pytestmark = pytest.mark.slow
 
 
 def build_cmd(root: Path) -> list[str]:
-    return [str(BARO), "build", "--edition", "2024", "--demo", "--departments", DEPARTMENTS,
-            "--build-root", str(root), "--runs", "500"]
+    return [
+        str(BARO),
+        "build",
+        "--edition",
+        "2024",
+        "--demo",
+        "--departments",
+        DEPARTMENTS,
+        "--build-root",
+        str(root),
+        "--runs",
+        "500",
+    ]
 
 
 def compared_files(build_dir: Path) -> dict[str, bytes]:
@@ -44,13 +55,20 @@ def compared_files(build_dir: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def clean_and_resumed(tmp_path_factory):
     clean_root = tmp_path_factory.mktemp("clean")
-    done = subprocess.run(build_cmd(clean_root), check=False, capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        build_cmd(clean_root), check=False, capture_output=True, text=True, cwd=ROOT
+    )
     assert done.returncode == 0, done.stderr
 
     killed_root = tmp_path_factory.mktemp("killed")
     build_dir = killed_root / f"2024-dep-{DEPARTMENTS}"
-    process = subprocess.Popen(build_cmd(killed_root), cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        build_cmd(killed_root),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 300
     # kill as soon as the sources step has completed (the next steps are then running)
     while not (build_dir / ".state" / "sources.json").exists():
@@ -60,7 +78,9 @@ def clean_and_resumed(tmp_path_factory):
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     completed_before = {p.stem for p in (build_dir / ".state").glob("*.json")}
-    resumed = subprocess.run(build_cmd(killed_root), check=False, capture_output=True, text=True, cwd=ROOT)
+    resumed = subprocess.run(
+        build_cmd(killed_root), check=False, capture_output=True, text=True, cwd=ROOT
+    )
     assert resumed.returncode == 0, resumed.stderr
     return clean_root / f"2024-dep-{DEPARTMENTS}", build_dir, completed_before
 

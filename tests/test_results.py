@@ -29,12 +29,17 @@ def table() -> pd.DataFrame:
     rng = np.random.default_rng(11)
     n = len(communes)
     campaigns = rng.poisson(3, n)
-    counts = pd.DataFrame({
-        "code_commune": communes["code_commune"],
-        "rna_creations": rng.poisson(2, n), "ha_new_organizations": rng.poisson(1, n),
-        "ha_campaigns": campaigns, "ha_participants": rng.poisson(20, n) * (campaigns > 0),
-        "jva_matches": rng.poisson(5, n), "ha_donations": rng.poisson(4, n),
-    })
+    counts = pd.DataFrame(
+        {
+            "code_commune": communes["code_commune"],
+            "rna_creations": rng.poisson(2, n),
+            "ha_new_organizations": rng.poisson(1, n),
+            "ha_campaigns": campaigns,
+            "ha_participants": rng.poisson(20, n) * (campaigns > 0),
+            "jva_matches": rng.poisson(5, n),
+            "ha_donations": rng.poisson(4, n),
+        }
+    )
     return engine_input(counts, communes, META, CONFIG.classes.bounds, LABELS, min_population=500)
 
 
@@ -50,8 +55,12 @@ def test_commune_results_carry_counts_rates_scores_and_ranks(table, build):
     for indicator in META["indicators"]:
         code = indicator["code"]
         np.testing.assert_array_equal(results[f"{code}_per_1000"], rates.loc[results.index, code])
-        np.testing.assert_array_equal(results[f"{code}_ranked_per_1000"], rates.loc[results.index, code])
-        np.testing.assert_array_equal(results[f"{code}_normalised"], build.normalised.loc[results.index, code])
+        np.testing.assert_array_equal(
+            results[f"{code}_ranked_per_1000"], rates.loc[results.index, code]
+        )
+        np.testing.assert_array_equal(
+            results[f"{code}_normalised"], build.normalised.loc[results.index, code]
+        )
     root = build.spec.root
     np.testing.assert_array_equal(results[root], build.scores.loc[results.index, root])
     # ranks within each class follow the score: rank 1 has the class's best score
@@ -79,7 +88,9 @@ def test_rates_effect_names_the_laureate_that_leaves(table, build):
     counted = [i["code"] for i in META["indicators"] if "count" in i]
     emptied.loc[emptied["code_commune"] == top["code_commune"], counted] = 0.0
     alternative = build_index(build.spec, emptied, weight_set=CONFIG.weights)
-    effect = rates_effect(build, alternative, LABELS, 1, "shrunk", "raw").set_index("population_class")
+    effect = rates_effect(build, alternative, LABELS, 1, "shrunk", "raw").set_index(
+        "population_class"
+    )
     row = effect.loc[top["population_class"]]
     assert row["laureates_changed"] == 1 and row["laureates_kept"] == 0
     assert row["laureates_only_shrunk"] == top["nom"]
@@ -87,23 +98,48 @@ def test_rates_effect_names_the_laureate_that_leaves(table, build):
 
 def test_information_band_publishes_bands_never_counts():
     bands = information_band(pd.Series([0, 0.5, 1, 4, 4.99, 5, 12, np.nan]))
-    assert bands.tolist() == ["aucune", "aucune", "1 à 4", "1 à 4", "1 à 4", "5 ou plus", "5 ou plus", "n.d."]
+    assert bands.tolist() == [
+        "aucune",
+        "aucune",
+        "1 à 4",
+        "1 à 4",
+        "1 à 4",
+        "5 ou plus",
+        "5 ou plus",
+        "n.d.",
+    ]
 
 
 def test_published_communes_rank_only_the_eligible():
-    status = pd.DataFrame({
-        "code_commune": ["01001", "01002", "01004"], "nom": ["A", "B", "C"],
-        "population": [800, 120, 15_000], "population_class": ["Village", "Village", "Petite ville"],
-        "code_departement": ["01", "01", "01"], "eligible": [True, False, False],
-        "ineligible_reason": ["", "population", "information"],
-        "rna_creations": [3, 0, 2], "jva_matches_clusters": [4, 0, 1],
-    })
-    results = pd.DataFrame({"code_commune": ["01001"], "nom": ["A"], "score": [61.5],
-                            "rank_in_class": [1.0]}).set_index("code_commune")
-    decided = pd.DataFrame({"p_top": [0.7], "status": ["Lauréat"]}, index=pd.Index(["01001"], name="code_commune"))
-    table = published_communes(results, status, decided, ["rna_creations", "jva_matches_clusters", "absent"])
+    status = pd.DataFrame(
+        {
+            "code_commune": ["01001", "01002", "01004"],
+            "nom": ["A", "B", "C"],
+            "population": [800, 120, 15_000],
+            "population_class": ["Village", "Village", "Petite ville"],
+            "code_departement": ["01", "01", "01"],
+            "eligible": [True, False, False],
+            "ineligible_reason": ["", "population", "information"],
+            "rna_creations": [3, 0, 2],
+            "jva_matches_clusters": [4, 0, 1],
+        }
+    )
+    results = pd.DataFrame(
+        {"code_commune": ["01001"], "nom": ["A"], "score": [61.5], "rank_in_class": [1.0]}
+    ).set_index("code_commune")
+    decided = pd.DataFrame(
+        {"p_top": [0.7], "status": ["Lauréat"]}, index=pd.Index(["01001"], name="code_commune")
+    )
+    table = published_communes(
+        results, status, decided, ["rna_creations", "jva_matches_clusters", "absent"]
+    )
     table = table.set_index("code_commune")
-    assert table.loc["01001", ["score", "rank_in_class", "p_top", "status"]].tolist() == [61.5, 1.0, 0.7, "Lauréat"]
+    assert table.loc["01001", ["score", "rank_in_class", "p_top", "status"]].tolist() == [
+        61.5,
+        1.0,
+        0.7,
+        "Lauréat",
+    ]
     assert table.loc["01001", "information_band"] == ""
     assert table.loc[["01002", "01004"], "information_band"].tolist() == ["aucune", "1 à 4"]
     assert table.loc[["01002", "01004"], ["score", "rank_in_class", "p_top"]].isna().all().all()
@@ -114,9 +150,13 @@ def test_published_communes_rank_only_the_eligible():
 
 
 def test_save_table_refuses_a_duplicated_key_and_writes_nothing(tmp_path):
-    frame = pd.DataFrame({"code_commune": ["01001", "2A004", "01001"], "year": [2023, 2023, 2023], "v": [1, 2, 3]})
+    frame = pd.DataFrame(
+        {"code_commune": ["01001", "2A004", "01001"], "year": [2023, 2023, 2023], "v": [1, 2, 3]}
+    )
     path = tmp_path / "t.csv"
-    with pytest.raises(TableError, match=r"t\.csv: duplicated key \{'code_commune': '01001', 'year': 2023\}"):
+    with pytest.raises(
+        TableError, match=r"t\.csv: duplicated key \{'code_commune': '01001', 'year': 2023\}"
+    ):
         save_table(frame, path, key=["code_commune", "year"])
     assert not path.exists() and list(tmp_path.iterdir()) == []
     # the same codes in different years are distinct keys
@@ -134,8 +174,13 @@ def test_save_table_refuses_missing_or_empty_key_columns(tmp_path):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["01001", "01002", "2A004", "97101"]), st.integers(0, 3)),
-                min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["01001", "01002", "2A004", "97101"]), st.integers(0, 3)),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_save_table_accepts_exactly_the_frames_with_a_unique_key(tmp_path_factory, rows):
     frame = pd.DataFrame(rows, columns=["code_commune", "k"]).assign(v=range(len(rows)))
     path = tmp_path_factory.mktemp("t") / "t.csv"

@@ -45,12 +45,19 @@ DEMO_MARK = "Données de démonstration synthétiques"
         ("département:59", "departement", "Nord (59)", ("59",)),
         ("epci:200093201", "epci", "Métropole Européenne de Lille", ("59",)),
         ("communes:59350, 59512", "communes", "Lille et Roubaix", ("59",)),
-        ("communes:59350,80021,13055", "communes", "Lille, Amiens et Marseille", ("13", "59", "80")),
+        (
+            "communes:59350,80021,13055",
+            "communes",
+            "Lille, Amiens et Marseille",
+            ("13", "59", "80"),
+        ),
         ("department:62", "departement", "Pas-de-Calais (62)", ("62",)),
         ("contrat:CV192", "contrat", "Contrat de ville Métropole Européenne de Lille", ("59",)),
     ],
 )
-def test_territories_resolve_for_each_kind(spec: str, kind: str, name: str, departments: tuple[str, ...]) -> None:
+def test_territories_resolve_for_each_kind(
+    spec: str, kind: str, name: str, departments: tuple[str, ...]
+) -> None:
     place = parse_territory(spec, COG)
     assert (place.kind, place.name, place.departments) == (kind, name, departments)
     assert place.slug.startswith(kind) and "/" not in place.slug and " " not in place.slug
@@ -62,7 +69,9 @@ def test_a_contrat_de_ville_selects_the_communes_of_its_epci() -> None:
     reference = geography.load_communes(COG)
     ranked = reference.assign(score=1.0)
     selected = select_communes(ranked, place, reference)
-    assert set(selected["code_commune"]) == set(reference.loc[reference["code_epci"] == "200093201", "code_commune"])
+    assert set(selected["code_commune"]) == set(
+        reference.loc[reference["code_epci"] == "200093201", "code_commune"]
+    )
     assert {"59350", "59512"} <= set(selected["code_commune"])
 
 
@@ -89,12 +98,16 @@ def reference() -> pd.DataFrame:
     return geography.load_communes(COG)
 
 
-@pytest.mark.parametrize("spec", ["region:32", "departement:80", "epci:200093201", "communes:59350,59512"])
+@pytest.mark.parametrize(
+    "spec", ["region:32", "departement:80", "epci:200093201", "communes:59350,59512"]
+)
 def test_selection_matches_the_reference_geography(spec: str, reference: pd.DataFrame) -> None:
     ranked = reference.assign(score=1.0)
     place = parse_territory(spec, COG)
     selected = select_communes(ranked, place, reference)
-    column = {"region": "code_region", "departement": "code_departement", "epci": "code_epci"}.get(place.kind)
+    column = {"region": "code_region", "departement": "code_departement", "epci": "code_epci"}.get(
+        place.kind
+    )
     if column:
         expected = set(reference.loc[reference[column] == place.codes[0], "code_commune"])
     else:
@@ -155,7 +168,9 @@ def small_table() -> pd.DataFrame:
 
 def test_class_comparison_exact_numbers(small_table: pd.DataFrame) -> None:
     selected = small_table[small_table["code_commune"].isin(["v1", "v2", "t3"])]
-    table = class_comparison(small_table, selected, ["Village", "Petite ville", "Ville moyenne"], palmares_size=1)
+    table = class_comparison(
+        small_table, selected, ["Village", "Petite ville", "Ville moyenne"], palmares_size=1
+    )
     assert list(table["population_class"]) == ["Village", "Petite ville", "Ensemble"]
     village, town, overall = (table.iloc[i] for i in range(3))
     assert (village["communes"], village["population"]) == (2, 300)
@@ -171,7 +186,9 @@ def test_class_comparison_exact_numbers(small_table: pd.DataFrame) -> None:
 
 
 def test_mean_positions_per_class_and_overall(small_table: pd.DataFrame) -> None:
-    small_table["position"] = position_in_class(small_table["rank_in_class"], small_table["class_size"])
+    small_table["position"] = position_in_class(
+        small_table["rank_in_class"], small_table["class_size"]
+    )
     small_table["position_rna"] = value_positions(small_table, ["rna_creations"])["rna_creations"]
     selected = small_table[small_table["code_commune"].isin(["v1", "v4", "t1"])]
     table = mean_positions(selected, ["position", "position_rna"], ["Village", "Petite ville"])
@@ -219,27 +236,58 @@ def synthetic_build(root: Path, departments: list[str]) -> Path:
         communes["population"], config.classes.bounds, config.classes.labels
     ).astype(str)
     effect = rng.normal(0, 0.5, len(communes))
-    means = {"rna_creations": 1.0, "ha_new_organizations": 0.8, "ha_campaigns": 2.5, "ha_participants": 15.0, "jva_matches": 7.0}
+    means = {
+        "rna_creations": 1.0,
+        "ha_new_organizations": 0.8,
+        "ha_campaigns": 2.5,
+        "ha_participants": 15.0,
+        "jva_matches": 7.0,
+    }
     for column, rate in means.items():
-        communes[column] = rng.poisson(rate / 1000 * communes["population"] * np.exp(effect)).astype(float)
-    communes["ha_participants_per_campaign"] = (communes["ha_participants"] / communes["ha_campaigns"]).where(communes["ha_campaigns"] > 0)
+        communes[column] = rng.poisson(
+            rate / 1000 * communes["population"] * np.exp(effect)
+        ).astype(float)
+    communes["ha_participants_per_campaign"] = (
+        communes["ha_participants"] / communes["ha_campaigns"]
+    ).where(communes["ha_campaigns"] > 0)
     for column in [*means, "ha_participants_per_campaign"]:
         communes[f"{column}_per_1000"] = communes[column] / communes["population"] * 1000
     for criterion in ("associations", "dynamisme", "engagement"):
         communes[criterion] = np.clip(50 + 15 * effect + rng.normal(0, 8, len(communes)), 0, 100)
     communes["score"] = communes[["associations", "dynamisme", "engagement"]].mean(axis=1)
-    communes["rank_in_class"] = communes.groupby("population_class")["score"].rank(ascending=False, method="first").astype(int)
+    communes["rank_in_class"] = (
+        communes.groupby("population_class")["score"]
+        .rank(ascending=False, method="first")
+        .astype(int)
+    )
     communes["class_size"] = communes.groupby("population_class")["score"].transform("size")
     communes["rank_national"] = communes["score"].rank(ascending=False, method="first").astype(int)
     tables = root / "tables"
     tables.mkdir(parents=True)
-    communes.drop(columns=["code_epci", "codes_postaux"]).to_csv(tables / "communes.csv", index=False)
+    communes.drop(columns=["code_epci", "codes_postaux"]).to_csv(
+        tables / "communes.csv", index=False
+    )
     # the count models' input (confidential): what the politique de la ville chapter reads
     (root / "work").mkdir()
-    communes[["code_commune", "nom", "population", "population_class", "code_departement", "code_region",
-              *means, "ha_participants_per_campaign"]].to_csv(root / "work" / "count_model_input.csv", index=False)
+    communes[
+        [
+            "code_commune",
+            "nom",
+            "population",
+            "population_class",
+            "code_departement",
+            "code_region",
+            *means,
+            "ha_participants_per_campaign",
+        ]
+    ].to_csv(root / "work" / "count_model_input.csv", index=False)
     palmares = communes[communes["rank_in_class"] <= config.palmares_size].copy()
-    palmares["sentence"] = palmares["nom"] + " se distingue notamment par le nombre de campagnes lancées sur HelloAsso en 2023 (" + palmares["ha_campaigns"].astype(int).astype(str) + ")"
+    palmares["sentence"] = (
+        palmares["nom"]
+        + " se distingue notamment par le nombre de campagnes lancées sur HelloAsso en 2023 ("
+        + palmares["ha_campaigns"].astype(int).astype(str)
+        + ")"
+    )
     palmares["status"], palmares["p_top"] = "Lauréat", 1.0
     palmares.to_csv(tables / "palmares.csv", index=False)
     return root
@@ -247,23 +295,31 @@ def synthetic_build(root: Path, departments: list[str]) -> Path:
 
 def pdf_text(path: Path) -> str:
     require_tool("pdftotext")
-    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True).stdout.decode()
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True
+    ).stdout.decode()
     return " ".join(text.replace("\u202f", " ").replace("\u00a0", " ").split())
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Path]]:
     build = synthetic_build(tmp_path_factory.mktemp("build"), ["80", "02"])
-    outputs = build_territory_report(build, load_edition(2024), "departement:80", demo=True, qpv_file=QPV_SAMPLE)
+    outputs = build_territory_report(
+        build, load_edition(2024), "departement:80", demo=True, qpv_file=QPV_SAMPLE
+    )
     return build, outputs
 
 
-def test_report_renders_with_the_territory_and_the_demo_mark(report: tuple[Path, dict[str, Path]]) -> None:
+def test_report_renders_with_the_territory_and_the_demo_mark(
+    report: tuple[Path, dict[str, Path]],
+) -> None:
     build, outputs = report
     assert outputs["dir"] == build / "territories" / "departement-80-somme"
     text = pdf_text(outputs["pdf"])
     assert "Somme (80)" in text and DEMO_MARK in text
-    assert "Politique de la ville" in text and "Amiens" in text  # its QPV puts it in the contrats de ville table
+    assert (
+        "Politique de la ville" in text and "Amiens" in text
+    )  # its QPV puts it in the contrats de ville table
     assert "Communes avec et sans quartier prioritaire" in text
     for forbidden in ("nan", "None", "TODO", "NaN"):
         assert f" {forbidden} " not in f" {text} ", forbidden
@@ -271,7 +327,9 @@ def test_report_renders_with_the_territory_and_the_demo_mark(report: tuple[Path,
     assert "Somme (80)" in html and DEMO_MARK in html
 
 
-def test_report_artefacts_exist_and_variables_are_text(report: tuple[Path, dict[str, Path]]) -> None:
+def test_report_artefacts_exist_and_variables_are_text(
+    report: tuple[Path, dict[str, Path]],
+) -> None:
     _, outputs = report
     folder = outputs["dir"]
     for name in ("scores_by_class", "positions", "map", "france", "qpv_map"):
@@ -307,7 +365,9 @@ def test_report_source_uses_only_the_supported_subset() -> None:
 
 def test_exports_hold_every_commune_with_a_dictionary(report: tuple[Path, dict[str, Path]]) -> None:
     build, outputs = report
-    somme = pd.read_csv(build / "tables" / "communes.csv", dtype={"code_commune": str, "code_departement": str})
+    somme = pd.read_csv(
+        build / "tables" / "communes.csv", dtype={"code_commune": str, "code_departement": str}
+    )
     somme = somme[somme["code_departement"] == "80"]
     exported = pd.read_csv(outputs["csv"], dtype={"code_commune": str, "code_departement": str})
     assert sorted(exported["code_commune"]) == sorted(somme["code_commune"])
@@ -322,14 +382,18 @@ def test_exports_hold_every_commune_with_a_dictionary(report: tuple[Path, dict[s
     assert zipfile.is_zipfile(outputs["xlsx"])
 
 
-def test_nothing_disclosive_leaves_the_territory_folder(report: tuple[Path, dict[str, Path]]) -> None:
+def test_nothing_disclosive_leaves_the_territory_folder(
+    report: tuple[Path, dict[str, Path]],
+) -> None:
     from barometre.disclosure import scan_build
 
     build, outputs = report
     violations = [v for v in scan_build(build) if v.path.startswith("territories")]
     assert violations == []
     exported = pd.read_csv(outputs["csv"], dtype=str)
-    raw = pd.read_csv(build / "tables" / "communes.csv", dtype={"code_commune": str}).set_index("code_commune")
+    raw = pd.read_csv(build / "tables" / "communes.csv", dtype={"code_commune": str}).set_index(
+        "code_commune"
+    )
     small = raw.loc[exported["code_commune"], "jva_matches"].between(1, 10).to_numpy()
     assert small.any(), "the synthetic build must hold small counts for this test to bite"
     assert (exported.loc[small, "jva_matches"] == "< 11").all()
@@ -338,10 +402,15 @@ def test_nothing_disclosive_leaves_the_territory_folder(report: tuple[Path, dict
 
 def test_without_qpv_list_the_section_says_how_to_provide_one(tmp_path: Path) -> None:
     build = synthetic_build(tmp_path, ["80"])
-    outputs = build_territory_report(build, load_edition(2024), "communes:80021,80001", demo=False, render=False)
+    outputs = build_territory_report(
+        build, load_edition(2024), "communes:80021,80001", demo=False, render=False
+    )
     qpv_md = (outputs["dir"] / "tables" / "qpv.md").read_text(encoding="utf-8")
     assert "Aucune liste de quartiers prioritaires" in qpv_md
-    assert "`barometre territory communes:80021,80001 --edition 2024 --qpv-file liste_qpv_2024.csv`" in qpv_md
+    assert (
+        "`barometre territory communes:80021,80001 --edition 2024 --qpv-file liste_qpv_2024.csv`"
+        in qpv_md
+    )
     assert (outputs["dir"] / "tables" / "demo_mark.md").read_text(encoding="utf-8").strip() == ""
     assert "pdf" not in outputs
     intervals = (outputs["dir"] / "tables" / "intervals_note.md").read_text(encoding="utf-8")

@@ -81,23 +81,46 @@ def index_build(
             written.append(path)
     elapsed = time.perf_counter() - started
     n_units = len(build.results)
-    typer.echo(f"{spec.name}: {n_units} units, {len(spec.indicators)} indicators, "
-               f"{len(spec.aggregates)} aggregates built in {elapsed:.2f} s")
+    typer.echo(
+        f"{spec.name}: {n_units} units, {len(spec.indicators)} indicators, "
+        f"{len(spec.aggregates)} aggregates built in {elapsed:.2f} s"
+    )
     typer.echo(f"wrote {len(written)} files to {out}")
 
 
 @app.command("build")
 def build_command(
-    edition: Annotated[str, typer.Option("--edition", help="Edition year (config/editions/<year>.yml) or config path.")] = "2024",
-    demo: Annotated[bool, typer.Option("--demo/--real", help="Build on the synthetic demo inputs (default) or on real extracts.")] = True,
-    raw_dir: Annotated[Path | None, typer.Option("--raw-dir", help="Folder of the real raw extracts (with --real).")] = None,
-    departments: Annotated[
-        str | None, typer.Option("--departments", help="Comma-separated department codes: build a subset (e.g. 59,62).")
+    edition: Annotated[
+        str,
+        typer.Option("--edition", help="Edition year (config/editions/<year>.yml) or config path."),
+    ] = "2024",
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo/--real",
+            help="Build on the synthetic demo inputs (default) or on real extracts.",
+        ),
+    ] = True,
+    raw_dir: Annotated[
+        Path | None,
+        typer.Option("--raw-dir", help="Folder of the real raw extracts (with --real)."),
     ] = None,
-    build_root: Annotated[Path | None, typer.Option("--build-root", help="Root of the build folders (default: build/).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Rerun every step even if unchanged.")] = False,
+    departments: Annotated[
+        str | None,
+        typer.Option(
+            "--departments", help="Comma-separated department codes: build a subset (e.g. 59,62)."
+        ),
+    ] = None,
+    build_root: Annotated[
+        Path | None,
+        typer.Option("--build-root", help="Root of the build folders (default: build/)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rerun every step even if unchanged.")
+    ] = False,
     runs: Annotated[
-        int | None, typer.Option("--runs", help="Runs of the uncertainty analysis (default: the edition's).")
+        int | None,
+        typer.Option("--runs", help="Runs of the uncertainty analysis (default: the edition's)."),
     ] = None,
     renderer: Annotated[
         str,
@@ -135,19 +158,39 @@ def build_command(
 
     try:
         result = build_edition(
-            edition, demo=demo, raw_dir=raw_dir, build_root=build_root, departments=deps,
-            force=force, on_step=on_step, n_runs=runs, renderer=renderer,
+            edition,
+            demo=demo,
+            raw_dir=raw_dir,
+            build_root=build_root,
+            departments=deps,
+            force=force,
+            on_step=on_step,
+            n_runs=runs,
+            renderer=renderer,
         )
-    except (ConfigError, PipelineError, SpecError, DataError, ValueError, FileNotFoundError, RenderError) as err:
+    except (
+        ConfigError,
+        PipelineError,
+        SpecError,
+        DataError,
+        ValueError,
+        FileNotFoundError,
+        RenderError,
+    ) as err:
         fail(str(err))
         return
     except Exception as err:  # noqa: BLE001 - an internal error: one line for the user, not a traceback
-        fail(f"internal error ({type(err).__name__}): {err}; rerun with --force after fixing, "
-             "or report it with the build folder's notebooks/", code=3)
+        fail(
+            f"internal error ({type(err).__name__}): {err}; rerun with --force after fixing, "
+            "or report it with the build folder's notebooks/",
+            code=3,
+        )
         return
     skipped = [r.name for r in result.records if r.status == "skipped"]
-    console.print(f"edition {result.config.edition} built in {result.seconds:.1f} s"
-                  + (f" (skipped: {', '.join(skipped)})" if skipped else ""))
+    console.print(
+        f"edition {result.config.edition} built in {result.seconds:.1f} s"
+        + (f" (skipped: {', '.join(skipped)})" if skipped else "")
+    )
     for name, path in result.publications.items():
         console.print(f"  {name}: {path}")
     import json
@@ -166,18 +209,44 @@ def territory_command(
             help="region:32, department:59, epci:<SIREN>, contrat:<code, e.g. CV192> or communes:<code>,<code>…",
         ),
     ],
-    edition: Annotated[str, typer.Option("--edition", help="Edition year (config/editions/<year>.yml) or config path.")] = "2024",
+    edition: Annotated[
+        str,
+        typer.Option("--edition", help="Edition year (config/editions/<year>.yml) or config path."),
+    ] = "2024",
     qpv_file: Annotated[
         Path | None,
-        typer.Option("--qpv-file", help="The QPV list in ANCT's « liste des QPV 2024 » CSV layout (default in a demo build: its synthetic list)."),
+        typer.Option(
+            "--qpv-file",
+            help="The QPV list in ANCT's « liste des QPV 2024 » CSV layout (default in a demo build: its synthetic list).",
+        ),
     ] = None,
-    demo: Annotated[bool, typer.Option("--demo/--real", help="The edition's demo build (default) or its build on real extracts.")] = True,
-    raw_dir: Annotated[Path | None, typer.Option("--raw-dir", help="Folder of the real raw extracts (with --real, if the build must be made).")] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo/--real",
+            help="The edition's demo build (default) or its build on real extracts.",
+        ),
+    ] = True,
+    raw_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--raw-dir",
+            help="Folder of the real raw extracts (with --real, if the build must be made).",
+        ),
+    ] = None,
     departments: Annotated[
-        str | None, typer.Option("--departments", help="The build of a department subset (e.g. 59,62), made if needed.")
+        str | None,
+        typer.Option(
+            "--departments", help="The build of a department subset (e.g. 59,62), made if needed."
+        ),
     ] = None,
-    build_root: Annotated[Path | None, typer.Option("--build-root", help="Root of the build folders (default: build/).")] = None,
-    renderer: Annotated[str, typer.Option("--renderer", help="auto, quarto or offline (as for build).")] = "auto",
+    build_root: Annotated[
+        Path | None,
+        typer.Option("--build-root", help="Root of the build folders (default: build/)."),
+    ] = None,
+    renderer: Annotated[
+        str, typer.Option("--renderer", help="auto, quarto or offline (as for build).")
+    ] = "auto",
 ) -> None:
     """A territorial report with its « Politique de la ville » chapter, from the edition's build.
 
@@ -203,20 +272,43 @@ def territory_command(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 typer.echo(read_qpv_list(qpv_file, config.cog_year).summary())
-        deps = [d.strip() for d in departments.split(",") if d.strip()] if departments else (config.demo.departments if demo else None)
+        deps = (
+            [d.strip() for d in departments.split(",") if d.strip()]
+            if departments
+            else (config.demo.departments if demo else None)
+        )
         label = "dep-" + "-".join(deps) if deps else None
         build_dir = build_dir_for(config, build_root or PROJECT_ROOT / "build", label).resolve()
         manifest = build_dir / "manifest.json"
-        built_demo = json.loads(manifest.read_text(encoding="utf-8")).get("config", {}).get("demo") if manifest.is_file() else None
+        built_demo = (
+            json.loads(manifest.read_text(encoding="utf-8")).get("config", {}).get("demo")
+            if manifest.is_file()
+            else None
+        )
         if built_demo is None or bool(built_demo) != demo:
-            why = "not built yet" if built_demo is None else f"built on {'demo' if built_demo else 'real'} data"
+            why = (
+                "not built yet"
+                if built_demo is None
+                else f"built on {'demo' if built_demo else 'real'} data"
+            )
             typer.echo(f"{build_dir} {why}: building edition {config.edition} first")
-            build_edition(config_file, demo=demo, raw_dir=raw_dir, build_root=build_root, departments=deps, renderer=renderer)
+            build_edition(
+                config_file,
+                demo=demo,
+                raw_dir=raw_dir,
+                build_root=build_root,
+                departments=deps,
+                renderer=renderer,
+            )
         else:
             typer.echo(f"reusing the build {build_dir}")
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # communes not ranked are reported in the chapter itself
-            outputs = build_territory_report(build_dir, config, territory, demo, qpv_file, render=False)
+            warnings.simplefilter(
+                "ignore"
+            )  # communes not ranked are reported in the chapter itself
+            outputs = build_territory_report(
+                build_dir, config, territory, demo, qpv_file, render=False
+            )
             outputs.update(render_territory(build_dir, place.slug, config, demo, renderer))
     except (QpvListError, TerritoryError) as err:
         fail(str(err))
@@ -230,7 +322,9 @@ def territory_command(
             typer.echo(f"  {role}: {outputs[role]}")
     extra = sorted(r for r in outputs if r.startswith("qpv_"))
     if extra:
-        typer.echo(f"  politique de la ville exports: {len(extra)} files in {outputs['dir'] / 'exports'}")
+        typer.echo(
+            f"  politique de la ville exports: {len(extra)} files in {outputs['dir'] / 'exports'}"
+        )
 
 
 @app.command("validate")
@@ -243,12 +337,22 @@ def validate_command(
             "jeveuxaider_missions or jeveuxaider_participations.",
         ),
     ],
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="The extract to check (CSV or Parquet).")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="The extract to check (CSV or Parquet).")
+    ],
     max_quarantine_share: Annotated[
-        float, typer.Option("--max-quarantine-share", help="Share of quarantined rows above which the file is unusable.")
+        float,
+        typer.Option(
+            "--max-quarantine-share",
+            help="Share of quarantined rows above which the file is unusable.",
+        ),
     ] = 0.10,
     quarantine: Annotated[
-        Path | None, typer.Option("--quarantine", help="Write the quarantined rows (CSV, with their reasons) to this path.")
+        Path | None,
+        typer.Option(
+            "--quarantine",
+            help="Write the quarantined rows (CSV, with their reasons) to this path.",
+        ),
     ] = None,
 ) -> None:
     """Check one extract against its input contract (data/README.md) before a build.
@@ -263,7 +367,9 @@ def validate_command(
         fail(f"unknown source {source!r}; one of: {', '.join(CONTRACTS)}")
         return
     try:
-        result = validate_file(source, file, max_quarantine_share=max_quarantine_share, quarantine_out=quarantine)
+        result = validate_file(
+            source, file, max_quarantine_share=max_quarantine_share, quarantine_out=quarantine
+        )
     except SourceError as err:
         fail(f"{source}: {err}")
         return
@@ -271,7 +377,10 @@ def validate_command(
         fail(str(err))
         return
     except Exception as err:  # noqa: BLE001 - the command promises one line, never a traceback
-        fail(f"{source}: unexpected failure while reading {file.name}: {type(err).__name__}: {err}", code=3)
+        fail(
+            f"{source}: unexpected failure while reading {file.name}: {type(err).__name__}: {err}",
+            code=3,
+        )
         return
     for line in result.lines():
         typer.echo(line)
@@ -286,21 +395,42 @@ app.add_typer(ranks_app, name="ranks")
 
 @ranks_app.command("cs")
 def ranks_cs_command(
-    input_csv: Annotated[Path, typer.Argument(metavar="INPUT.csv", help="CSV with one row per unit.")],
+    input_csv: Annotated[
+        Path, typer.Argument(metavar="INPUT.csv", help="CSV with one row per unit.")
+    ],
     id_col: Annotated[str, typer.Option("--id", help="Column of the unit ids (read as text).")],
-    estimate_col: Annotated[str, typer.Option("--estimate", help="Column of the estimates (rank 1 = largest).")],
-    se_col: Annotated[str, typer.Option("--se", help="Column of the standard errors (independent estimates).")],
-    out: Annotated[Path, typer.Option("--out", help="CSV to write: id, estimate, rank, lower, upper.")],
+    estimate_col: Annotated[
+        str, typer.Option("--estimate", help="Column of the estimates (rank 1 = largest).")
+    ],
+    se_col: Annotated[
+        str, typer.Option("--se", help="Column of the standard errors (independent estimates).")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="CSV to write: id, estimate, rank, lower, upper.")
+    ],
     coverage: Annotated[float, typer.Option("--coverage", help="Nominal coverage.")] = 0.95,
     simultaneous: Annotated[
-        bool, typer.Option("--simultaneous", help="Sets holding jointly for all units (default: marginal, per unit).")
+        bool,
+        typer.Option(
+            "--simultaneous",
+            help="Sets holding jointly for all units (default: marginal, per unit).",
+        ),
     ] = False,
     tau_best: Annotated[
         int | None,
-        typer.Option("--tau-best", metavar="TAU", help="Also flag the confidence set for the TAU best (column in_tau_best; lower/upper are then its one-sided bounds, upper = p)."),
+        typer.Option(
+            "--tau-best",
+            metavar="TAU",
+            help="Also flag the confidence set for the TAU best (column in_tau_best; lower/upper are then its one-sided bounds, upper = p).",
+        ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap draws.")] = 1,
-    n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap draws (large families use Bonferroni-Holm, no draws).")] = 100_000,
+    n_boot: Annotated[
+        int,
+        typer.Option(
+            "--n-boot", help="Bootstrap draws (large families use Bonferroni-Holm, no draws)."
+        ),
+    ] = 100_000,
 ) -> None:
     """Confidence sets for the ranks of estimates with standard errors (barometre.rankcs).
 
@@ -326,7 +456,9 @@ def ranks_cs_command(
         header = pd.read_csv(input_csv, nrows=0).columns
         missing = [c for c in (id_col, estimate_col, se_col) if c not in header]
         if missing:
-            fail(f"{input_csv.name}: no column {', '.join(map(repr, missing))} (columns: {', '.join(map(str, header))})")
+            fail(
+                f"{input_csv.name}: no column {', '.join(map(repr, missing))} (columns: {', '.join(map(str, header))})"
+            )
         table = pd.read_csv(input_csv, dtype={id_col: str}, usecols=[id_col, estimate_col, se_col])
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as err:
         fail(f"{input_csv.name}: cannot read the CSV: {err}")
@@ -334,9 +466,13 @@ def ranks_cs_command(
     if table.empty:
         fail(f"{input_csv.name}: no rows")
     if table[id_col].isna().any():
-        fail(f"{input_csv.name}: missing id on line {int(table[id_col].isna().to_numpy().argmax()) + 2}")
+        fail(
+            f"{input_csv.name}: missing id on line {int(table[id_col].isna().to_numpy().argmax()) + 2}"
+        )
     if table[id_col].duplicated().any():
-        fail(f"{input_csv.name}: duplicate id {table[id_col][table[id_col].duplicated()].iloc[0]!r}")
+        fail(
+            f"{input_csv.name}: duplicate id {table[id_col][table[id_col].duplicated()].iloc[0]!r}"
+        )
     values = {}
     for col in (estimate_col, se_col):
         raw = table[col]
@@ -344,7 +480,11 @@ def ranks_cs_command(
         bad = num.isna() | ~np.isfinite(num.to_numpy(dtype=float, na_value=np.nan))
         if bad.any():
             line = int(bad.to_numpy().argmax())
-            what = "missing" if pd.isna(raw.iloc[line]) else f"not a finite number ({raw.iloc[line]!r})"
+            what = (
+                "missing"
+                if pd.isna(raw.iloc[line])
+                else f"not a finite number ({raw.iloc[line]!r})"
+            )
             fail(f"{input_csv.name}: column {col!r} on line {line + 2}: {what}")
         values[col] = num.astype(float).to_numpy()
     if (values[se_col] < 0).any():
@@ -354,10 +494,17 @@ def ranks_cs_command(
     rng = np.random.default_rng(seed)
     try:
         if tau_best is not None:
-            result = tau_best_set(estimates, values[se_col], tau=tau_best, coverage=coverage, n_boot=n_boot, rng=rng)
+            result = tau_best_set(
+                estimates, values[se_col], tau=tau_best, coverage=coverage, n_boot=n_boot, rng=rng
+            )
         else:
             result = rank_confidence_sets(
-                estimates, values[se_col], coverage=coverage, simultaneous=simultaneous, n_boot=n_boot, rng=rng
+                estimates,
+                values[se_col],
+                coverage=coverage,
+                simultaneous=simultaneous,
+                n_boot=n_boot,
+                rng=rng,
             )
     except ValueError as err:
         fail(str(err))
@@ -371,8 +518,16 @@ def ranks_cs_command(
     except OSError as err:
         fail(f"cannot write {out}: {err}")
     info = result.attrs
-    how = f"bootstrap, {info['n_boot']} draws, seed {seed}" if info["method"] == "bootstrap" else "Bonferroni-Holm"
-    kind = f"tau-best (tau = {tau_best})" if tau_best is not None else ("simultaneous" if simultaneous else "marginal")
+    how = (
+        f"bootstrap, {info['n_boot']} draws, seed {seed}"
+        if info["method"] == "bootstrap"
+        else "Bonferroni-Holm"
+    )
+    kind = (
+        f"tau-best (tau = {tau_best})"
+        if tau_best is not None
+        else ("simultaneous" if simultaneous else "marginal")
+    )
     typer.echo(f"wrote {len(result)} rows to {out} ({kind}, coverage {coverage:g}, {how})")
 
 
@@ -387,12 +542,20 @@ app.add_typer(disclosure_app, name="disclosure")
 def disclosure_attack_command(
     build_dirs: Annotated[
         list[Path],
-        typer.Argument(metavar="BUILD_DIR...", help="One or two edition build folders (two: the editions are differenced too)."),
+        typer.Argument(
+            metavar="BUILD_DIR...",
+            help="One or two edition build folders (two: the editions are differenced too).",
+        ),
     ],
-    out: Annotated[Path | None, typer.Option("--out", help="CSV to write: one row per edition and attack.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="CSV to write: one row per edition and attack.")
+    ] = None,
     min_ambiguity: Annotated[
         int | None,
-        typer.Option("--min-ambiguity", help="Fewest counts a protected cell's feasible set may hold (default: threshold − 1, any narrowing recovers)."),
+        typer.Option(
+            "--min-ambiguity",
+            help="Fewest counts a protected cell's feasible set may hold (default: threshold − 1, any narrowing recovers).",
+        ),
     ] = None,
 ) -> None:
     """Play the known attacks on the published files of the builds, score them against the
@@ -403,14 +566,23 @@ def disclosure_attack_command(
     if not 1 <= len(build_dirs) <= 2:
         fail("give one or two build folders")
     for build_dir in build_dirs:
-        if not (build_dir / "tables" / "communes.csv").is_file() or not (build_dir / "work" / "commune_counts.csv").is_file():
-            fail(f"{build_dir}: not a build folder (tables/communes.csv and work/commune_counts.csv needed)")
+        if (
+            not (build_dir / "tables" / "communes.csv").is_file()
+            or not (build_dir / "work" / "commune_counts.csv").is_file()
+        ):
+            fail(
+                f"{build_dir}: not a build folder (tables/communes.csv and work/commune_counts.csv needed)"
+            )
     reports = run_attacks(build_dirs, min_ambiguity=min_ambiguity)
     table = attack_table(reports)
     for report in reports:
-        typer.echo(f"edition {report.edition}: {report.suppressed} suppressed person counts, {report.small} below {report.threshold}")
+        typer.echo(
+            f"edition {report.edition}: {report.suppressed} suppressed person counts, {report.small} below {report.threshold}"
+        )
         for row in table[table["edition"] == report.edition].itertuples():
-            typer.echo(f"  {row.attack:<16} attempted {row.attempted:>6}  recovered {row.recovered:>6}  exact {row.exact:>6}")
+            typer.echo(
+                f"  {row.attack:<16} attempted {row.attempted:>6}  recovered {row.recovered:>6}  exact {row.exact:>6}"
+            )
         typer.echo(f"  {'any attack':<16} recovered {report.total_recovered:>6} distinct counts")
         for attack, examples in report.examples.items():
             for example in examples[:3]:

@@ -90,7 +90,9 @@ class ShrinkageConfig(_Strict):
     validated against."""
 
     method: Literal["moments", "negbin"] = "moments"
-    groups: list[str] = Field(default=["population_class"], description="Columns defining comparable communes.")
+    groups: list[str] = Field(
+        default=["population_class"], description="Columns defining comparable communes."
+    )
     credible: float = Field(default=0.90, gt=0, lt=1)
     min_group_size: int = Field(default=30, ge=2)
     credit_departement: bool = Field(
@@ -165,9 +167,14 @@ class EditionConfig(_Strict):
     title: str = "Baromètre de l'engagement citoyen"
     data_year: int = Field(description="Year of the activity counted (creations, campaigns...).")
     cog_year: int = Field(description="COG vintage of the commune geography and populations.")
-    population_year: int = Field(description="Census millésime of the legal populations (documented).")
+    population_year: int = Field(
+        description="Census millésime of the legal populations (documented)."
+    )
     seed: int = Field(ge=0, description="The one seed of the edition.")
-    publication_date: date | None = Field(default=None, description="Date printed on the cover (default: 15 June of the edition year).")
+    publication_date: date | None = Field(
+        default=None,
+        description="Date printed on the cover (default: 15 June of the edition year).",
+    )
     index_spec: str = "config/index/barometre.yml"
     indicators_meta: str = "config/indicators.yml"
     weights: str | None = Field(default=None, description="Weight set of the index spec.")
@@ -185,9 +192,13 @@ class EditionConfig(_Strict):
     previous_edition: int | None = Field(
         default=None, description="Edition compared year over year (built first if needed)."
     )
-    rates: Literal["raw", "shrunk"] = Field(default="raw", description="Rates ranked: raw, or shrunk (empirical Bayes).")
+    rates: Literal["raw", "shrunk"] = Field(
+        default="raw", description="Rates ranked: raw, or shrunk (empirical Bayes)."
+    )
     shrinkage: ShrinkageConfig = Field(default_factory=ShrinkageConfig)
-    eligibility: EligibilityRules = Field(default_factory=lambda: EligibilityRules(min_population=1))
+    eligibility: EligibilityRules = Field(
+        default_factory=lambda: EligibilityRules(min_population=1)
+    )
     structural_gaps: list[StructuralGap] = Field(default_factory=list)
     demo: DemoConfig = Field(default_factory=DemoConfig)
     counted_states: dict[str, list[str]] = Field(default_factory=dict)
@@ -222,7 +233,11 @@ def edition_path(edition: int | str) -> Path:
 
 def load_edition(edition: int | str | Path) -> EditionConfig:
     """Read and validate an edition config by year (``config/editions/<year>.yml``) or path."""
-    path = Path(edition) if isinstance(edition, Path) or str(edition).endswith(".yml") else edition_path(edition)
+    path = (
+        Path(edition)
+        if isinstance(edition, Path) or str(edition).endswith(".yml")
+        else edition_path(edition)
+    )
     if not path.is_absolute() and not path.is_file():
         path = project_path(path)  # relative to the project root (e.g. from notebooks/)
     if not path.is_file():
@@ -282,10 +297,15 @@ def resolve_indicator(indicator: dict[str, Any], config: EditionConfig) -> dict[
     for name in _LABEL_FIELDS:
         if isinstance(out.get(name), str) and "{label}" in out[name]:
             if "label" not in out:
-                raise ConfigError(f"{config.indicators_meta}: indicator {out['code']}: {name} uses {{label}} but no label is defined")
+                raise ConfigError(
+                    f"{config.indicators_meta}: indicator {out['code']}: {name} uses {{label}} but no label is defined"
+                )
             out[name] = out[name].replace("{label}", out["label"])
     exposure = out.get("exposure")
-    allowed = [EXPOSURE_POPULATION, *([out["denominator_count"]] if "denominator_count" in out else [])]
+    allowed = [
+        EXPOSURE_POPULATION,
+        *([out["denominator_count"]] if "denominator_count" in out else []),
+    ]
     if exposure not in allowed:
         raise ConfigError(
             f"{config.indicators_meta}: indicator {out['code']}: exposure must be one of {allowed}, got {exposure!r}"
@@ -345,12 +365,18 @@ def load_indicator_meta(config: EditionConfig, spec: Any = None) -> dict[str, An
         by_code[raw["code"]] = resolved
     missing = [c for c in spec.indicator_codes if c not in by_code]
     if missing:
-        raise ConfigError(f"{config.indicators_meta}: no metadata for indicators {missing} of {config.index_spec}")
+        raise ConfigError(
+            f"{config.indicators_meta}: no metadata for indicators {missing} of {config.index_spec}"
+        )
     for code in spec.indicator_codes:
         ind, denominator = by_code[code], in_spec[code].denominator
         expected = "population" if ind["exposure"] == EXPOSURE_POPULATION else None
         if denominator != expected:
-            why = f" (definitions.{ind['selected_by']} = {ind['variant']!r})" if "variant" in ind else ""
+            why = (
+                f" (definitions.{ind['selected_by']} = {ind['variant']!r})"
+                if "variant" in ind
+                else ""
+            )
             raise ConfigError(
                 f"{config.index_spec}: indicator {code} has denominator {denominator!r} but its "
                 f"exposure is {ind['exposure']!r}{why}: the spec must say denominator: "

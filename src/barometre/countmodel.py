@@ -641,7 +641,8 @@ class CountModelFit:
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: unusable units
             y_star = values[None, :] / d
             log_kernel = (
-                special.gammaln(y_star + size) - special.gammaln(y_star + 1.0)
+                special.gammaln(y_star + size)
+                - special.gammaln(y_star + 1.0)
                 + y_star * np.log(self.alpha * mean / (1.0 + self.alpha * mean))
             )
             log_kernel -= np.nanmax(log_kernel, axis=1, keepdims=True)

@@ -89,18 +89,27 @@ def calibration(rng: np.random.Generator, credible: float = 0.90) -> pd.DataFram
     inhabitants) of the raw rate, the class-wide moment prior and the count model, per
     population class and overall (last row ``Ensemble``), on one simulation drawn from ``rng``."""
     communes = simulate_communes(rng)
-    communes["population_class"] = pd.Categorical(communes["population_class"], categories=list(DEFAULT_CLASS_LABELS))
+    communes["population_class"] = pd.Categorical(
+        communes["population_class"], categories=list(DEFAULT_CLASS_LABELS)
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", (CountModelWarning, SmallAreaWarning))
         fit = fit_count_model(
-            communes["matches"], communes["population"], commune_design(communes),
-            clusters=communes["missions"], cluster_sumsq=communes["matches_sumsq"],
-            groups=communes["code_departement"], design_groups=communes["population_class"],
+            communes["matches"],
+            communes["population"],
+            commune_design(communes),
+            clusters=communes["missions"],
+            cluster_sumsq=communes["matches_sumsq"],
+            groups=communes["code_departement"],
+            design_groups=communes["population_class"],
             credible=credible,
         )
         moments = shrink_rates(
-            communes["matches"], communes["population"], groups=communes["population_class"].astype(str),
-            method="moments", scale=1000.0,
+            communes["matches"],
+            communes["population"],
+            groups=communes["population_class"].astype(str),
+            method="moments",
+            scale=1000.0,
         )
     summary = fit.summary(credible=credible)
     truth = communes["true_rate"].to_numpy() * 1000

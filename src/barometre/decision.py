@@ -126,7 +126,9 @@ def awards_summary(decided: pd.DataFrame, class_labels: Sequence[str], size: int
                 "eligible": len(members),
                 "laureates": len(laureates),
                 "mentions": int((members["status"] == MENTION).sum()),
-                "ex_aequo_groups": int(laureates["ex_aequo_group"].nunique()) if len(laureates) else 0,
+                "ex_aequo_groups": int(laureates["ex_aequo_group"].nunique())
+                if len(laureates)
+                else 0,
                 "prizes_not_awarded": max(0, size - len(laureates)),
             }
         )

@@ -513,7 +513,12 @@ def panel_latent(codes: Sequence[str], panel_seed: int) -> np.ndarray:
 
     uniforms = np.array(
         [
-            (int.from_bytes(hashlib.blake2b(f"{panel_seed}:{code}".encode(), digest_size=8).digest(), "big") + 0.5)
+            (
+                int.from_bytes(
+                    hashlib.blake2b(f"{panel_seed}:{code}".encode(), digest_size=8).digest(), "big"
+                )
+                + 0.5
+            )
             / 2.0**64
             for code in codes
         ]
@@ -1153,7 +1158,9 @@ def synthesize_demo(
 def _planted_positions(n: int) -> np.ndarray:
     """About one row in 10 000 (one in a table of 100 rows or more, none below), evenly spread."""
     k = n // 10_000 if n >= 10_000 else int(n >= 100)
-    return np.unique(np.linspace(0, n - 1, k).round().astype(np.int64)) if k else np.zeros(0, np.int64)
+    return (
+        np.unique(np.linspace(0, n - 1, k).round().astype(np.int64)) if k else np.zeros(0, np.int64)
+    )
 
 
 def plant_defects(
@@ -1310,7 +1317,11 @@ def generate_demo_inputs(
     """
     state = rng.bit_generator.state
     data = synthesize_demo(
-        communes, data_year, rng, scale=scale, participations_scale=participations_scale,
+        communes,
+        data_year,
+        rng,
+        scale=scale,
+        participations_scale=participations_scale,
         panel_seed=panel_seed,
     )
     provenance = {

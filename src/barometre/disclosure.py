@@ -73,7 +73,9 @@ participants back): hidden, with their revealing suffixes, wherever that count i
 # Phrases of the publications that quote a person count: "12 participations", "(7)" after a
 # "bénévoles" distinction...
 _TEXT_PATTERNS = [
-    re.compile(r"(?<![\d\u202f,])(\d{1,2})\s+(participations|mises en relation|dons|bénévoles|donateurs|adhérents)\b"),
+    re.compile(
+        r"(?<![\d\u202f,])(\d{1,2})\s+(participations|mises en relation|dons|bénévoles|donateurs|adhérents)\b"
+    ),
 ]
 
 
@@ -111,7 +113,9 @@ def secondary_mask(
     """Add secondary suppressions: in each group (or the whole table) whose total is published,
     a column with exactly one suppressed cell gets its smallest other non-zero cell suppressed."""
     out = mask.copy()
-    grouped = [(None, table.index)] if not groups else list(table.groupby(list(groups)).groups.items())
+    grouped = (
+        [(None, table.index)] if not groups else list(table.groupby(list(groups)).groups.items())
+    )
     for column in PERSON_COUNTS:
         if column not in table.columns:
             continue
@@ -176,7 +180,9 @@ def total_is_safe(cells: Iterable[object], threshold: int = DEFAULT_THRESHOLD) -
     return total >= threshold + k - 2 and total <= (k - 1) * (threshold - 1) + 1
 
 
-def protect_total_text(cells: Iterable[object], formatter, threshold: int = DEFAULT_THRESHOLD) -> str:
+def protect_total_text(
+    cells: Iterable[object], formatter, threshold: int = DEFAULT_THRESHOLD
+) -> str:
     """Format the total of person counts ``cells`` for the text: ``formatter(total)``;
     « moins de 11 » when the total itself is small; « au moins N » when the exact total would
     give a suppressed cell back by difference (:func:`total_is_safe`), ``N`` being what the
@@ -216,7 +222,9 @@ def _raw_personal_values(path: Path, relative: Path) -> list[Violation]:
         for line, row in enumerate(csv.reader(handle, delimiter=sep), start=2):
             for i, name in personal.items():
                 if i < len(row) and row[i].strip():
-                    return [Violation(str(relative), "personal value", f"row {line}, {name} is filled")]
+                    return [
+                        Violation(str(relative), "personal value", f"row {line}, {name} is filled")
+                    ]
     return []
 
 
@@ -251,20 +259,35 @@ def scan_build(build_dir: Path, threshold: int = DEFAULT_THRESHOLD) -> list[Viol
                 continue
             hidden = [h for h in header if h in CONFIDENTIAL_COLUMNS]
             if hidden:
-                violations.append(Violation(str(relative), "confidential column", ", ".join(hidden)))
+                violations.append(
+                    Violation(str(relative), "confidential column", ", ".join(hidden))
+                )
             watched = {i: h for i, h in enumerate(header) if h in PERSON_COUNTS}
             if not watched:
                 continue
             for line, row in enumerate(rows, start=2):
                 for i, name in watched.items():
                     if i < len(row) and is_small(row[i], threshold):
-                        violations.append(Violation(str(relative), "small count", f"row {line}, {name} = {row[i]}"))
-        elif suffix in {".md", ".yml", ".yaml", ".html", ".ipynb", ".txt", ".typ"} and not confidential:
-            text = path.read_text(encoding="utf-8", errors="replace").replace("\u202f", " ").replace("\u00a0", " ")
+                        violations.append(
+                            Violation(
+                                str(relative), "small count", f"row {line}, {name} = {row[i]}"
+                            )
+                        )
+        elif (
+            suffix in {".md", ".yml", ".yaml", ".html", ".ipynb", ".txt", ".typ"}
+            and not confidential
+        ):
+            text = (
+                path.read_text(encoding="utf-8", errors="replace")
+                .replace("\u202f", " ")
+                .replace("\u00a0", " ")
+            )
             for pattern in _TEXT_PATTERNS:
                 for match in pattern.finditer(text):
                     if is_small(match.group(1), threshold):
-                        violations.append(Violation(str(relative), "small count in text", match.group(0)))
+                        violations.append(
+                            Violation(str(relative), "small count in text", match.group(0))
+                        )
         elif suffix == ".xlsx":
             from openpyxl import load_workbook
 
@@ -274,15 +297,29 @@ def scan_build(build_dir: Path, threshold: int = DEFAULT_THRESHOLD) -> list[Viol
                 header = [str(h) for h in (next(rows_iter, ()) or ()) if h is not None]
                 personal = [h for h in header if PERSONAL_COLUMN_PATTERN.search(h)]
                 if personal:
-                    violations.append(Violation(f"{relative}:{sheet.title}", "personal column", ", ".join(personal)))
+                    violations.append(
+                        Violation(
+                            f"{relative}:{sheet.title}", "personal column", ", ".join(personal)
+                        )
+                    )
                 hidden = [h for h in header if h in CONFIDENTIAL_COLUMNS]
                 if hidden and not confidential:
-                    violations.append(Violation(f"{relative}:{sheet.title}", "confidential column", ", ".join(hidden)))
+                    violations.append(
+                        Violation(
+                            f"{relative}:{sheet.title}", "confidential column", ", ".join(hidden)
+                        )
+                    )
                 watched = {i: h for i, h in enumerate(header) if h in PERSON_COUNTS}
                 for line, row in enumerate(rows_iter, start=2):
                     for i, name in watched.items():
                         if i < len(row) and is_small(row[i], threshold):
-                            violations.append(Violation(f"{relative}:{sheet.title}", "small count", f"row {line}, {name} = {row[i]}"))
+                            violations.append(
+                                Violation(
+                                    f"{relative}:{sheet.title}",
+                                    "small count",
+                                    f"row {line}, {name} = {row[i]}",
+                                )
+                            )
         elif suffix == ".parquet":
             import pyarrow.parquet as pq
 
@@ -292,7 +329,9 @@ def scan_build(build_dir: Path, threshold: int = DEFAULT_THRESHOLD) -> list[Viol
                 violations.append(Violation(str(relative), "personal column", ", ".join(personal)))
             hidden = [n for n in names if n in CONFIDENTIAL_COLUMNS]
             if hidden and not confidential:
-                violations.append(Violation(str(relative), "confidential column", ", ".join(hidden)))
+                violations.append(
+                    Violation(str(relative), "confidential column", ", ".join(hidden))
+                )
     return violations
 
 
@@ -300,6 +339,8 @@ def scan_report(violations: Sequence[Violation]) -> pd.DataFrame:
     return pd.DataFrame([v.__dict__ for v in violations], columns=["path", "kind", "detail"])
 
 
-def protected_counts(values: Mapping[str, object], threshold: int = DEFAULT_THRESHOLD) -> dict[str, object]:
+def protected_counts(
+    values: Mapping[str, object], threshold: int = DEFAULT_THRESHOLD
+) -> dict[str, object]:
     """Protect a mapping of named counts (e.g. a laureate's key figures)."""
     return {k: protect_value(v, threshold) if k in PERSON_COUNTS else v for k, v in values.items()}

@@ -137,7 +137,11 @@ def feasible_size(lo: float, hi: float, threshold: int = DEFAULT_THRESHOLD) -> i
 
 
 def is_recovered(
-    truth: float, lo: float, hi: float, threshold: int = DEFAULT_THRESHOLD, min_ambiguity: int | None = None
+    truth: float,
+    lo: float,
+    hi: float,
+    threshold: int = DEFAULT_THRESHOLD,
+    min_ambiguity: int | None = None,
 ) -> bool:
     """Whether an interval ``[lo, hi]`` recovers a small true count (module docstring)."""
     need = threshold - 1 if min_ambiguity is None else min_ambiguity
@@ -199,7 +203,11 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 def read_markdown_table(path: Path) -> pd.DataFrame:
     """A pipe table of a generated include (``tables/*.md``) as strings."""
-    rows = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip().startswith("|")]
+    rows = [
+        line.strip()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip().startswith("|")
+    ]
     if len(rows) < 2:
         return pd.DataFrame()
     cells = [[c.strip() for c in row.strip("|").split("|")] for row in rows]
@@ -221,7 +229,9 @@ def load_published(build_dir: Path | str) -> PublishedEdition:
     exports: dict[str, pd.DataFrame] = {}
     territory_variables: dict[str, dict[str, Any]] = {}
     territory_rates: dict[str, pd.DataFrame] = {}
-    for folder in sorted((build / "territories").glob("*")) if (build / "territories").exists() else []:
+    for folder in (
+        sorted((build / "territories").glob("*")) if (build / "territories").exists() else []
+    ):
         for csv in sorted((folder / "exports").glob("*.csv")):
             exports[str(csv.relative_to(build))] = _read_strings(csv)
         territory_variables[folder.name] = _read_yaml(folder / "_variables.yml")
@@ -284,7 +294,9 @@ def _ratio_links(meta_ratios: Mapping[str, tuple[str, str]], count: str) -> list
     return [(code, den) for code, (num, den) in meta_ratios.items() if num == count]
 
 
-RATIOS: dict[str, tuple[str, str]] = {"ha_participants_per_campaign": ("ha_participants", "ha_campaigns")}
+RATIOS: dict[str, tuple[str, str]] = {
+    "ha_participants_per_campaign": ("ha_participants", "ha_campaigns")
+}
 """Ratio indicators of the baromètre: code → (person-count numerator, published denominator)."""
 
 
@@ -327,7 +339,9 @@ def product_attack(
     return mask_to_interval(candidates, mask) or (math.nan, math.nan)
 
 
-def distinguishing_attack(row: Mapping[str, str], count: str, candidates: np.ndarray) -> tuple[float, float] | None:
+def distinguishing_attack(
+    row: Mapping[str, str], count: str, candidates: np.ndarray
+) -> tuple[float, float] | None:
     """A palmarès card quotes the value of the commune's distinguishing indicator
     (``distinguishing_value``): the count itself, or a ratio of it (× its denominator)."""
     indicator = str(row.get("distinguishing_indicator", ""))
@@ -339,21 +353,32 @@ def distinguishing_attack(row: Mapping[str, str], count: str, candidates: np.nda
         half = printed_tolerance(str(text))
         return value - half, value + half
     if indicator in RATIOS and RATIOS[indicator][0] == count:
-        return product_attack({**row, indicator: str(text), f"{indicator}_per_1000": ""}, count, candidates)
+        return product_attack(
+            {**row, indicator: str(text), f"{indicator}_per_1000": ""}, count, candidates
+        )
     return None
 
 
-def eligibility_attack(row: Mapping[str, str], count: str, rule: Mapping[str, Any] | None) -> tuple[float, float] | None:
+def eligibility_attack(
+    row: Mapping[str, str], count: str, rule: Mapping[str, Any] | None
+) -> tuple[float, float] | None:
     """A ranked commune has at least ``minimum`` distinct sources of information (annex): the
     associations created and joining HelloAsso (published), the organisations running
     campaigns (at most the published campaigns) and the missions with matches (at most the
     matches). So matches ≥ minimum − the others' upper bounds."""
-    if count != "jva_matches" or not rule or str(row.get("eligible", "")).lower() not in {"true", "oui"}:
+    if (
+        count != "jva_matches"
+        or not rule
+        or str(row.get("eligible", "")).lower() not in {"true", "oui"}
+    ):
         return None
     if rule.get("suppressed_counts_as_one"):
         return None  # the annex says a suppressed count is one source: nothing to bound
-    upper = {"rna_creations": "rna_creations", "ha_new_organizations": "ha_new_organizations",
-             "ha_campaigns_clusters": "ha_campaigns"}
+    upper = {
+        "rna_creations": "rna_creations",
+        "ha_new_organizations": "ha_new_organizations",
+        "ha_campaigns_clusters": "ha_campaigns",
+    }
     columns = list(rule.get("columns", []))
     if "jva_matches_clusters" not in columns:
         return None
@@ -385,7 +410,9 @@ class PublishedModel:
     design_effect: float
 
     @classmethod
-    def from_table(cls, table: pd.DataFrame, indicator: str, credit_departement: bool = False) -> PublishedModel | None:
+    def from_table(
+        cls, table: pd.DataFrame, indicator: str, credit_departement: bool = False
+    ) -> PublishedModel | None:
         rows = table[table["indicator"] == indicator]
         if rows.empty:
             return None
@@ -398,20 +425,38 @@ class PublishedModel:
         if not credit_departement:
             intercept += tau**2 / 2.0
             alpha = (1.0 + alpha) * math.exp(tau**2) - 1.0
-        classes = {k.split("=", 1)[1]: float(v) for k, v in terms.items() if k.startswith("population_class=") and v is not None}
-        return cls(intercept, float(terms.get("log_population") or 0.0), classes, float(alpha),
-                   float(terms.get("pooled design effect") or 1.0))
+        classes = {
+            k.split("=", 1)[1]: float(v)
+            for k, v in terms.items()
+            if k.startswith("population_class=") and v is not None
+        }
+        return cls(
+            intercept,
+            float(terms.get("log_population") or 0.0),
+            classes,
+            float(alpha),
+            float(terms.get("pooled design effect") or 1.0),
+        )
 
-    def posterior_mean(self, counts: np.ndarray, exposure: float, population: float, population_class: str) -> np.ndarray:
+    def posterior_mean(
+        self, counts: np.ndarray, exposure: float, population: float, population_class: str
+    ) -> np.ndarray:
         """Posterior mean rate per unit of exposure for each candidate count (conjugate gamma)."""
-        mu = math.exp(self.intercept + self.log_population * math.log(population / 1000.0)
-                      + self.classes.get(population_class, 0.0))
+        mu = math.exp(
+            self.intercept
+            + self.log_population * math.log(population / 1000.0)
+            + self.classes.get(population_class, 0.0)
+        )
         d = self.design_effect
         return (1.0 / self.alpha + counts / d) / (1.0 / (self.alpha * mu) + exposure / d)
 
 
 def ranked_predictions(
-    model: PublishedModel, candidates: np.ndarray, row: Mapping[str, str], indicator: str, count: str
+    model: PublishedModel,
+    candidates: np.ndarray,
+    row: Mapping[str, str],
+    indicator: str,
+    count: str,
 ) -> list[np.ndarray]:
     """The published ranked value of ``indicator`` for each candidate of ``count`` (both readings
     of a ratio's unit: per unit of its denominator, and per 1 000 inhabitants)."""
@@ -438,7 +483,9 @@ def fit_linear_map(x: pd.Series, y: pd.Series) -> tuple[float, float, float, flo
     from scipy import optimize
 
     both = pd.concat([x, y], axis=1).dropna()
-    both = both[(both.iloc[:, 1] > both.iloc[:, 1].min()) & (both.iloc[:, 1] < both.iloc[:, 1].max())]
+    both = both[
+        (both.iloc[:, 1] > both.iloc[:, 1].min()) & (both.iloc[:, 1] < both.iloc[:, 1].max())
+    ]
     if len(both) < 4 or both.iloc[:, 0].nunique() < 3:
         return None
     t, target = both.iloc[:, 0].to_numpy(float), both.iloc[:, 1].to_numpy(float)
@@ -451,13 +498,18 @@ def fit_linear_map(x: pd.Series, y: pd.Series) -> tuple[float, float, float, flo
     best: tuple[float, float, float, float | None] = (a, b, residual, None)
     span = float(t.max() - t.min())
     if span > 0:
+
         def loss(log_shift: float) -> float:
             values = np.log(t - t.min() + math.exp(log_shift))
             b_, a_ = np.polyfit(values, target, 1)
             return float(np.sum((a_ + b_ * values - target) ** 2))
 
-        result = optimize.minimize_scalar(loss, bounds=(math.log(span * 1e-9), math.log(span * 10)), method="bounded",
-                                          options={"xatol": 1e-12})
+        result = optimize.minimize_scalar(
+            loss,
+            bounds=(math.log(span * 1e-9), math.log(span * 10)),
+            method="bounded",
+            options={"xatol": 1e-12},
+        )
         shift = math.exp(result.x) - t.min()
         a, b, residual = fit(np.log(t + shift))
         if residual < best[2]:
@@ -474,7 +526,9 @@ def apply_map(fitted: tuple[float, float, float, float | None], values: np.ndarr
         return a + b * np.log(values + shift)
 
 
-def fit_linear_combination(columns: pd.DataFrame, target: pd.Series) -> tuple[np.ndarray, float] | None:
+def fit_linear_combination(
+    columns: pd.DataFrame, target: pd.Series
+) -> tuple[np.ndarray, float] | None:
     """Least-squares ``target = Σ a_j column_j`` (no intercept) on fully published rows, with
     its largest absolute residual."""
     both = pd.concat([columns, target.rename("__target")], axis=1).dropna()
@@ -504,19 +558,28 @@ class ModelInverter:
     criteria: dict[str, tuple[list[str], np.ndarray, float]]
 
     @classmethod
-    def build(cls, table: pd.DataFrame, count_model: pd.DataFrame, criteria_of: Mapping[str, Sequence[str]]) -> ModelInverter:
+    def build(
+        cls,
+        table: pd.DataFrame,
+        count_model: pd.DataFrame,
+        criteria_of: Mapping[str, Sequence[str]],
+    ) -> ModelInverter:
         indicators_of: dict[str, list[str]] = {}
         models: dict[str, PublishedModel] = {}
         for count in PERSON_COUNTS:
             codes = [count] + [code for code, _ in _ratio_links(RATIOS, count)]
             for code in codes:
-                model = PublishedModel.from_table(count_model, code) if not count_model.empty else None
+                model = (
+                    PublishedModel.from_table(count_model, code) if not count_model.empty else None
+                )
                 if model is not None:
                     models[code] = model
                     indicators_of.setdefault(count, []).append(code)
         normalise = {}
         for code in models:
-            fitted = fit_linear_map(_numeric(table, f"{code}_ranked_per_1000"), _numeric(table, f"{code}_normalised"))
+            fitted = fit_linear_map(
+                _numeric(table, f"{code}_ranked_per_1000"), _numeric(table, f"{code}_normalised")
+            )
             if fitted is not None:
                 normalise[code] = fitted
         criteria = {}
@@ -530,7 +593,9 @@ class ModelInverter:
                 criteria[criterion] = (list(members), *fitted_combination)
         return cls(table, models, indicators_of, normalise, criteria)
 
-    def attack_row(self, row: Mapping[str, str], count: str, candidates: np.ndarray) -> dict[str, tuple[float, float]]:
+    def attack_row(
+        self, row: Mapping[str, str], count: str, candidates: np.ndarray
+    ) -> dict[str, tuple[float, float]]:
         """Per published column used (ranked rate, normalised value, criterion): the interval
         of the candidate counts it leaves (NaN bounds: the column refutes every candidate)."""
         found: dict[str, tuple[float, float]] = {}
@@ -550,7 +615,9 @@ class ModelInverter:
             if code in self.normalise:
                 residual = self.normalise[code][2]
                 if residual < MAP_RESIDUAL:
-                    normalised_predictions[code] = [apply_map(self.normalise[code], p) for p in predictions]
+                    normalised_predictions[code] = [
+                        apply_map(self.normalise[code], p) for p in predictions
+                    ]
                     column = f"{code}_normalised"
                     value = parse_number(row.get(column))
                     if value is not None:
@@ -570,7 +637,9 @@ class ModelInverter:
             complete = True
             for member, coefficient in zip(members, coefficients):
                 if member in normalised_predictions:
-                    total = [t + coefficient * p for t in total for p in normalised_predictions[member]]
+                    total = [
+                        t + coefficient * p for t in total for p in normalised_predictions[member]
+                    ]
                 else:
                     known = parse_number(row.get(f"{member}_normalised"))
                     if known is None:
@@ -613,7 +682,9 @@ def published_totals(published: PublishedEdition) -> list[PublishedTotal]:
     for count in PERSON_COUNTS:
         value = parse_number(national.get(count))
         if value is not None:
-            totals.append(PublishedTotal(f"national.{count}", count, every, value - 0.5, value + 0.5))
+            totals.append(
+                PublishedTotal(f"national.{count}", count, every, value - 0.5, value + 0.5)
+            )
     ranked = published.communes
     if "eligible" in ranked.columns:
         ranked = ranked[ranked["eligible"].astype(str).isin(["True", "oui", "true"])]
@@ -628,7 +699,9 @@ def published_totals(published: PublishedEdition) -> list[PublishedTotal]:
         for count in PERSON_COUNTS:
             value = parse_number(key.get(count))
             if value is not None:
-                totals.append(PublishedTotal(f"{slug}.key.{count}", count, members, value - 0.5, value + 0.5))
+                totals.append(
+                    PublishedTotal(f"{slug}.key.{count}", count, members, value - 0.5, value + 0.5)
+                )
         rates = published.territory_rates.get(slug)
         if rates is None or rates.empty:
             continue
@@ -637,26 +710,47 @@ def published_totals(published: PublishedEdition) -> list[PublishedTotal]:
             row_index = _rate_row(titles, count, published)
             if row_index is None:
                 continue
-            for column, group, pop in (("Territoire", members, population), ("France", tuple(ranked["code_commune"]), ranked_population)):
+            for column, group, pop in (
+                ("Territoire", members, population),
+                ("France", tuple(ranked["code_commune"]), ranked_population),
+            ):
                 if column not in rates.columns:
                     continue
                 text = str(rates.iloc[row_index][column])
                 rate = parse_number(text)
                 if rate is None or not pop:
                     continue
-                half = printed_tolerance(text.replace(",", ".").replace("\u202f", "").replace(" ", ""))
-                totals.append(PublishedTotal(f"{slug}.rates.{column}.{count}", count, group,
-                                             (rate - half) * pop / 1000.0, (rate + half) * pop / 1000.0))
+                half = printed_tolerance(
+                    text.replace(",", ".").replace("\u202f", "").replace(" ", "")
+                )
+                totals.append(
+                    PublishedTotal(
+                        f"{slug}.rates.{column}.{count}",
+                        count,
+                        group,
+                        (rate - half) * pop / 1000.0,
+                        (rate + half) * pop / 1000.0,
+                    )
+                )
     return totals
 
 
 def _rate_row(titles: Sequence[str], count: str, published: PublishedEdition) -> int | None:
     """Row of the territorial rates table for a count (by its title words)."""
-    words = {"ha_participants": "participants aux campagnes", "jva_matches": "mises en relation", "ha_donations": "dons"}
+    words = {
+        "ha_participants": "participants aux campagnes",
+        "jva_matches": "mises en relation",
+        "ha_donations": "dons",
+    }
     needle = words.get(count)
     for i, title in enumerate(titles):
         text = str(title).lower()
-        if needle and text.startswith(needle.split()[0]) and needle in text and "par campagne" not in text:
+        if (
+            needle
+            and text.startswith(needle.split()[0])
+            and needle in text
+            and "par campagne" not in text
+        ):
             return i
     return None
 
@@ -708,10 +802,15 @@ def edition_attack(
 ) -> dict[str, dict[tuple[str, str], tuple[float, float]]]:
     """Bounds a cell of one edition gets from the linked cell of the other (see
     :func:`edition_links`): a stock is at least the earlier stock and at most the later one."""
-    out: dict[str, dict[tuple[str, str], tuple[float, float]]] = {first.edition: {}, second.edition: {}}
+    out: dict[str, dict[tuple[str, str], tuple[float, float]]] = {
+        first.edition: {},
+        second.edition: {},
+    }
     early, late = sorted((first, second), key=lambda p: p.edition)
     for count, relation in edition_links(first, second):
-        codes = set(early.communes.get("code_commune", [])) & set(late.communes.get("code_commune", []))
+        codes = set(early.communes.get("code_commune", [])) & set(
+            late.communes.get("code_commune", [])
+        )
         for code in codes:
             k_early = knowledge[early.edition].get((code, count))
             k_late = knowledge[late.edition].get((code, count))
@@ -755,9 +854,15 @@ class AttackReport:
     def table(self) -> pd.DataFrame:
         return pd.DataFrame(
             [
-                {"edition": self.edition, "attack": a, "suppressed": self.suppressed, "small": self.small,
-                 "attempted": self.attempted.get(a, 0), "recovered": self.recovered.get(a, 0),
-                 "exact": self.exact.get(a, 0)}
+                {
+                    "edition": self.edition,
+                    "attack": a,
+                    "suppressed": self.suppressed,
+                    "small": self.small,
+                    "attempted": self.attempted.get(a, 0),
+                    "recovered": self.recovered.get(a, 0),
+                    "exact": self.exact.get(a, 0),
+                }
                 for a in ATTACKS
             ]
         )
@@ -770,8 +875,11 @@ def _criteria_of(published: PublishedEdition) -> dict[str, list[str]]:
         "engagement": ["jva_matches"],
         "generosite": ["ha_donations"],
     }
-    return {c: [m for m in members if f"{m}_normalised" in published.communes.columns]
-            for c, members in known.items() if c in published.communes.columns}
+    return {
+        c: [m for m in members if f"{m}_normalised" in published.communes.columns]
+        for c, members in known.items()
+        if c in published.communes.columns
+    }
 
 
 def attack_edition(
@@ -832,8 +940,16 @@ def attack_edition(
                 continue
             row = rows.iloc[0].to_dict()
             record((code, column), f"products:{name}", product_attack(row, column, candidates))
-            record((code, column), f"products:{name}:distinguishing", distinguishing_attack(row, column, candidates))
-            record((code, column), f"products:{name}:eligibility", eligibility_attack(row, column, published.information_rule))
+            record(
+                (code, column),
+                f"products:{name}:distinguishing",
+                distinguishing_attack(row, column, candidates),
+            )
+            record(
+                (code, column),
+                f"products:{name}:eligibility",
+                eligibility_attack(row, column, published.information_rule),
+            )
             if name in inverters:
                 for used, interval in inverters[name].attack_row(row, column, candidates).items():
                     record((code, column), f"model_inversion:{name}:{used}", interval)
@@ -892,13 +1008,27 @@ def score_knowledge(
                 if feasible_size(lo, hi, threshold) == 1:
                     exact[family] += 1
                 if len(examples[family]) < 5:
-                    examples[family].append(f"{code} {column}: true {value:g}, attacker [{lo:g}, {hi:g}]")
-    return AttackReport(published.edition, threshold, need, len(hidden), small, attempted, recovered, exact, examples,
-                        len(recovered_cells))
+                    examples[family].append(
+                        f"{code} {column}: true {value:g}, attacker [{lo:g}, {hi:g}]"
+                    )
+    return AttackReport(
+        published.edition,
+        threshold,
+        need,
+        len(hidden),
+        small,
+        attempted,
+        recovered,
+        exact,
+        examples,
+        len(recovered_cells),
+    )
 
 
 def run_attacks(
-    build_dirs: Sequence[Path | str], threshold: int = DEFAULT_THRESHOLD, min_ambiguity: int | None = None
+    build_dirs: Sequence[Path | str],
+    threshold: int = DEFAULT_THRESHOLD,
+    min_ambiguity: int | None = None,
 ) -> list[AttackReport]:
     """Every attack on one or two build folders (two: the editions are also differenced)."""
     published = [load_published(b) for b in build_dirs]
@@ -917,7 +1047,9 @@ def run_attacks(
                     logs[edition].setdefault(key, {})["editions"] = interval
                     knowledge[edition][key].narrow(*interval, "editions")
     return [
-        score_knowledge(pub, truth, logs[pub.edition], knowledge[pub.edition], threshold, min_ambiguity)
+        score_knowledge(
+            pub, truth, logs[pub.edition], knowledge[pub.edition], threshold, min_ambiguity
+        )
         for pub, truth in zip(published, truths)
     ]
 
@@ -927,7 +1059,9 @@ def attack_table(reports: Sequence[AttackReport]) -> pd.DataFrame:
     return pd.concat([r.table() for r in reports], ignore_index=True) if reports else pd.DataFrame()
 
 
-def deliberately_unprotected(table: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
+def deliberately_unprotected(
+    table: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD
+) -> pd.DataFrame:
     """A per-commune table published the naive way: only the person counts themselves are
     labelled, every derived column is left as computed (what the attacks must break)."""
     out = table.astype(object).copy()
@@ -958,37 +1092,53 @@ def disclosure_rules_markdown(report: AttackReport, editions: Sequence[str], fr_
     lines = [
         "## Secret statistique",
         "",
-        (f"Les comptages de personnes ou de leurs actes ({names}) sont protégés ; les comptages "
-        "d'associations et de campagnes ne le sont pas. Règles appliquées à toutes les publications "
-        "et à tous les exports :"),
+        (
+            f"Les comptages de personnes ou de leurs actes ({names}) sont protégés ; les comptages "
+            "d'associations et de campagnes ne le sont pas. Règles appliquées à toutes les publications "
+            "et à tous les exports :"
+        ),
         "",
         f"- un comptage de personnes compris entre 1 et {threshold - 1} est publié « < {threshold} » ;",
-        ("- les valeurs qui le redonneraient par un calcul sont masquées avec lui : taux brut, "
-        "rapport (participants par campagne) et son taux, taux lissé et valeur normalisée ;"),
-        (f"- le classement ne connaît d'un tel comptage que ce que dit « < {threshold} » : le modèle "
-        f"de comptage le traite comme une valeur comprise entre 1 et {threshold - 1}, remplacée par "
-        "son espérance sous la loi prédictive de la commune, de sorte que les scores, les critères, "
-        "les rangs et les probabilités publiés ne permettent pas de le retrouver ;"),
-        (f"- pour l'éligibilité, un tel comptage {INFORMATION_RULE} (les missions qui sont derrière "
-        "ne sont pas comptées une à une) ;"),
-        ("- un indicateur dont le comptage est masqué n'est jamais celui qui distingue une commune "
-        "du palmarès (sa valeur serait citée) ;"),
-        ("- un total (ou un taux) de territoire ou de la France n'est publié que si, retranché des "
-        f"cellules publiées, il laisse chaque comptage masqué libre entre 1 et {threshold - 1} ; sinon le "
-        "texte dit « au moins » ce que les cellules publiées disent déjà et le tableau « secret "
-        "statistique » ; une table dont un seul comptage serait masqué en masque un second (secret secondaire)."),
+        (
+            "- les valeurs qui le redonneraient par un calcul sont masquées avec lui : taux brut, "
+            "rapport (participants par campagne) et son taux, taux lissé et valeur normalisée ;"
+        ),
+        (
+            f"- le classement ne connaît d'un tel comptage que ce que dit « < {threshold} » : le modèle "
+            f"de comptage le traite comme une valeur comprise entre 1 et {threshold - 1}, remplacée par "
+            "son espérance sous la loi prédictive de la commune, de sorte que les scores, les critères, "
+            "les rangs et les probabilités publiés ne permettent pas de le retrouver ;"
+        ),
+        (
+            f"- pour l'éligibilité, un tel comptage {INFORMATION_RULE} (les missions qui sont derrière "
+            "ne sont pas comptées une à une) ;"
+        ),
+        (
+            "- un indicateur dont le comptage est masqué n'est jamais celui qui distingue une commune "
+            "du palmarès (sa valeur serait citée) ;"
+        ),
+        (
+            "- un total (ou un taux) de territoire ou de la France n'est publié que si, retranché des "
+            f"cellules publiées, il laisse chaque comptage masqué libre entre 1 et {threshold - 1} ; sinon le "
+            "texte dit « au moins » ce que les cellules publiées disent déjà et le tableau « secret "
+            "statistique » ; une table dont un seul comptage serait masqué en masque un second (secret secondaire)."
+        ),
         "",
-        (f"À chaque construction, les attaques connues sont rejouées sur les fichiers publiés "
-        f"({'éditions' if len(editions) > 1 else 'édition'} {' et '.join(editions)}) et jugées sur les comptages exacts, qui ne sont pas "
-        f"publiés. Une attaque « retrouve » un comptage masqué lorsqu'elle en réduit les valeurs "
-        f"possibles à moins que les {threshold - 1} valeurs de 1 à {threshold - 1}, la vraie valeur comprise."),
+        (
+            f"À chaque construction, les attaques connues sont rejouées sur les fichiers publiés "
+            f"({'éditions' if len(editions) > 1 else 'édition'} {' et '.join(editions)}) et jugées sur les comptages exacts, qui ne sont pas "
+            f"publiés. Une attaque « retrouve » un comptage masqué lorsqu'elle en réduit les valeurs "
+            f"possibles à moins que les {threshold - 1} valeurs de 1 à {threshold - 1}, la vraie valeur comprise."
+        ),
         "",
         "| Attaque | Comptages masqués attaqués | Comptages retrouvés |",
         "| :-- | --: | --: |",
     ]
     for attack in ATTACKS:
-        lines.append(f"| {ATTACK_TITLES[attack]} | {fr_number(report.attempted.get(attack, 0))} | "
-                     f"{fr_number(report.recovered.get(attack, 0))} |")
+        lines.append(
+            f"| {ATTACK_TITLES[attack]} | {fr_number(report.attempted.get(attack, 0))} | "
+            f"{fr_number(report.recovered.get(attack, 0))} |"
+        )
     lines.append("")
     total = report.total_recovered
     verdict = (
@@ -996,6 +1146,8 @@ def disclosure_rules_markdown(report: AttackReport, editions: Sequence[str], fr_
         if total == 0
         else f"les attaques en retrouvent {fr_number(total)} : la publication ne doit pas être diffusée en l'état."
     )
-    lines.append(f"Sur les {fr_number(report.small)} comptages de moins de {threshold} masqués de l'édition {report.edition}, {verdict}")
+    lines.append(
+        f"Sur les {fr_number(report.small)} comptages de moins de {threshold} masqués de l'édition {report.edition}, {verdict}"
+    )
     lines.append("")
     return "\n".join(lines)

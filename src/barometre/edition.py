@@ -63,7 +63,12 @@ def generate_demo_step(
 
     communes = geography.load_communes(cog_year, departments=departments)
     demo.generate_demo_inputs(
-        communes, data_year, build_dir / "raw", np.random.default_rng(seed), scale=scale, seed=seed,
+        communes,
+        data_year,
+        build_dir / "raw",
+        np.random.default_rng(seed),
+        scale=scale,
+        seed=seed,
         panel_seed=panel_seed,
     )
     write_synthetic_qpv_list(build_dir / "raw" / "qpv", cog_year, seed)
@@ -96,16 +101,26 @@ def compare_step(
             from barometre.palmares import decided_departmental_palmares
 
             config = load_edition(Path(edition_config))
-            sampling = read_table(build_dir / "work" / "score_sampling.csv").set_index("code_commune")
+            sampling = read_table(build_dir / "work" / "score_sampling.csv").set_index(
+                "code_commune"
+            )
             rng = np.random.default_rng(np.random.SeedSequence(config.seed).spawn(3)[2])
             table = decided_departmental_palmares(
                 communes, ranks[column], sampling, departmental_size, config.palmares_rule, rng
             )
-            save_table(table, tables / "departmental_palmares.csv",
-                       key=["code_departement", "status", "code_commune"], sort=False)
+            save_table(
+                table,
+                tables / "departmental_palmares.csv",
+                key=["code_departement", "status", "code_commune"],
+                sort=False,
+            )
         else:  # no joint runs: the nominal top of each département (labelled as such)
-            save_table(departmental_palmares(communes, departmental_size), tables / "departmental_palmares.csv",
-                       key=["code_departement", "rank_in_departement", "code_commune"], sort=False)
+            save_table(
+                departmental_palmares(communes, departmental_size),
+                tables / "departmental_palmares.csv",
+                key=["code_departement", "rank_in_departement", "code_commune"],
+                sort=False,
+            )
     if previous_dir:
         previous = Path(previous_dir)
         changes = rank_changes(communes, read_table(previous / "tables" / "communes.csv"), cog_year)
@@ -113,8 +128,11 @@ def compare_step(
         palmares = read_table(tables / "palmares.csv")
         previous_palmares = read_table(previous / "tables" / "palmares.csv")
         current_ranks = communes.set_index("code_commune")["rank_in_class"]
-        save_table(laureate_changes(palmares, previous_palmares, cog_year, class_labels, current_ranks),
-                   tables / "yoy_laureates.csv", sort=False)
+        save_table(
+            laureate_changes(palmares, previous_palmares, cog_year, class_labels, current_ranks),
+            tables / "yoy_laureates.csv",
+            sort=False,
+        )
 
 
 def calibration_step(build_dir: Path, seed: int, credible: float) -> None:
@@ -125,7 +143,12 @@ def calibration_step(build_dir: Path, seed: int, credible: float) -> None:
     from barometre.tables import save_table
 
     table = calibration(np.random.default_rng(seed), credible)
-    save_table(table, build_dir / "tables" / "count_model_calibration.csv", key=["population_class"], sort=False)
+    save_table(
+        table,
+        build_dir / "tables" / "count_model_calibration.csv",
+        key=["population_class"],
+        sort=False,
+    )
 
 
 def methods_step(build_dir: Path, edition_config: str, departments: list[str] | None) -> None:
@@ -140,10 +163,17 @@ def methods_step(build_dir: Path, edition_config: str, departments: list[str] | 
     communes = geography.load_communes(config.cog_year, departments=departments)
     decided = read_table(build_dir / "work" / "palmares_decision.csv").set_index("code_commune")
     table = compare_methods(
-        counts, communes, config, load_spec(config.path(config.index_spec)), decided,
-        list(config.classes.labels), config.palmares_size,
+        counts,
+        communes,
+        config,
+        load_spec(config.path(config.index_spec)),
+        decided,
+        list(config.classes.labels),
+        config.palmares_size,
     )
-    save_table(table, build_dir / "tables" / "methods_comparison.csv", key=["population_class"], sort=False)
+    save_table(
+        table, build_dir / "tables" / "methods_comparison.csv", key=["population_class"], sort=False
+    )
 
 
 def palmares_step(build_dir: Path, edition_config: str) -> None:
@@ -170,13 +200,23 @@ def disclosure_step(build_dir: Path, previous_dir: str | None) -> None:
     reports = run_attacks(builds)
     current = reports[-1]
     table = attack_table([current])
-    save_table(table, build_dir / "tables" / "disclosure_attacks.csv", key=["edition", "attack"], sort=False)
+    save_table(
+        table,
+        build_dir / "tables" / "disclosure_attacks.csv",
+        key=["edition", "attack"],
+        sort=False,
+    )
     editions = [r.edition for r in reports]
-    atomic_write_text(build_dir / "report" / "tables" / "disclosure_rules.md",
-                      disclosure_rules_markdown(current, editions, fr_number))
+    atomic_write_text(
+        build_dir / "report" / "tables" / "disclosure_rules.md",
+        disclosure_rules_markdown(current, editions, fr_number),
+    )
     if current.total_recovered:
-        warnings.warn(f"disclosure attacks recovered {current.total_recovered} suppressed counts: "
-                      f"{current.examples}", stacklevel=2)
+        warnings.warn(
+            f"disclosure attacks recovered {current.total_recovered} suppressed counts: "
+            f"{current.examples}",
+            stacklevel=2,
+        )
 
 
 def render_step(
@@ -210,7 +250,9 @@ def render_step(
 
     engine = resolve_renderer(renderer)
     if engine.version != renderer_version:
-        raise RuntimeError(f"{renderer} changed during the build ({renderer_version} → {engine.version}): rerun it")
+        raise RuntimeError(
+            f"{renderer} changed during the build ({renderer_version} → {engine.version}): rerun it"
+        )
     # ISO date in the metadata (Quarto parses it), printed in French by both renderers
     metadata = report_metadata(publication_date, timestamp, DEMO_MARK if demo else None)
     report = build_dir / "report"
@@ -218,8 +260,14 @@ def render_step(
         shutil.copyfile(REPORT_DIR / source, report / source)
     # the bibliography of the methods the baromètre and its annex cite (citeproc, both renderers)
     shutil.copyfile(REPORT_DIR / BIBLIOGRAPHY_FILE, report / BIBLIOGRAPHY_FILE)
-    projects = [(report, list(reports.values()), "../publications",
-                 metadata | {"bibliography": BIBLIOGRAPHY_FILE})]
+    projects = [
+        (
+            report,
+            list(reports.values()),
+            "../publications",
+            metadata | {"bibliography": BIBLIOGRAPHY_FILE},
+        )
+    ]
     for slug in territories:
         projects.append(territory_project(build_dir, slug, metadata))
     for folder, documents, output_dir, folder_metadata in projects:
@@ -229,13 +277,22 @@ def render_step(
             warnings.warn(f"quarto ({folder.name}): {message}", stacklevel=2)
 
 
-def territory_project(build_dir: Path, slug: str, metadata: dict) -> tuple[Path, list[str], str, dict]:
+def territory_project(
+    build_dir: Path, slug: str, metadata: dict
+) -> tuple[Path, list[str], str, dict]:
     """The report project of a territory (the territory step copied territoire.qmd next to its
     artefacts): folder, documents, output folder and metadata, as :func:`render_step` renders it."""
-    return build_dir / "territories" / slug, ["territoire.qmd"], "publications", metadata | {"output-file": f"territoire-{slug}"}
+    return (
+        build_dir / "territories" / slug,
+        ["territoire.qmd"],
+        "publications",
+        metadata | {"output-file": f"territoire-{slug}"},
+    )
 
 
-def render_territory(build_dir: Path, slug: str, config: EditionConfig, demo: bool, renderer: str = "auto") -> dict[str, Path]:
+def render_territory(
+    build_dir: Path, slug: str, config: EditionConfig, demo: bool, renderer: str = "auto"
+) -> dict[str, Path]:
     """Render one territory's report (``barometre territory``) as the render step does: PDF and
     HTML under ``territories/<slug>/publications/``; returns them by format."""
     import warnings
@@ -249,14 +306,22 @@ def render_territory(build_dir: Path, slug: str, config: EditionConfig, demo: bo
     )
 
     engine = resolve_renderer(renderer)
-    metadata = report_metadata(config.cover_date.isoformat(), f"{config.edition}-06-15T12:00:00", DEMO_MARK if demo else None)
+    metadata = report_metadata(
+        config.cover_date.isoformat(),
+        f"{config.edition}-06-15T12:00:00",
+        DEMO_MARK if demo else None,
+    )
     folder, documents, output_dir, folder_metadata = territory_project(build_dir, slug, metadata)
     write_report_project(folder, documents, output_dir, folder_metadata)
     done = render_project(folder, engine)
     for message in unexpected_quarto_warnings(done.warnings):
         warnings.warn(f"quarto ({folder.name}): {message}", stacklevel=2)
     out = folder / output_dir
-    return {ext: out / f"territoire-{slug}.{ext}" for ext in ("pdf", "html") if (out / f"territoire-{slug}.{ext}").is_file()}
+    return {
+        ext: out / f"territoire-{slug}.{ext}"
+        for ext in ("pdf", "html")
+        if (out / f"territoire-{slug}.{ext}").is_file()
+    }
 
 
 def edition_steps(
@@ -276,7 +341,9 @@ def edition_steps(
         from barometre.publish.render import resolve_renderer
 
         renderer = resolve_renderer("offline")
-    territory_slugs = [territory_slug(t, config.cog_year) for t in territories_in_scope(config, departments)]
+    territory_slugs = [
+        territory_slug(t, config.cog_year) for t in territories_in_scope(config, departments)
+    ]
     common = {
         "edition_config": str(config_file),
         "departments": list(departments) if departments else None,
@@ -405,9 +472,17 @@ def edition_steps(
         Step(
             name="methods",
             title="Ce que change l'autre méthode",
-            inputs=["work/commune_counts.csv", "work/palmares_decision.csv", *reference_inputs(config), *config_inputs],
+            inputs=[
+                "work/commune_counts.csv",
+                "work/palmares_decision.csv",
+                *reference_inputs(config),
+                *config_inputs,
+            ],
             outputs=["tables/methods_comparison.csv"],
-            params={"edition_config": str(config_file), "departments": list(departments) if departments else None},
+            params={
+                "edition_config": str(config_file),
+                "departments": list(departments) if departments else None,
+            },
             func=methods_step,
         ),
         *(
@@ -415,13 +490,31 @@ def edition_steps(
                 Step(
                     name="editions",
                     title="Palmarès départemental et évolutions depuis l'édition précédente",
-                    inputs=["work/communes.csv", "tables/palmares.csv", "tables/robustness",
-                            "work/score_sampling.csv", *config_inputs, *(
-                        [previous_dir / "tables" / "communes.csv", previous_dir / "tables" / "palmares.csv"]
-                        if previous_dir else []
-                    )],
-                    outputs=(["tables/departmental_palmares.csv"] if config.departmental_palmares_size else [])
-                    + (["tables/yoy_rank_changes.csv", "tables/yoy_laureates.csv"] if previous_dir else []),
+                    inputs=[
+                        "work/communes.csv",
+                        "tables/palmares.csv",
+                        "tables/robustness",
+                        "work/score_sampling.csv",
+                        *config_inputs,
+                        *(
+                            [
+                                previous_dir / "tables" / "communes.csv",
+                                previous_dir / "tables" / "palmares.csv",
+                            ]
+                            if previous_dir
+                            else []
+                        ),
+                    ],
+                    outputs=(
+                        ["tables/departmental_palmares.csv"]
+                        if config.departmental_palmares_size
+                        else []
+                    )
+                    + (
+                        ["tables/yoy_rank_changes.csv", "tables/yoy_laureates.csv"]
+                        if previous_dir
+                        else []
+                    ),
                     params={
                         "previous_dir": str(previous_dir) if previous_dir else None,
                         "departmental_size": config.departmental_palmares_size,
@@ -453,8 +546,16 @@ def edition_steps(
                 "tables/audit",
                 "tables/robustness",
                 "figures",
-                *(["tables/departmental_palmares.csv"] if config.departmental_palmares_size else []),
-                *(["tables/yoy_rank_changes.csv", "tables/yoy_laureates.csv"] if previous_dir else []),
+                *(
+                    ["tables/departmental_palmares.csv"]
+                    if config.departmental_palmares_size
+                    else []
+                ),
+                *(
+                    ["tables/yoy_rank_changes.csv", "tables/yoy_laureates.csv"]
+                    if previous_dir
+                    else []
+                ),
                 *config_inputs,
             ],
             outputs=["report/_variables.yml", "report/figures", "report/tables"],
@@ -490,10 +591,20 @@ def edition_steps(
                 "tables/count_model.csv",
                 "report/_variables.yml",
                 "work/commune_counts.csv",
-                *(f"territories/{slug}/{name}" for slug in territory_slugs
-                  for name in ("exports", "tables", "_variables.yml")),
-                *([previous_dir / "tables", previous_dir / "report" / "_variables.yml",
-                   previous_dir / "work" / "commune_counts.csv"] if previous_dir else []),
+                *(
+                    f"territories/{slug}/{name}"
+                    for slug in territory_slugs
+                    for name in ("exports", "tables", "_variables.yml")
+                ),
+                *(
+                    [
+                        previous_dir / "tables",
+                        previous_dir / "report" / "_variables.yml",
+                        previous_dir / "work" / "commune_counts.csv",
+                    ]
+                    if previous_dir
+                    else []
+                ),
             ],
             outputs=["tables/disclosure_attacks.csv", "report/tables/disclosure_rules.md"],
             params={"previous_dir": str(previous_dir) if previous_dir else None},
@@ -506,14 +617,20 @@ def edition_steps(
                 "report/_variables.yml",
                 "report/figures",
                 "report/tables",
-                *(f"territories/{slug}/{name}" for slug in territory_slugs
-                  for name in ("_variables.yml", "figures", "tables", "territoire.qmd")),
+                *(
+                    f"territories/{slug}/{name}"
+                    for slug in territory_slugs
+                    for name in ("_variables.yml", "figures", "tables", "territoire.qmd")
+                ),
                 REPORT_DIR,
                 Path(__file__).resolve().parent / "publish" / "templates",
             ],
             outputs=[f"publications/{name}.{ext}" for name in REPORTS for ext in ("pdf", "html")]
-            + [f"territories/{slug}/publications/territoire-{slug}.{ext}" for slug in territory_slugs
-               for ext in ("pdf", "html")],
+            + [
+                f"territories/{slug}/publications/territoire-{slug}.{ext}"
+                for slug in territory_slugs
+                for ext in ("pdf", "html")
+            ],
             params={
                 "demo": demo,
                 "reports": REPORTS,
@@ -599,13 +716,27 @@ def build_edition(
     if config.previous_edition is not None:
         # the previous edition is built first (skipped if up to date), never overwritten by this one
         previous = build_edition(
-            config.previous_edition, demo=demo, raw_dir=None if demo else raw_dir, build_root=build_root,
-            departments=departments, label=label, force=False, on_step=on_step, n_runs=n_runs,
+            config.previous_edition,
+            demo=demo,
+            raw_dir=None if demo else raw_dir,
+            build_root=build_root,
+            departments=departments,
+            label=label,
+            force=False,
+            on_step=on_step,
+            n_runs=n_runs,
             renderer=engine.name,
         )
         previous_dir = previous.build_dir
     steps = edition_steps(
-        config, config_file.resolve(), build_dir, demo, raw_dir, departments, n_runs, previous_dir,
+        config,
+        config_file.resolve(),
+        build_dir,
+        demo,
+        raw_dir,
+        departments,
+        n_runs,
+        previous_dir,
         renderer=engine,
     )
     started = time.perf_counter()

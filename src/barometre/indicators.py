@@ -69,7 +69,9 @@ def engine_input(
             raise KeyError(f"count column {column!r} missing from the commune counts")
         table.loc[~present, column] = 0
     out = table[["code_commune", "nom", "population", "code_departement", "code_region"]].copy()
-    out.insert(3, "population_class", population_class(out["population"], bounds, labels).astype(str))
+    out.insert(
+        3, "population_class", population_class(out["population"], bounds, labels).astype(str)
+    )
     for ind in meta["indicators"]:
         if "count" in ind:
             out[ind["code"]] = table[ind["count"]].astype(float)
@@ -151,12 +153,16 @@ def model_input_frame(table: pd.DataFrame, class_labels: Sequence[str]) -> pd.Da
     """The count models' input table with ``population_class`` as an ordered categorical (the
     first class is the reference level of the regression, whoever reads the table)."""
     out = table.copy()
-    out["population_class"] = pd.Categorical(out["population_class"].astype(str), categories=list(class_labels))
+    out["population_class"] = pd.Categorical(
+        out["population_class"].astype(str), categories=list(class_labels)
+    )
     out["code_departement"] = out["code_departement"].astype(str)
     return out
 
 
-def fit_models(model_input: pd.DataFrame, meta: Mapping[str, Any], credible: float) -> dict[str, CountModelFit]:
+def fit_models(
+    model_input: pd.DataFrame, meta: Mapping[str, Any], credible: float
+) -> dict[str, CountModelFit]:
     """The count models of the indicators of ``meta`` on the model input table (deterministic:
     the robustness step refits them to draw from them)."""
     specs = count_model_specs(meta, list(model_input.columns))
@@ -180,7 +186,11 @@ def ranking_fits(
     (:meth:`CountModelFit.with_censored_counts`): the ranked rates, normalised values,
     criteria, scores, ranks and draws of a commune then reveal nothing of a suppressed count
     that « < threshold » does not say (the disclosure rule of :mod:`barometre.disclosure`)."""
-    ranked = dict(fits) if credit_departement else {code: fit.without_group_credit() for code, fit in fits.items()}
+    ranked = (
+        dict(fits)
+        if credit_departement
+        else {code: fit.without_group_credit() for code, fit in fits.items()}
+    )
     if meta is None:
         return ranked
     for indicator in meta["indicators"]:
@@ -205,13 +215,17 @@ def censored_information(table: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD
         if count in out.columns and clusters in out.columns:
             values = pd.to_numeric(out[count], errors="coerce")
             small = (values >= 1) & (values < threshold)
-            out.loc[small, clusters] = np.minimum(pd.to_numeric(out.loc[small, clusters], errors="coerce"), 1)
+            out.loc[small, clusters] = np.minimum(
+                pd.to_numeric(out.loc[small, clusters], errors="coerce"), 1
+            )
     return out
 
 
 def effective_indicator_weights(spec: IndexSpec, weight_set: str | None = None) -> dict[str, float]:
     """Nominal weight of each indicator in the root score (:func:`audit.effective_weights`)."""
-    table = effective_weights(spec, spec.weight_map(weight_set)).set_index("element")["effective_weight"]
+    table = effective_weights(spec, spec.weight_map(weight_set)).set_index("element")[
+        "effective_weight"
+    ]
     return {code: float(table[code]) for code in spec.indicator_codes}
 
 
@@ -256,7 +270,9 @@ def indicator_tables(
     table = engine_input(counts, communes, meta, config.classes.bounds, labels, min_population=0)
     extra = [c for c in counts.columns if c != "code_commune" and c not in table.columns]
     if extra:
-        table = table.merge(counts[["code_commune", *extra]], on="code_commune", how="left", validate="one_to_one")
+        table = table.merge(
+            counts[["code_commune", *extra]], on="code_commune", how="left", validate="one_to_one"
+        )
         table[extra] = table[extra].fillna(0)
     gap_result = apply_structural_gaps(table, config.structural_gaps)
     table = gap_result.table
@@ -271,11 +287,21 @@ def indicator_tables(
     codes = [ind["code"] for ind in meta["indicators"]]
     summaries = {code: ranked[code].summary(scale=1000.0).reset_index(drop=True) for code in codes}
     # a structurally missing indicator (e.g. a gap) has no data weight
-    data_weights = pd.DataFrame({code: summaries[code]["data_weight"].where(table[code].notna().to_numpy()) for code in codes})
+    data_weights = pd.DataFrame(
+        {
+            code: summaries[code]["data_weight"].where(table[code].notna().to_numpy())
+            for code in codes
+        }
+    )
     spec = load_spec(config.path(config.index_spec))
-    table["score_reliability"] = score_reliability(data_weights, effective_indicator_weights(spec, config.weights)).to_numpy()
+    table["score_reliability"] = score_reliability(
+        data_weights, effective_indicator_weights(spec, config.weights)
+    ).to_numpy()
     eligibility = apply_eligibility(
-        censored_information(table), config.eligibility, class_column="population_class", class_order=labels
+        censored_information(table),
+        config.eligibility,
+        class_column="population_class",
+        class_order=labels,
     )
     mask = eligibility.eligible.to_numpy()
     raw = table[mask].reset_index(drop=True)
@@ -312,11 +338,22 @@ def indicator_tables(
     shrinkage = pd.concat(long, ignore_index=True)
     report = eligibility.report.reset_index()
     report = report.rename(columns={report.columns[0]: "population_class"})
-    status = table[["code_commune", "nom", "population", "population_class", "code_departement", "score_reliability"]].copy()
+    status = table[
+        [
+            "code_commune",
+            "nom",
+            "population",
+            "population_class",
+            "code_departement",
+            "score_reliability",
+        ]
+    ].copy()
     status["eligible"] = mask
     status["ineligible_reason"] = eligibility.removed_by.fillna("").to_numpy()
     params = pd.concat(
         [fits[code].params_table().assign(indicator=code) for code in codes], ignore_index=True
     )
     params = params[["indicator", *[c for c in params.columns if c != "indicator"]]]
-    return IndicatorTables(raw, shrunk, shrinkage, report, gap_result.report, status, model_input, params)
+    return IndicatorTables(
+        raw, shrunk, shrinkage, report, gap_result.report, status, model_input, params
+    )

@@ -26,14 +26,20 @@ from barometre.sources.counts import CLUSTER_STATISTICS
 #: The other reading of each definition (``dropped`` has no other reading).
 OTHER_READING: dict[str, dict[str, str]] = {
     "jva_matches": {"stock": "flow", "flow": "stock"},
-    "participants_per_campaign": {"per_inhabitant": "per_campaign", "per_campaign": "per_inhabitant", "dropped": "dropped"},
+    "participants_per_campaign": {
+        "per_inhabitant": "per_campaign",
+        "per_campaign": "per_inhabitant",
+        "dropped": "dropped",
+    },
 }
 RATIO_INDICATOR = "ha_participants_per_campaign"
 
 
 def other_definitions(definitions: Definitions) -> Definitions:
     """Every definition replaced by its other reading."""
-    return Definitions(**{key: OTHER_READING[key][getattr(definitions, key)] for key in OTHER_READING})
+    return Definitions(
+        **{key: OTHER_READING[key][getattr(definitions, key)] for key in OTHER_READING}
+    )
 
 
 def other_spec(spec: IndexSpec, definitions: Definitions) -> IndexSpec:
@@ -58,9 +64,14 @@ def other_counts(counts: pd.DataFrame) -> pd.DataFrame:
 
 def describe(definitions: Definitions) -> str:
     """French summary of a set of definitions (annex)."""
-    jva = {"stock": "mises en relation cumulées à date", "flow": "mises en relation de l'année"}[definitions.jva_matches]
-    audience = {"per_inhabitant": "participants par campagne et par habitant", "per_campaign": "participants par campagne",
-                "dropped": "sans indicateur d'audience"}[definitions.participants_per_campaign]
+    jva = {"stock": "mises en relation cumulées à date", "flow": "mises en relation de l'année"}[
+        definitions.jva_matches
+    ]
+    audience = {
+        "per_inhabitant": "participants par campagne et par habitant",
+        "per_campaign": "participants par campagne",
+        "dropped": "sans indicateur d'audience",
+    }[definitions.participants_per_campaign]
     return f"{jva}, {audience}"
 
 
@@ -95,7 +106,8 @@ def compare_methods(
         both = ours.index.intersection(other.index)
         rho = (
             ours.loc[both, "score"].corr(other.loc[both, spec.root], method="spearman")
-            if len(both) > 2 else float("nan")
+            if len(both) > 2
+            else float("nan")
         )
         laureates = ours[ours["status"] == "Lauréat"]
         top = other[other["rank_in_class"].astype("Float64") <= size].sort_values("rank_in_class")
@@ -105,7 +117,9 @@ def compare_methods(
                 "ranked_by_both": len(both),
                 "spearman": rho,
                 "laureates": " ; ".join(
-                    f"{row.nom} ({int(other.at[code, 'rank_in_class'])})" if code in other.index else f"{row.nom} (non classée)"
+                    f"{row.nom} ({int(other.at[code, 'rank_in_class'])})"
+                    if code in other.index
+                    else f"{row.nom} (non classée)"
                     for code, row in laureates.iterrows()
                 ),
                 "other_top": " ; ".join(str(n) for n in top["nom"]),

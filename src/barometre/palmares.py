@@ -28,7 +28,14 @@ DEPARTMENT_BOOTSTRAP = 10_000
 
 #: Columns of the decided palmarès carried by each row of ``palmares.csv``.
 AWARD_COLUMNS = (
-    "status", "ex_aequo_group", "p_top", "rank_median", "rank_p05", "rank_p95", "cs_lower", "cs_upper",
+    "status",
+    "ex_aequo_group",
+    "p_top",
+    "rank_median",
+    "rank_p05",
+    "rank_p95",
+    "cs_lower",
+    "cs_upper",
 )
 
 
@@ -61,9 +68,15 @@ def distinguishing_indicator(
     rows = []
     for unit in norm.index:
         candidates = [
-            (pct.at[unit, c], norm.at[unit, c], -order[c], c) for c in norm.columns
+            (pct.at[unit, c], norm.at[unit, c], -order[c], c)
+            for c in norm.columns
             if pd.notna(pct.at[unit, c])
-            and not (excluded is not None and unit in excluded.index and c in excluded.columns and bool(excluded.at[unit, c]))
+            and not (
+                excluded is not None
+                and unit in excluded.index
+                and c in excluded.columns
+                and bool(excluded.at[unit, c])
+            )
         ]
         if not candidates:
             rows.append({"code": unit, "indicator": None, "class_percentile": float("nan")})
@@ -84,7 +97,9 @@ def laureates(
     top = ranks[ranks["rank_in_class"].astype("Float64") <= size].copy()
     top["class_order"] = top[class_column].map({label: n for n, label in enumerate(class_labels)})
     top = top.assign(_code=top.index.astype(str))
-    top = top.sort_values(["class_order", "rank_in_class", "_code"]).drop(columns=["_code", "class_order"])
+    top = top.sort_values(["class_order", "rank_in_class", "_code"]).drop(
+        columns=["_code", "class_order"]
+    )
     return top
 
 
@@ -100,7 +115,9 @@ def distinction_sentence(
     computed from a suppressed count of people would give the count back)."""
     template = indicator["distinction"]
     if value_text is None:
-        template = re.sub(r"\s*\([^()]*\{value\}[^()]*\)", "", template).replace("{value}", "").strip()
+        template = (
+            re.sub(r"\s*\([^()]*\{value\}[^()]*\)", "", template).replace("{value}", "").strip()
+        )
     phrase = template.format(data_year=data_year, value=value_text)
     return f"{name} se distingue notamment par {phrase}"
 
@@ -157,7 +174,8 @@ def palmares_table(
             protect_count_text(raw_value, format_number)
             if ind.get("count") in PERSON_COUNTS
             # a ratio of a suppressed person count (participants per campaign): no figure
-            else None if any(b in counts.columns and is_small(counts.at[code, b]) for b in derived_from)
+            else None
+            if any(b in counts.columns and is_small(counts.at[code, b]) for b in derived_from)
             else format_number(raw_value, decimals)
         )
         rows.append(
@@ -177,16 +195,39 @@ def palmares_table(
                 "distinguishing_value": raw_value,
                 "distinguishing_class_percentile": distinct.at[code, "class_percentile"],
                 "sentence": distinction_sentence(row["nom"], ind, value_text, data_year),
-                **{c: counts.at[code, c] for c in ("rna_creations", "ha_new_organizations", "ha_campaigns", "ha_participants", "jva_matches") if c in counts.columns},
+                **{
+                    c: counts.at[code, c]
+                    for c in (
+                        "rna_creations",
+                        "ha_new_organizations",
+                        "ha_campaigns",
+                        "ha_participants",
+                        "jva_matches",
+                    )
+                    if c in counts.columns
+                },
                 **({c: awarded.at[code, c] for c in AWARD_COLUMNS} if awarded is not None else {}),
             }
         )
     if not rows:  # no ranked commune (a small subset): the table keeps its columns
-        columns = ["population_class", "rank_in_class", "code_commune", "nom", "population",
-                   "code_departement", "code_region", "score", *(f"score_{c}" for c in criteria),
-                   "rank_national", "class_size", "distinguishing_indicator", "distinguishing_value",
-                   "distinguishing_class_percentile", "sentence",
-                   *(AWARD_COLUMNS if awarded is not None else ())]
+        columns = [
+            "population_class",
+            "rank_in_class",
+            "code_commune",
+            "nom",
+            "population",
+            "code_departement",
+            "code_region",
+            "score",
+            *(f"score_{c}" for c in criteria),
+            "rank_national",
+            "class_size",
+            "distinguishing_indicator",
+            "distinguishing_value",
+            "distinguishing_class_percentile",
+            "sentence",
+            *(AWARD_COLUMNS if awarded is not None else ()),
+        ]
         return pd.DataFrame(columns=columns)
     return pd.DataFrame(rows)
 
@@ -214,7 +255,9 @@ def decided_departmental_palmares(
     """
     table = communes[communes[score_column].notna()].copy()
     table["rank_in_departement"] = (
-        table.groupby("code_departement")[score_column].rank(ascending=False, method="min").astype(int)
+        table.groupby("code_departement")[score_column]
+        .rank(ascending=False, method="min")
+        .astype(int)
     )
     table = table.set_index("code_commune")
     table["p_top"] = p_top.reindex(table.index).fillna(0.0)
@@ -226,17 +269,34 @@ def decided_departmental_palmares(
             best = tau_best_set(
                 sampling.loc[known, "score"].astype(float),
                 sampling.loc[known, "score_se"].astype(float).clip(lower=1e-12),
-                tau=min(size, len(known)), coverage=rule.tau_best_coverage, rng=rng,
+                tau=min(size, len(known)),
+                coverage=rule.tau_best_coverage,
+                rng=rng,
                 n_boot=DEPARTMENT_BOOTSTRAP,
             )
             in_set.loc[known] = best["in_tau_best"].astype(bool).to_numpy()
-        members = members.assign(in_tau_best=in_set, status=prize_status(members["p_top"], in_set, rule, size))
+        members = members.assign(
+            in_tau_best=in_set, status=prize_status(members["p_top"], in_set, rule, size)
+        )
         members = members[members["status"] != NO_PRIZE]
-        members = members.assign(_o=(members["status"] != LAUREATE).astype(int), _p=-members["p_top"], _n=members["nom"].str.casefold())
+        members = members.assign(
+            _o=(members["status"] != LAUREATE).astype(int),
+            _p=-members["p_top"],
+            _n=members["nom"].str.casefold(),
+        )
         members.loc[members["status"] == LAUREATE, "_p"] = 0.0
         parts.append(members.sort_values(["_o", "_p", "_n"]).drop(columns=["_o", "_p", "_n"]))
-    columns = ["code_departement", "status", "code_commune", "nom", "population_class", "population",
-               score_column, "p_top", "rank_in_departement"]
+    columns = [
+        "code_departement",
+        "status",
+        "code_commune",
+        "nom",
+        "population_class",
+        "population",
+        score_column,
+        "p_top",
+        "rank_in_departement",
+    ]
     if not parts:
         return pd.DataFrame(columns=columns)
     return pd.concat(parts).reset_index()[columns]
@@ -255,11 +315,25 @@ def departmental_palmares(
     """
     table = communes[communes[score_column].notna()].copy()
     table["rank_in_departement"] = (
-        table.groupby("code_departement")[score_column].rank(ascending=False, method="min").astype(int)
+        table.groupby("code_departement")[score_column]
+        .rank(ascending=False, method="min")
+        .astype(int)
     )
     top = table[table["rank_in_departement"] <= size]
-    columns = ["code_departement", "rank_in_departement", "code_commune", "nom", "population_class", "population", score_column]
-    return top[columns].sort_values(["code_departement", "rank_in_departement", "code_commune"]).reset_index(drop=True)
+    columns = [
+        "code_departement",
+        "rank_in_departement",
+        "code_commune",
+        "nom",
+        "population_class",
+        "population",
+        score_column,
+    ]
+    return (
+        top[columns]
+        .sort_values(["code_departement", "rank_in_departement", "code_commune"])
+        .reset_index(drop=True)
+    )
 
 
 # --- the decided palmarès ----------------------------------------------------------------------
@@ -289,7 +363,10 @@ def rank_evidence(
         members = members[members["score_se"].notna()]
         if members.empty:
             continue
-        estimates, se = members["score"].astype(float), members["score_se"].astype(float).clip(lower=1e-12)
+        estimates, se = (
+            members["score"].astype(float),
+            members["score_se"].astype(float).clip(lower=1e-12),
+        )
         best = tau_best_set(
             estimates, se, tau=min(size, len(members)), coverage=rule.tau_best_coverage, rng=rng
         )
@@ -297,10 +374,20 @@ def rank_evidence(
         top = estimates.sort_values(ascending=False, kind="stable").index[:chart_top]
         asked = list(dict.fromkeys([*best.index[best["in_tau_best"]], *top]))
         joint = rank_confidence_sets(
-            estimates, se, coverage=rule.simultaneous_coverage, simultaneous=True, indices=asked, rng=rng
+            estimates,
+            se,
+            coverage=rule.simultaneous_coverage,
+            simultaneous=True,
+            indices=asked,
+            rng=rng,
         )
         marginal = rank_confidence_sets(
-            estimates, se, coverage=rule.simultaneous_coverage, simultaneous=False, indices=asked, rng=rng
+            estimates,
+            se,
+            coverage=rule.simultaneous_coverage,
+            simultaneous=False,
+            indices=asked,
+            rng=rng,
         )
         out["cs_lower"] = joint["lower"].reindex(out.index).astype("Int64")
         out["cs_upper"] = joint["upper"].reindex(out.index).astype("Int64")

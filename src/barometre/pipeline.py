@@ -80,7 +80,11 @@ def files_under(path: Path) -> list[Path]:
 def code_checksum() -> str:
     """Checksum of the ``barometre`` package sources (any code change reruns the steps)."""
     return sha256_tree(
-        [p for p in files_under(PACKAGE_DIR) if p.suffix in {".py", ".yml", ".typ", ".css", ".html"}],
+        [
+            p
+            for p in files_under(PACKAGE_DIR)
+            if p.suffix in {".py", ".yml", ".typ", ".css", ".html"}
+        ],
         PACKAGE_DIR,
     )
 
@@ -154,6 +158,7 @@ def git_commit() -> dict[str, Any]:
     """Commit of the project and whether the work tree differs from it (``None`` for what git
     cannot tell: no repository, or ``git status`` failing on a lock held by another git
     process — the commit is still known then)."""
+
     def run(*args: str) -> str | None:
         try:
             return subprocess.run(
@@ -216,7 +221,9 @@ class Step:
             path = self.resolve(build_dir, entry)
             if not path.exists():
                 raise PipelineError(f"step {self.name!r}: input {path} does not exist")
-            inputs[str(entry)] = sha256_tree(files_under(path), path if path.is_dir() else path.parent)
+            inputs[str(entry)] = sha256_tree(
+                files_under(path), path if path.is_dir() else path.parent
+            )
         notebook = sha256_file(NOTEBOOK_DIR / self.notebook) if self.notebook else None
         code = sha256_tree(self.code_files(), PACKAGE_DIR)
         payload = {
@@ -284,11 +291,17 @@ def check_notebook_parameters(step: Step) -> None:
     declared = set(step.params) | INJECTED_PARAMETERS
     problems = []
     if unknown := sorted(declared - in_notebook):
-        problems.append(f"declared by the step but absent from the notebook's parameters cell: {unknown}")
+        problems.append(
+            f"declared by the step but absent from the notebook's parameters cell: {unknown}"
+        )
     if undeclared := sorted(in_notebook - declared):
-        problems.append(f"in the notebook's parameters cell but not declared by the step: {undeclared}")
+        problems.append(
+            f"in the notebook's parameters cell but not declared by the step: {undeclared}"
+        )
     if problems:
-        raise PipelineError(f"step {step.name!r} ({step.notebook}): parameters " + "; ".join(problems))
+        raise PipelineError(
+            f"step {step.name!r} ({step.notebook}): parameters " + "; ".join(problems)
+        )
 
 
 def run_notebook(step: Step, build_dir: Path) -> None:
@@ -380,8 +393,14 @@ def write_manifest(
         for entry in step.inputs:
             path = step.resolve(build_dir, entry)
             for file in files_under(path):
-                label = str(file.relative_to(build_dir)) if file.is_relative_to(build_dir) else str(
-                    file.relative_to(PROJECT_ROOT) if file.is_relative_to(PROJECT_ROOT) else file
+                label = (
+                    str(file.relative_to(build_dir))
+                    if file.is_relative_to(build_dir)
+                    else str(
+                        file.relative_to(PROJECT_ROOT)
+                        if file.is_relative_to(PROJECT_ROOT)
+                        else file
+                    )
                 )
                 inputs[label] = sha256_file(file)
         for entry in step.outputs:

@@ -154,7 +154,9 @@ def _as_model(
     return _Model(x=x, var=var, cov=c), ids
 
 
-def _resolve_indices(indices: Sequence[object] | np.ndarray | None, p: int, ids: pd.Index | None) -> np.ndarray:
+def _resolve_indices(
+    indices: Sequence[object] | np.ndarray | None, p: int, ids: pd.Index | None
+) -> np.ndarray:
     if indices is None:
         return np.arange(p)
     wanted = list(indices)
@@ -301,7 +303,12 @@ def _row_maxima(
 
 
 def _bootstrap_bounds(
-    model: _Model, units: np.ndarray, draws: _Draws, coverage: float, stepdown: bool, simultaneous: bool
+    model: _Model,
+    units: np.ndarray,
+    draws: _Draws,
+    coverage: float,
+    stepdown: bool,
+    simultaneous: bool,
 ) -> tuple[np.ndarray, np.ndarray, float, int]:
     """Bootstrap step-down over the family (or families) of ``units``: (lower, upper, c, steps).
 
@@ -567,7 +574,9 @@ def _bounds(
         )
     seed = int(rng.integers(0, 2**63 - 1))
     draws = _Draws(model, int(n_boot), seed)
-    lower, upper, c_first, steps = _bootstrap_bounds(model, units, draws, coverage, stepdown, simultaneous)
+    lower, upper, c_first, steps = _bootstrap_bounds(
+        model, units, draws, coverage, stepdown, simultaneous
+    )
     info.update(critical_value=c_first, steps=steps)
     return lower, upper, info
 

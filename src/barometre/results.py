@@ -50,7 +50,11 @@ def rates_effect(
         a = nom_ranks[nom_ranks.population_class == label]
         b = alt_ranks[alt_ranks.population_class == label]
         both = a.index.intersection(b.index)
-        rho = a.loc[both, root].corr(b.loc[both, root], method="spearman") if len(both) > 2 else float("nan")
+        rho = (
+            a.loc[both, root].corr(b.loc[both, root], method="spearman")
+            if len(both) > 2
+            else float("nan")
+        )
         top_a = set(a.index[a.rank_in_class.astype("Float64") <= size])
         top_b = set(b.index[b.rank_in_class.astype("Float64") <= size])
         names = nominal.units["nom"]
@@ -61,8 +65,12 @@ def rates_effect(
                 "spearman": rho,
                 "laureates_kept": len(top_a & top_b),
                 "laureates_changed": len(top_a - top_b),
-                f"laureates_only_{nominal_name}": " ; ".join(sorted(names[c] for c in top_a - top_b)),
-                f"laureates_only_{alternative_name}": " ; ".join(sorted(names.get(c, c) for c in top_b - top_a)),
+                f"laureates_only_{nominal_name}": " ; ".join(
+                    sorted(names[c] for c in top_a - top_b)
+                ),
+                f"laureates_only_{alternative_name}": " ; ".join(
+                    sorted(names.get(c, c) for c in top_b - top_a)
+                ),
             }
         )
     return pd.DataFrame(rows)
@@ -86,16 +94,20 @@ def commune_results(
     ranked_rates = rates_per_1000(ranked.reset_index(), meta).set_index("code_commune")[codes]
     ranked_rates.columns = [f"{c}_ranked_per_1000" for c in codes]
     normalised = build.normalised[codes].add_suffix("_normalised")
-    scores = ranks[[*build.scores.columns, f"rank_{spec.root}", "rank_in_class", "class_size"]].rename(
-        columns={f"rank_{spec.root}": "rank_national"}
-    )
-    table = raw[["nom", "population", "population_class", "code_departement", "code_region", *codes]]
+    scores = ranks[
+        [*build.scores.columns, f"rank_{spec.root}", "rank_in_class", "class_size"]
+    ].rename(columns={f"rank_{spec.root}": "rank_national"})
+    table = raw[
+        ["nom", "population", "population_class", "code_departement", "code_region", *codes]
+    ]
     table = table.join(rates).join(ranked_rates).join(normalised).join(scores)
     table.index.name = "code_commune"
     return table.reset_index()
 
 
-def run_composite(build_dir: Path, config: EditionConfig, meta: Mapping[str, Any]) -> CompositeOutcome:
+def run_composite(
+    build_dir: Path, config: EditionConfig, meta: Mapping[str, Any]
+) -> CompositeOutcome:
     """Build the index on ``work/indicators_input.csv`` and write every result table.
 
     Exact values stay under ``work/`` (confidential); ``tables/`` gets the published versions,
@@ -112,7 +124,15 @@ def run_composite(build_dir: Path, config: EditionConfig, meta: Mapping[str, Any
     raw_table = read_table(build_dir / "work" / "indicators_input_raw.csv")
     build = build_index(spec, engine_table, weight_set=config.weights)
     stages = build_dir / "work" / "stages"
-    for name in ("denominated", "imputed", "screened", "treated", "normalised", "aggregated", "results"):
+    for name in (
+        "denominated",
+        "imputed",
+        "screened",
+        "treated",
+        "normalised",
+        "aggregated",
+        "results",
+    ):
         save_table(getattr(build, name), stages / f"{name}.csv", key=["code_commune"])
     save_table(build.treatment_details, stages / "treatment_details.csv", key=["indicator"])
     for group, table in build.group_ranks.items():
@@ -122,9 +142,20 @@ def run_composite(build_dir: Path, config: EditionConfig, meta: Mapping[str, Any
     # the nominal top of each class (confidential: the published palmarès is decided after the
     # robustness step, by the edition's rule, see run_palmares)
     palmares = palmares_table(
-        build, raw_table, meta, config.classes.labels, config.palmares_size, config.data_year, fr_number
+        build,
+        raw_table,
+        meta,
+        config.classes.labels,
+        config.palmares_size,
+        config.data_year,
+        fr_number,
     )
-    save_table(palmares, build_dir / "work" / "nominal_top.csv", key=["population_class", "rank_in_class", "code_commune"], sort=False)
+    save_table(
+        palmares,
+        build_dir / "work" / "nominal_top.csv",
+        key=["population_class", "rank_in_class", "code_commune"],
+        sort=False,
+    )
     audit = audit_tables(build)
     for name, table in audit.items():
         save_table(table, build_dir / "tables" / "audit" / f"{name}.csv")
@@ -132,9 +163,16 @@ def run_composite(build_dir: Path, config: EditionConfig, meta: Mapping[str, Any
     alternative_table = read_table(build_dir / "work" / f"indicators_input_{alternative_name}.csv")
     alternative = build_index(spec, alternative_table, weight_set=config.weights)
     effect = rates_effect(
-        build, alternative, list(config.classes.labels), config.palmares_size, config.rates, alternative_name
+        build,
+        alternative,
+        list(config.classes.labels),
+        config.palmares_size,
+        config.rates,
+        alternative_name,
     )
-    save_table(effect, build_dir / "tables" / "rates_effect.csv", key=["population_class"], sort=False)
+    save_table(
+        effect, build_dir / "tables" / "rates_effect.csv", key=["population_class"], sort=False
+    )
     return CompositeOutcome(build, communes, palmares, audit, effect)
 
 
@@ -150,7 +188,10 @@ def information_band(sources: pd.Series) -> pd.Series:
 
 
 def published_communes(
-    results: pd.DataFrame, status: pd.DataFrame, decided: pd.DataFrame, information_columns: list[str]
+    results: pd.DataFrame,
+    status: pd.DataFrame,
+    decided: pd.DataFrame,
+    information_columns: list[str],
 ) -> pd.DataFrame:
     """The published per-commune table: every commune of the geography, eligible or not.
 
@@ -159,11 +200,28 @@ def published_communes(
     ``ineligible_reason`` and the band of their distinct sources of information, never a score or
     a rank. Small person counts are suppressed afterwards (:func:`protect_table`)."""
     base = status.set_index("code_commune")
-    table = base[["nom", "population", "population_class", "code_departement", "eligible", "ineligible_reason"]].copy()
+    table = base[
+        [
+            "nom",
+            "population",
+            "population_class",
+            "code_departement",
+            "eligible",
+            "ineligible_reason",
+        ]
+    ].copy()
     present = [c for c in information_columns if c in base.columns]
-    table["information_band"] = information_band(base[present].fillna(0).sum(axis=1)) if present else "n.d."
+    table["information_band"] = (
+        information_band(base[present].fillna(0).sum(axis=1)) if present else "n.d."
+    )
     table.loc[table["eligible"], "information_band"] = ""
-    extra = results.drop(columns=[c for c in ("nom", "population", "population_class", "code_departement") if c in results.columns])
+    extra = results.drop(
+        columns=[
+            c
+            for c in ("nom", "population", "population_class", "code_departement")
+            if c in results.columns
+        ]
+    )
     table = table.join(extra, how="left")
     keep = ["p_top", "rank_median", "rank_p05", "rank_p95", "status"]
     table = table.join(decided[[c for c in keep if c in decided.columns]], how="left")
@@ -198,16 +256,25 @@ def run_palmares(build_dir: Path, config: EditionConfig, meta: Mapping[str, Any]
     rng = np.random.default_rng(np.random.SeedSequence(config.seed).spawn(2)[1])
     evidence = rank_evidence(sampling, labels, size, rule, rng)
     decided = award(results, uncertainty, evidence, labels, size, rule)
-    save_table(decided.reset_index(), work / "palmares_decision.csv", key=["code_commune"], sort=False)
+    save_table(
+        decided.reset_index(), work / "palmares_decision.csv", key=["code_commune"], sort=False
+    )
     awarded = decided[decided["status"] != NO_PRIZE]
     palmares = palmares_table(
         build, raw_table, meta, labels, size, config.data_year, fr_number, awarded=awarded
     )
     save_table(
-        protect_table(palmares, totals_published=False), tables / "palmares.csv",
-        key=["population_class", "status", "code_commune"], sort=False,
+        protect_table(palmares, totals_published=False),
+        tables / "palmares.csv",
+        key=["population_class", "status", "code_commune"],
+        sort=False,
     )
-    save_table(awards_summary(decided, labels, size), tables / "palmares_awards.csv", key=["population_class"], sort=False)
+    save_table(
+        awards_summary(decided, labels, size),
+        tables / "palmares_awards.csv",
+        key=["population_class"],
+        sort=False,
+    )
     status = read_table(work / "eligibility_communes.csv")
     info = config.eligibility.min_information.columns if config.eligibility.min_information else []
     communes = published_communes(results, status, decided, info)

@@ -744,8 +744,10 @@ def funnel_limits_random_effects(
     valid = np.isfinite(e) & (e > 0)
     sd = np.full(len(e), np.nan)
     sd[valid] = np.sqrt(target_rate * scale / e[valid] + tau2)
-    out = pd.DataFrame({"exposure": e, "target_rate": np.full(len(e), float(target_rate))},
-                       index=_common_index(len(e), exposure))
+    out = pd.DataFrame(
+        {"exposure": e, "target_rate": np.full(len(e), float(target_rate))},
+        index=_common_index(len(e), exposure),
+    )
     for level in levels:
         if not 0 < level < 1:
             raise ValueError(f"levels must be in (0, 1), got {level}")
@@ -949,7 +951,13 @@ class EligibilityRules(_Strict):
     min_coverage: CoverageRule | None = None
     min_information: InformationRule | None = None
     min_reliability: ReliabilityRule | None = None
-    order: tuple[RuleName, ...] = ("population", "activity", "coverage", "information", "reliability")
+    order: tuple[RuleName, ...] = (
+        "population",
+        "activity",
+        "coverage",
+        "information",
+        "reliability",
+    )
 
     @field_validator("order")
     @classmethod

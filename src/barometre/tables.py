@@ -19,7 +19,9 @@ class TableError(ValueError):
     """A table that breaks its declared contract (duplicate or missing keys)."""
 
 
-def save_table(table: pd.DataFrame, path: Path, key: Sequence[str] | None = None, sort: bool = True) -> Path:
+def save_table(
+    table: pd.DataFrame, path: Path, key: Sequence[str] | None = None, sort: bool = True
+) -> Path:
     """Write ``table`` as CSV at ``path`` after checking that ``key`` is unique and complete."""
     frame = table.reset_index() if table.index.name is not None else table
     if key:
@@ -39,7 +41,9 @@ def save_table(table: pd.DataFrame, path: Path, key: Sequence[str] | None = None
     return path
 
 
-def read_table(path: Path, text_columns: Sequence[str] = ("code_commune", "code_departement", "code_region")) -> pd.DataFrame:
+def read_table(
+    path: Path, text_columns: Sequence[str] = ("code_commune", "code_departement", "code_region")
+) -> pd.DataFrame:
     """Read a build table; commune, department and region codes stay text (``2A004``, ``01``)."""
     header = pd.read_csv(path, nrows=0).columns
     dtype = {c: str for c in text_columns if c in header}

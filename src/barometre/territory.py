@@ -97,16 +97,34 @@ KINDS: dict[str, str] = {
     "communes": "Sélection de communes",
 }
 _KIND_ALIASES = {
-    "region": "region", "région": "region", "reg": "region",
-    "departement": "departement", "département": "departement", "dep": "departement", "department": "departement",
-    "epci": "epci", "interco": "epci",
-    "contrat": "contrat", "contrat_de_ville": "contrat", "cv": "contrat",
-    "communes": "communes", "commune": "communes", "com": "communes",
+    "region": "region",
+    "région": "region",
+    "reg": "region",
+    "departement": "departement",
+    "département": "departement",
+    "dep": "departement",
+    "department": "departement",
+    "epci": "epci",
+    "interco": "epci",
+    "contrat": "contrat",
+    "contrat_de_ville": "contrat",
+    "cv": "contrat",
+    "communes": "communes",
+    "commune": "communes",
+    "com": "communes",
 }
 #: Columns of ``tables/communes.csv`` the analysis needs (besides the indicator columns).
 REQUIRED_COLUMNS = (
-    "code_commune", "nom", "population", "population_class", "code_departement", "code_region",
-    "score", "rank_in_class", "class_size", "rank_national",
+    "code_commune",
+    "nom",
+    "population",
+    "population_class",
+    "code_departement",
+    "code_region",
+    "score",
+    "rank_in_class",
+    "class_size",
+    "rank_national",
 )
 #: A territory with more communes than this lists, in the report, its communes of 5 000
 #: inhabitants or more and its best villages; the exports always hold every commune.
@@ -162,7 +180,9 @@ def parse_territory(spec: str, cog_year: int) -> Territory:
     Unknown kinds or codes raise :class:`TerritoryError` naming what is accepted.
     """
     if ":" not in spec:
-        raise TerritoryError(f"territory {spec!r}: expected kind:code, e.g. region:32, departement:59, epci:200093201, communes:59350,59512")
+        raise TerritoryError(
+            f"territory {spec!r}: expected kind:code, e.g. region:32, departement:59, epci:200093201, communes:59350,59512"
+        )
     raw_kind, _, raw_codes = spec.partition(":")
     kind = _KIND_ALIASES.get(raw_kind.strip().lower())
     if kind is None:
@@ -174,7 +194,9 @@ def parse_territory(spec: str, cog_year: int) -> Territory:
     if kind == "region":
         regions = geography.load_regions(cog_year).set_index("code_region")
         if len(codes) != 1 or codes[0] not in regions.index:
-            raise TerritoryError(f"region {raw_codes!r} unknown in COG {cog_year}; codes: {', '.join(regions.index)}")
+            raise TerritoryError(
+                f"region {raw_codes!r} unknown in COG {cog_year}; codes: {', '.join(regions.index)}"
+            )
         name = str(regions.at[codes[0], "nom"])
         members = communes[communes["code_region"] == codes[0]]
     elif kind == "departement":
@@ -186,7 +208,9 @@ def parse_territory(spec: str, cog_year: int) -> Territory:
     elif kind == "epci":
         epci = geography.load_epci(cog_year).set_index("code_epci")
         if len(codes) != 1 or codes[0] not in epci.index:
-            raise TerritoryError(f"EPCI {raw_codes!r} unknown in COG {cog_year} (give its SIREN, 9 digits)")
+            raise TerritoryError(
+                f"EPCI {raw_codes!r} unknown in COG {cog_year} (give its SIREN, 9 digits)"
+            )
         name = str(epci.at[codes[0], "nom"])
         members = communes[communes["code_epci"] == codes[0]]
     elif kind == "contrat":
@@ -196,7 +220,9 @@ def parse_territory(spec: str, cog_year: int) -> Territory:
         contracts = load_contracts(cog_year).drop_duplicates("code_cv").set_index("code_cv")
         code = codes[0].upper()
         if len(codes) != 1 or code not in contracts.index:
-            raise TerritoryError(f"contrat de ville {raw_codes!r} unknown (codes CV001…CV434 of data/reference/qpv/contrats_de_ville.csv)")
+            raise TerritoryError(
+                f"contrat de ville {raw_codes!r} unknown (codes CV001…CV434 of data/reference/qpv/contrats_de_ville.csv)"
+            )
         codes = (code,)
         name = f"Contrat de ville {str(contracts.at[code, 'lib_cv']).split(' - ', 1)[-1]}"
         members = communes[communes["code_epci"] == contracts.at[code, "code_epci"]]
@@ -207,11 +233,19 @@ def parse_territory(spec: str, cog_year: int) -> Territory:
             raise TerritoryError(f"communes unknown in COG {cog_year}: {unknown}")
         codes = tuple(sorted(set(codes), key=codes.index))
         names = [str(known.at[c, "nom"]) for c in codes]
-        name = fr_list(names) if len(names) <= 3 else f"{fr_list(names[:3][:2])} et {len(names) - 2} autres communes"
+        name = (
+            fr_list(names)
+            if len(names) <= 3
+            else f"{fr_list(names[:3][:2])} et {len(names) - 2} autres communes"
+        )
         members = communes[communes["code_commune"].isin(codes)]
     if kind == "communes":
         joined = "-".join(codes)
-        slug = f"communes-{joined}" if len(codes) <= 3 else f"communes-{hashlib.sha256(','.join(sorted(codes)).encode()).hexdigest()[:10]}"
+        slug = (
+            f"communes-{joined}"
+            if len(codes) <= 3
+            else f"communes-{hashlib.sha256(','.join(sorted(codes)).encode()).hexdigest()[:10]}"
+        )
     else:
         slug = f"{kind}-{codes[0]}-{_slug_text(name.split(' (')[0])}"
     departments = tuple(sorted(members["code_departement"].unique()))
@@ -221,7 +255,9 @@ def parse_territory(spec: str, cog_year: int) -> Territory:
     return Territory(kind, codes, name, slug, departments, epci_code)
 
 
-def select_communes(ranked: pd.DataFrame, territory: Territory, reference: pd.DataFrame) -> pd.DataFrame:
+def select_communes(
+    ranked: pd.DataFrame, territory: Territory, reference: pd.DataFrame
+) -> pd.DataFrame:
     """The territory's communes among the ranked communes (``tables/communes.csv``), by code.
 
     ``reference`` is the COG commune table (:func:`barometre.geography.load_communes`), which
@@ -239,10 +275,17 @@ def select_communes(ranked: pd.DataFrame, territory: Territory, reference: pd.Da
     else:
         wanted = pd.Series(territory.codes)
     wanted_set = set(wanted)
-    selected = ranked[ranked["code_commune"].isin(wanted_set)].sort_values("code_commune").reset_index(drop=True)
+    selected = (
+        ranked[ranked["code_commune"].isin(wanted_set)]
+        .sort_values("code_commune")
+        .reset_index(drop=True)
+    )
     absent = sorted(wanted_set - set(selected["code_commune"]))
     if absent:
-        warnings.warn(f"{len(absent)} communes of {territory.name} are not ranked: {absent[:10]}", stacklevel=2)
+        warnings.warn(
+            f"{len(absent)} communes of {territory.name} are not ranked: {absent[:10]}",
+            stacklevel=2,
+        )
     if selected.empty:
         raise TerritoryError(f"no ranked commune in {territory.name} ({territory.spec})")
     return selected
@@ -259,7 +302,9 @@ def position_in_class(rank: pd.Series, size: pd.Series) -> pd.Series:
     return position.where(size > 1, 100.0)
 
 
-def value_positions(communes: pd.DataFrame, columns: Sequence[str], group: str = "population_class") -> pd.DataFrame:
+def value_positions(
+    communes: pd.DataFrame, columns: Sequence[str], group: str = "population_class"
+) -> pd.DataFrame:
     """Position in class of each value (higher value, higher position), same scale as
     :func:`position_in_class`; ties take their mean rank, missing values stay missing."""
     positions = {}
@@ -267,7 +312,11 @@ def value_positions(communes: pd.DataFrame, columns: Sequence[str], group: str =
         grouped = communes.groupby(group)[column]
         ascending = grouped.rank(method="average", ascending=True)
         count = grouped.transform("count").astype(float)
-        positions[column] = (100.0 * (ascending - 1) / (count - 1).where(count > 1)).where(count > 1, 100.0).where(communes[column].notna())
+        positions[column] = (
+            (100.0 * (ascending - 1) / (count - 1).where(count > 1))
+            .where(count > 1, 100.0)
+            .where(communes[column].notna())
+        )
     return pd.DataFrame(positions, index=communes.index)
 
 
@@ -304,7 +353,9 @@ def class_comparison(
                 "communes": int(mask.sum()),
                 "population": int(members["population"].sum()),
                 "median_score": float(members["score"].median()),
-                "class_median_score": float(communes.loc[communes["population_class"] == label, "score"].median()),
+                "class_median_score": float(
+                    communes.loc[communes["population_class"] == label, "score"].median()
+                ),
                 "mean_position": float(positions[mask].mean()),
                 "top_quarter": float((positions[mask] >= 75).mean() * 100),
                 "laureates": int(_laureates(members, palmares_size).sum()),
@@ -325,7 +376,9 @@ def class_comparison(
     return pd.DataFrame(rows)
 
 
-def mean_positions(selected: pd.DataFrame, measures: Sequence[str], labels: Sequence[str]) -> pd.DataFrame:
+def mean_positions(
+    selected: pd.DataFrame, measures: Sequence[str], labels: Sequence[str]
+) -> pd.DataFrame:
     """Mean position in class of the territory's communes, one row per measure (position
     column), one column per class present (in ``labels`` order) then ``Ensemble``; a class where
     every value is missing gives NaN. 50 is the mean of all communes of the class in France."""
@@ -338,13 +391,16 @@ def mean_positions(selected: pd.DataFrame, measures: Sequence[str], labels: Sequ
     return table
 
 
-def territory_rates(communes: pd.DataFrame, selected: pd.DataFrame, meta: Mapping[str, Any]) -> pd.DataFrame:
+def territory_rates(
+    communes: pd.DataFrame, selected: pd.DataFrame, meta: Mapping[str, Any]
+) -> pd.DataFrame:
     """Aggregate rates of the territory and of France, one row per indicator.
 
     Count indicators: Σ count / Σ population × 1 000 over communes with a known count (so
     Alsace-Moselle's missing RNA creations lower neither rate). Ratio indicators: Σ numerator /
     Σ denominator (participants per campaign), a per-capita version having no aggregate meaning.
     """
+
     def count_rate(frame: pd.DataFrame, count: str) -> float:
         known = frame[frame[count].notna()]
         population = known["population"].sum()
@@ -364,7 +420,15 @@ def territory_rates(communes: pd.DataFrame, selected: pd.DataFrame, meta: Mappin
             parts = (indicator["numerator"], indicator["denominator_count"])
             territory, france = ratio(selected, *parts), ratio(communes, *parts)
             unit, total = "par campagne", np.nan
-        rows.append({"indicator": indicator["code"], "territory": territory, "france": france, "unit": unit, "total": total})
+        rows.append(
+            {
+                "indicator": indicator["code"],
+                "territory": territory,
+                "france": france,
+                "unit": unit,
+                "total": total,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -397,7 +461,14 @@ def _fr_ticks(ax: plt.Axes, axis: str = "x", decimals: int = 0) -> None:
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(formatter)
 
 
-def figure_scores_vs_france(communes: pd.DataFrame, selected: pd.DataFrame, labels: Sequence[str], name: str, path: Path, source: str) -> Path:
+def figure_scores_vs_france(
+    communes: pd.DataFrame,
+    selected: pd.DataFrame,
+    labels: Sequence[str],
+    name: str,
+    path: Path,
+    source: str,
+) -> Path:
     """Score distribution per class: France (grey boxes) against the territory (blue boxes)."""
     _style()
     present = [label for label in labels if (selected["population_class"] == label).any()]
@@ -405,26 +476,67 @@ def figure_scores_vs_france(communes: pd.DataFrame, selected: pd.DataFrame, labe
     for i, label in enumerate(present):
         france = communes.loc[communes["population_class"] == label, "score"].dropna().to_numpy()
         local = selected.loc[selected["population_class"] == label, "score"].dropna().to_numpy()
-        for values, offset, face, edge in ((france, 0.17, "#E3E6EA", PALETTE["muted"]), (local, -0.17, PALETTE["primary-tint"], PALETTE["primary"])):
-            ax.boxplot([values], positions=[i + offset], widths=0.28, orientation="horizontal", showfliers=False, patch_artist=True,
-                       boxprops={"facecolor": face, "edgecolor": edge}, medianprops={"color": edge, "linewidth": 1.6},
-                       whiskerprops={"color": edge}, capprops={"color": edge}, manage_ticks=False)
+        for values, offset, face, edge in (
+            (france, 0.17, "#E3E6EA", PALETTE["muted"]),
+            (local, -0.17, PALETTE["primary-tint"], PALETTE["primary"]),
+        ):
+            ax.boxplot(
+                [values],
+                positions=[i + offset],
+                widths=0.28,
+                orientation="horizontal",
+                showfliers=False,
+                patch_artist=True,
+                boxprops={"facecolor": face, "edgecolor": edge},
+                medianprops={"color": edge, "linewidth": 1.6},
+                whiskerprops={"color": edge},
+                capprops={"color": edge},
+                manage_ticks=False,
+            )
         if len(local) <= 12:
-            ax.scatter(local, np.full(len(local), i - 0.17), s=10, color=PALETTE["primary"], zorder=3)
-    ax.set_yticks(range(len(present)), [f"{label}\n({fr_count((selected['population_class'] == label).sum(), 'commune')})" for label in present])
+            ax.scatter(
+                local, np.full(len(local), i - 0.17), s=10, color=PALETTE["primary"], zorder=3
+            )
+    ax.set_yticks(
+        range(len(present)),
+        [
+            f"{label}\n({fr_count((selected['population_class'] == label).sum(), 'commune')})"
+            for label in present
+        ],
+    )
     ax.invert_yaxis()
     ax.set_xlabel("Score Cités Vives (0–100)")
     _fr_ticks(ax)
-    handles = [matplotlib.patches.Patch(facecolor=PALETTE["primary-tint"], edgecolor=PALETTE["primary"], label=name),
-               matplotlib.patches.Patch(facecolor="#E3E6EA", edgecolor=PALETTE["muted"], label="France (même classe)")]
+    handles = [
+        matplotlib.patches.Patch(
+            facecolor=PALETTE["primary-tint"], edgecolor=PALETTE["primary"], label=name
+        ),
+        matplotlib.patches.Patch(
+            facecolor="#E3E6EA", edgecolor=PALETTE["muted"], label="France (même classe)"
+        ),
+    ]
     # Between the title and the plot: never over the boxes, whatever the data.
-    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False, fontsize=7.5, borderaxespad=0.2)
+    ax.legend(
+        handles=handles,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncol=2,
+        frameon=False,
+        fontsize=7.5,
+        borderaxespad=0.2,
+    )
     ax.set_title("Score des communes, par classe de population", loc="left", pad=20)
     fig.text(0, -0.035, source, fontsize=6.5, color=PALETTE["muted"], va="top")
     return _save(fig, path)
 
 
-def figure_positions(positions: pd.DataFrame, titles: Mapping[str, str], counts: Mapping[str, int], path: Path, source: str) -> Path:
+def figure_positions(
+    positions: pd.DataFrame,
+    titles: Mapping[str, str],
+    counts: Mapping[str, int],
+    path: Path,
+    source: str,
+) -> Path:
     """Mean position in class per measure: the territory (large dot) and each class present
     (small markers, Okabe–Ito colours), against the national reference of 50."""
     from barometre.publish import CATEGORICAL
@@ -436,14 +548,37 @@ def figure_positions(positions: pd.DataFrame, titles: Mapping[str, str], counts:
     y = np.arange(len(measures))
     ax.axvline(50, color=PALETTE["muted"], linewidth=1, linestyle="--", zorder=1)
     for k, label in enumerate(classes):
-        ax.scatter(positions[label], y, s=22, marker="os^Dv"[k % 5], facecolor="white",
-                   edgecolor=CATEGORICAL[k % len(CATEGORICAL)], linewidth=1.2, zorder=3,
-                   label=f"{label} ({fr_number(counts.get(label, 0))})")
+        ax.scatter(
+            positions[label],
+            y,
+            s=22,
+            marker="os^Dv"[k % 5],
+            facecolor="white",
+            edgecolor=CATEGORICAL[k % len(CATEGORICAL)],
+            linewidth=1.2,
+            zorder=3,
+            label=f"{label} ({fr_number(counts.get(label, 0))})",
+        )
     # The territory's dot goes under the class markers, which stay visible on top of it.
-    ax.scatter(positions["Ensemble"], y, s=70, color=PALETTE["primary"], zorder=2, label="Ensemble du territoire")
+    ax.scatter(
+        positions["Ensemble"],
+        y,
+        s=70,
+        color=PALETTE["primary"],
+        zorder=2,
+        label="Ensemble du territoire",
+    )
     for yi, value in zip(y, positions["Ensemble"]):
         if np.isfinite(value):
-            ax.text(value, yi - 0.32, fr_number(value, 0), ha="center", va="bottom", fontsize=7, color=PALETTE["primary"])
+            ax.text(
+                value,
+                yi - 0.32,
+                fr_number(value, 0),
+                ha="center",
+                va="bottom",
+                fontsize=7,
+                color=PALETTE["primary"],
+            )
     ax.set_yticks(y, [titles[m] for m in measures])
     ax.invert_yaxis()
     finite = positions.to_numpy(dtype=float)
@@ -451,47 +586,74 @@ def figure_positions(positions: pd.DataFrame, titles: Mapping[str, str], counts:
     low = min(30.0, float(finite.min()) - 5) if finite.size else 30.0
     high = max(70.0, float(finite.max()) + 5) if finite.size else 70.0
     ax.set_xlim(max(-3.0, low), min(103.0, high))
-    ax.set_xlabel("Position moyenne dans la classe de population (50 : moyenne des communes de la classe en France)")
+    ax.set_xlabel(
+        "Position moyenne dans la classe de population (50 : moyenne des communes de la classe en France)"
+    )
     _fr_ticks(ax)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=7.5, title="Communes", title_fontsize=7.5)
+    ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+        frameon=False,
+        fontsize=7.5,
+        title="Communes",
+        title_fontsize=7.5,
+    )
     ax.set_title("Position des communes dans leur classe, par mesure", loc="left")
     ax.grid(axis="y", color=PALETTE["rule"], linewidth=0.4)
     fig.text(0, -0.035, source, fontsize=6.5, color=PALETTE["muted"], va="top")
     return _save(fig, path)
 
 
-def figure_territory_map(selected: pd.DataFrame, territory: Territory, laureates: Sequence[str], path: Path, source: str) -> Path:
+def figure_territory_map(
+    selected: pd.DataFrame, territory: Territory, laureates: Sequence[str], path: Path, source: str
+) -> Path:
     """The territory's communes located, coloured by the position of their score in class."""
     from barometre.publish.maps import POSITION_COLOURS, Classes, draw_territory_map, save_map
 
     edges = (0.0, 20.0, 40.0, 60.0, 80.0, 100.0)
     # classes [a, b): bounds that never overlap (a commune at 40 is in « 40 à moins de 60 »)
-    labels = ("moins de 20 (dernières)", "20 à moins de 40", "40 à moins de 60", "60 à moins de 80",
-              "80 ou plus (premières)")
+    labels = (
+        "moins de 20 (dernières)",
+        "20 à moins de 40",
+        "40 à moins de 60",
+        "60 à moins de 80",
+        "80 ou plus (premières)",
+    )
     colours = POSITION_COLOURS
     fig, _ = draw_territory_map(
-        selected.assign(position=position_in_class(selected["rank_in_class"], selected["class_size"])),
-        "position", territory.departments, title="", legend_label="Position du score dans la classe de population",
+        selected.assign(
+            position=position_in_class(selected["rank_in_class"], selected["class_size"])
+        ),
+        "position",
+        territory.departments,
+        title="",
+        legend_label="Position du score dans la classe de population",
         source_note=f"{source} {MAP_SOURCE} Disques proportionnels à la population.",
-        classes=Classes(edges, colours, labels), highlight=laureates,
+        classes=Classes(edges, colours, labels),
+        highlight=laureates,
         zoom_to_communes=territory.kind in ("epci", "communes"),
     )
     return save_map(fig, path, dpi=170, tight=True)
 
 
-def figure_national_context(communes: pd.DataFrame, territory: Territory, path: Path, source: str) -> Path:
+def figure_national_context(
+    communes: pd.DataFrame, territory: Territory, path: Path, source: str
+) -> Path:
     """France by department: mean position in class of the score of each department's
     communes, the territory's departments outlined (where it stands in the country)."""
     from barometre.publish.maps import department_choropleth
 
     by_department = communes.groupby("code_departement")["position"].mean()
     return department_choropleth(
-        by_department, path, title="",
+        by_department,
+        path,
+        title="",
         legend_label="Position moyenne des communes\ndans leur classe (50 : France)",
         source_note=f"{source} {MAP_SOURCE}",
         highlight=territory.departments,
         highlight_label={"region": territory.name, "departement": territory.name}.get(
-            territory.kind, "Département(s) du territoire"),
+            territory.kind, "Département(s) du territoire"
+        ),
     )
 
 
@@ -553,14 +715,20 @@ def build_territory_report(
     communes_path = _first_existing(build_dir, COMMUNES_TABLES)
     palmares_path = _first_existing(build_dir, PALMARES_TABLES)
     if communes_path is None or palmares_path is None:
-        raise TerritoryError(f"{build_dir} has no commune or palmarès table (looked for {COMMUNES_TABLES + PALMARES_TABLES})")
+        raise TerritoryError(
+            f"{build_dir} has no commune or palmarès table (looked for {COMMUNES_TABLES + PALMARES_TABLES})"
+        )
     communes = read_table(communes_path)
     missing = [c for c in REQUIRED_COLUMNS if c not in communes.columns]
     if missing:
         raise TerritoryError(f"{communes_path} lacks columns {missing}")
     palmares = read_table(palmares_path)
     ranks_path = _first_existing(build_dir, RANK_INTERVALS_TABLES)
-    intervals = read_table(ranks_path)[["code_commune", "rank_p05", "rank_p95"]] if ranks_path is not None else None
+    intervals = (
+        read_table(ranks_path)[["code_commune", "rank_p05", "rank_p95"]]
+        if ranks_path is not None
+        else None
+    )
     reference = geography.load_communes(config.cog_year)
     departements = geography.load_departements(config.cog_year).set_index("code_departement")["nom"]
     epci_names = geography.load_epci(config.cog_year).set_index("code_epci")["nom"]
@@ -581,10 +749,16 @@ def build_territory_report(
     for column in rate_columns:
         communes[f"position_{column}"] = rate_positions[column]
     selected = select_communes(communes, place, reference)
-    selected = selected.merge(reference[["code_commune", "code_epci"]], on="code_commune", how="left")
+    selected = selected.merge(
+        reference[["code_commune", "code_epci"]], on="code_commune", how="left"
+    )
     if intervals is not None:
         selected = selected.merge(intervals, on="code_commune", how="left")
-    awarded = palmares["status"] == "Lauréat" if "status" in palmares.columns else pd.Series(True, index=palmares.index)
+    awarded = (
+        palmares["status"] == "Lauréat"
+        if "status" in palmares.columns
+        else pd.Series(True, index=palmares.index)
+    )
     laureate_codes = set(palmares.loc[awarded, "code_commune"])
     selected["laureate"] = selected["code_commune"].isin(laureate_codes)
 
@@ -620,26 +794,44 @@ def build_territory_report(
         code: by_code[code].get("count") or by_code[code].get("numerator") for code in person_total
     }
     withheld = [
-        code in person_total and (is_small(person_total[code]) or not total_is_safe(selected[person_column[code]]))
+        code in person_total
+        and (is_small(person_total[code]) or not total_is_safe(selected[person_column[code]]))
         for code in rates["indicator"]
     ]
     withheld_france = [
-        code in person_total and not total_is_safe(communes[person_column[code]]) for code in rates["indicator"]
+        code in person_total and not total_is_safe(communes[person_column[code]])
+        for code in rates["indicator"]
     ]
     rate_table = pd.DataFrame(
         {
             # A ratio indicator is aggregated as a plain ratio (participants per campaign), not
             # per inhabitant: name it by its short title, which says just that.
-            "Indicateur": [titles[c] if "count" in by_code[c] else short[f"{c}_per_1000"] for c in rates["indicator"]],
-            "Territoire": ["secret statistique" if hide else fr_number(v, 2) for v, hide in zip(rates["territory"], withheld)],
-            "France": ["secret statistique" if hide else fr_number(v, 2) for v, hide in zip(rates["france"], withheld_france)],
+            "Indicateur": [
+                titles[c] if "count" in by_code[c] else short[f"{c}_per_1000"]
+                for c in rates["indicator"]
+            ],
+            "Territoire": [
+                "secret statistique" if hide else fr_number(v, 2)
+                for v, hide in zip(rates["territory"], withheld)
+            ],
+            "France": [
+                "secret statistique" if hide else fr_number(v, 2)
+                for v, hide in zip(rates["france"], withheld_france)
+            ],
             "Unité": rates["unit"],
-            "Écart": ["–" if hide or hide_france else fr_percent(v, 0, signed=True)
-                      for v, hide, hide_france in zip((rates["territory"] / rates["france"] - 1) * 100, withheld, withheld_france)],
+            "Écart": [
+                "–" if hide or hide_france else fr_percent(v, 0, signed=True)
+                for v, hide, hide_france in zip(
+                    (rates["territory"] / rates["france"] - 1) * 100, withheld, withheld_france
+                )
+            ],
         }
     )
-    _md_table(tables / "rates.md", rate_table,
-              align={"Territoire": "right", "France": "right", "Écart": "right"})
+    _md_table(
+        tables / "rates.md",
+        rate_table,
+        align={"Territoire": "right", "France": "right", "Écart": "right"},
+    )
 
     # --- class comparison -----------------------------------------------------------------------
     comparison = class_comparison(communes, selected, labels, config.palmares_size)
@@ -657,9 +849,24 @@ def build_territory_report(
                 "Lauréates": comparison["laureates"],
             }
         ),
-        formats={"Score médian": lambda v: fr_number(v, 1), "Score médian en France": lambda v: fr_number(v, 1),
-                 "Position moyenne": lambda v: fr_number(v, 0), "Dans le premier quart": lambda v: fr_percent(v, 0)},
-        align={c: "right" for c in ("Communes", "Population", "Score médian", "Score médian en France", "Position moyenne", "Dans le premier quart", "Lauréates")},
+        formats={
+            "Score médian": lambda v: fr_number(v, 1),
+            "Score médian en France": lambda v: fr_number(v, 1),
+            "Position moyenne": lambda v: fr_number(v, 0),
+            "Dans le premier quart": lambda v: fr_percent(v, 0),
+        },
+        align={
+            c: "right"
+            for c in (
+                "Communes",
+                "Population",
+                "Score médian",
+                "Score médian en France",
+                "Position moyenne",
+                "Dans le premier quart",
+                "Lauréates",
+            )
+        },
     )
     crit_title = {c["code"]: c["title"] for c in meta["criteria"]}
     measures = {"position": "Score Cités Vives"}
@@ -668,23 +875,44 @@ def build_territory_report(
     positions_table = mean_positions(selected, list(measures), labels)
     frame = positions_table.copy()
     frame.insert(0, "Mesure", [measures[m] for m in frame.index])
-    _md_table(tables / "positions.md", frame.reset_index(drop=True),
-              formats={c: (lambda v: fr_number(v, 0)) for c in positions_table.columns},
-              align={c: "right" for c in positions_table.columns})
+    _md_table(
+        tables / "positions.md",
+        frame.reset_index(drop=True),
+        formats={c: (lambda v: fr_number(v, 0)) for c in positions_table.columns},
+        align={c: "right" for c in positions_table.columns},
+    )
 
     # --- figures ----------------------------------------------------------------------------------
-    figure_scores_vs_france(communes, selected, labels, place.name if len(place.name) < 40 else "Territoire", figures / "scores_by_class.png", source)
+    figure_scores_vs_france(
+        communes,
+        selected,
+        labels,
+        place.name if len(place.name) < 40 else "Territoire",
+        figures / "scores_by_class.png",
+        source,
+    )
     counts_by_class = selected["population_class"].value_counts()
     figure_positions(positions_table, measures, counts_by_class, figures / "positions.png", source)
-    figure_territory_map(selected, place, sorted(laureate_codes & set(selected["code_commune"])), figures / "map.png", source)
+    figure_territory_map(
+        selected,
+        place,
+        sorted(laureate_codes & set(selected["code_commune"])),
+        figures / "map.png",
+        source,
+    )
     figure_national_context(communes, place, figures / "france.png", source)
 
     # --- laureates, best communes ----------------------------------------------------------------
     local_palmares = palmares[palmares["code_commune"].isin(set(selected["code_commune"]))]
     if local_palmares.empty:
-        laureates_md = f"Aucune commune du territoire ne figure au palmarès national {config.edition}."
+        laureates_md = (
+            f"Aucune commune du territoire ne figure au palmarès national {config.edition}."
+        )
     else:
-        lines = [f"{fr_count(len(local_palmares), 'commune')} du territoire {'figure' if len(local_palmares) < 2 else 'figurent'} au palmarès national {config.edition} :", ""]
+        lines = [
+            f"{fr_count(len(local_palmares), 'commune')} du territoire {'figure' if len(local_palmares) < 2 else 'figurent'} au palmarès national {config.edition} :",
+            "",
+        ]
         for row in local_palmares.itertuples():
             lines.append(
                 f"- **{escape_markdown(row.nom)}** ({row.code_departement}) — {row.population_class}, "
@@ -697,7 +925,9 @@ def build_territory_report(
     has_intervals = intervals is not None and "rank_p05" in selected
     top_rows = []
     for label in labels:
-        members = selected[selected["population_class"] == label].nsmallest(TOP_PER_CLASS, "rank_in_class")
+        members = selected[selected["population_class"] == label].nsmallest(
+            TOP_PER_CLASS, "rank_in_class"
+        )
         top_rows.append(members)
     top = pd.concat(top_rows)
     top_frame = pd.DataFrame(
@@ -706,26 +936,44 @@ def build_territory_report(
             "Commune": top["nom"],
             "Dép.": top["code_departement"],
             "Population": top["population"],
-            "Rang dans la classe": [_rank_text(r, n) for r, n in zip(top["rank_in_class"], top["class_size"])],
-            **({"Intervalle de rang (90 %)": [_interval(row) for _, row in top.iterrows()]} if has_intervals else {}),
+            "Rang dans la classe": [
+                _rank_text(r, n) for r, n in zip(top["rank_in_class"], top["class_size"])
+            ],
+            **(
+                {"Intervalle de rang (90 %)": [_interval(row) for _, row in top.iterrows()]}
+                if has_intervals
+                else {}
+            ),
             "Score": top["score"],
         }
     )
-    _md_table(tables / "top.md", top_frame, formats={"Population": fr_number, "Score": lambda v: fr_number(v, 1)},
-              align={"Population": "right", "Rang dans la classe": "right", "Score": "right", **({"Intervalle de rang (90 %)": "right"} if has_intervals else {})})
+    _md_table(
+        tables / "top.md",
+        top_frame,
+        formats={"Population": fr_number, "Score": lambda v: fr_number(v, 1)},
+        align={
+            "Population": "right",
+            "Rang dans la classe": "right",
+            "Score": "right",
+            **({"Intervalle de rang (90 %)": "right"} if has_intervals else {}),
+        },
+    )
     _md_text(
         tables / "intervals_note.md",
         "L'intervalle de rang contient le rang de la commune dans 90 % des scénarios de l'analyse "
         "d'incertitude, qui combinent l'aléa d'échantillonnage des comptages (tirages du modèle de "
         "comptage) et les choix de méthode (pondérations, valeurs extrêmes, normalisation, "
-        "agrégation ; voir l'annexe méthodologique)." if has_intervals else
-        "Les intervalles de rang ne sont pas calculés dans cette édition (analyse d'incertitude "
+        "agrégation ; voir l'annexe méthodologique)."
+        if has_intervals
+        else "Les intervalles de rang ne sont pas calculés dans cette édition (analyse d'incertitude "
         "non exécutée) : les rangs sont donnés sans leur marge.",
     )
 
     # --- every commune ---------------------------------------------------------------------------
     order = {label: i for i, label in enumerate(labels)}
-    listing = selected.assign(_class=selected["population_class"].map(order)).sort_values(["_class", "rank_in_class"], ascending=[False, True])
+    listing = selected.assign(_class=selected["population_class"].map(order)).sort_values(
+        ["_class", "rank_in_class"], ascending=[False, True]
+    )
     if len(listing) > MAX_LISTED_COMMUNES:
         big = listing[listing["population_class"] != labels[0]]
         best_villages = listing[listing["population_class"] == labels[0]].head(30)
@@ -747,33 +995,73 @@ def build_territory_report(
                 "Dép.": shown["code_departement"],
                 "Population": shown["population"],
                 "Classe": shown["population_class"],
-                "Rang dans la classe": [_rank_text(r, n) for r, n in zip(shown["rank_in_class"], shown["class_size"])],
+                "Rang dans la classe": [
+                    _rank_text(r, n) for r, n in zip(shown["rank_in_class"], shown["class_size"])
+                ],
                 "Position": shown["position"],
                 "Score": shown["score"],
             }
         ),
-        formats={"Population": fr_number, "Position": lambda v: fr_number(v, 0), "Score": lambda v: fr_number(v, 1)},
-        align={"Population": "right", "Rang dans la classe": "right", "Position": "right", "Score": "right"},
+        formats={
+            "Population": fr_number,
+            "Position": lambda v: fr_number(v, 0),
+            "Score": lambda v: fr_number(v, 1),
+        },
+        align={
+            "Population": "right",
+            "Rang dans la classe": "right",
+            "Position": "right",
+            "Score": "right",
+        },
     )
 
     # --- politique de la ville (barometre.qpv) ---------------------------------------------------
     qpv_variables: dict[str, Any]
     readme_common = [
-        ("Édition", f"Activité {config.data_year}, géographie communale COG {config.cog_year}, populations légales INSEE millésime {config.population_year}."),
-        ("Données", DEMO_MARK + " : ne pas diffuser comme résultats réels." if demo else "Données réelles de l'édition."),
+        (
+            "Édition",
+            f"Activité {config.data_year}, géographie communale COG {config.cog_year}, populations légales INSEE millésime {config.population_year}.",
+        ),
+        (
+            "Données",
+            DEMO_MARK + " : ne pas diffuser comme résultats réels."
+            if demo
+            else "Données réelles de l'édition.",
+        ),
         ("Sources", source),
         ("Dictionnaire", "La feuille « Dictionnaire » définit chaque colonne."),
     ]
     if qpv is not None:
         inputs = load_qpv_inputs(build_dir, config, meta, raw_dir)
         profile = compute_qpv_profile(
-            qpv, inputs, territory_codes(place.kind if place.kind != "contrat" else "epci", (place.epci,) if place.kind == "contrat" else place.codes, reference),
-            config, meta, reference, epci_names.to_dict(),
+            qpv,
+            inputs,
+            territory_codes(
+                place.kind if place.kind != "contrat" else "epci",
+                (place.epci,) if place.kind == "contrat" else place.codes,
+                reference,
+            ),
+            config,
+            meta,
+            reference,
+            epci_names.to_dict(),
         )
         qpv_variables = write_qpv_chapter(
-            profile, out, place.slug, meta, selected[["code_commune", "position"]], place.departments,
-            place.kind in ("epci", "contrat", "communes"), source,
-            [("Fichier", f"Politique de la ville — {place.name}, baromètre de l'engagement citoyen {config.edition}."), *readme_common],
+            profile,
+            out,
+            place.slug,
+            meta,
+            selected[["code_commune", "position"]],
+            place.departments,
+            place.kind in ("epci", "contrat", "communes"),
+            source,
+            [
+                (
+                    "Fichier",
+                    f"Politique de la ville — {place.name}, baromètre de l'engagement citoyen {config.edition}.",
+                ),
+                *readme_common,
+            ],
         )
         written.update({role: Path(path) for role, path in qpv_variables.pop("paths").items()})
     else:
@@ -796,28 +1084,74 @@ def build_territory_report(
 
     # --- exports -----------------------------------------------------------------------------------
     export_columns = [
-        "code_commune", "nom", "code_departement", "nom_departement", "code_region", "code_epci", "nom_epci",
-        "population", "population_class", *[i["code"] for i in indicators], *rate_columns, *criteria, "score",
-        "rank_in_class", "class_size", "percentile_in_class", "rank_national",
-        *(["rank_p05", "rank_p95"] if has_intervals else []), "laureate",
+        "code_commune",
+        "nom",
+        "code_departement",
+        "nom_departement",
+        "code_region",
+        "code_epci",
+        "nom_epci",
+        "population",
+        "population_class",
+        *[i["code"] for i in indicators],
+        *rate_columns,
+        *criteria,
+        "score",
+        "rank_in_class",
+        "class_size",
+        "percentile_in_class",
+        "rank_national",
+        *(["rank_p05", "rank_p95"] if has_intervals else []),
+        "laureate",
         *(["has_qpv", "n_qpv", "qpv_codes", "qpv_names"] if qpv is not None else []),
     ]
-    export = selected.assign(
-        nom_departement=selected["code_departement"].map(departements),
-        nom_epci=selected["code_epci"].map(epci_names),
-        percentile_in_class=selected["position"],
-    )[export_columns].sort_values("code_commune").reset_index(drop=True)
+    export = (
+        selected.assign(
+            nom_departement=selected["code_departement"].map(departements),
+            nom_epci=selected["code_epci"].map(epci_names),
+            percentile_in_class=selected["position"],
+        )[export_columns]
+        .sort_values("code_commune")
+        .reset_index(drop=True)
+    )
     readme = [
-        ("Fichier", f"Analyse territoriale — {place.name} ({place.kind_label.lower()}), baromètre de l'engagement citoyen {config.edition}."),
-        ("Contenu", "Une ligne par commune classée du territoire : indicateurs, score, rangs dans la classe de population (rangs nationaux)."),
-        ("Édition", f"Activité {config.data_year}, géographie communale COG {config.cog_year}, populations légales INSEE millésime {config.population_year}."),
-        ("Données", DEMO_MARK + " : ne pas diffuser comme résultats réels." if demo else "Données réelles de l'édition."),
+        (
+            "Fichier",
+            f"Analyse territoriale — {place.name} ({place.kind_label.lower()}), baromètre de l'engagement citoyen {config.edition}.",
+        ),
+        (
+            "Contenu",
+            "Une ligne par commune classée du territoire : indicateurs, score, rangs dans la classe de population (rangs nationaux).",
+        ),
+        (
+            "Édition",
+            f"Activité {config.data_year}, géographie communale COG {config.cog_year}, populations légales INSEE millésime {config.population_year}.",
+        ),
+        (
+            "Données",
+            DEMO_MARK + " : ne pas diffuser comme résultats réels."
+            if demo
+            else "Données réelles de l'édition.",
+        ),
         ("Sources", source),
-        ("Dictionnaire", "La feuille « Dictionnaire » définit chaque colonne (titre, unité, définition issue des métadonnées des indicateurs)."),
-        ("CSV", "Le fichier CSV jumeau est en UTF-8, séparateur virgule, décimales avec un point ; les codes sont du texte."),
+        (
+            "Dictionnaire",
+            "La feuille « Dictionnaire » définit chaque colonne (titre, unité, définition issue des métadonnées des indicateurs).",
+        ),
+        (
+            "CSV",
+            "Le fichier CSV jumeau est en UTF-8, séparateur virgule, décimales avec un point ; les codes sont du texte.",
+        ),
     ]
-    written.update(export_table(export, meta, exports / f"territoire-{place.slug}", readme,
-                                extra_docs=export_docs(["qpv_codes", "qpv_names"], meta) if qpv is not None else None))
+    written.update(
+        export_table(
+            export,
+            meta,
+            exports / f"territoire-{place.slug}",
+            readme,
+            extra_docs=export_docs(["qpv_codes", "qpv_names"], meta) if qpv is not None else None,
+        )
+    )
 
     # --- variables ---------------------------------------------------------------------------------
     total_population = int(communes["population"].sum())
@@ -844,9 +1178,13 @@ def build_territory_report(
         "key": {
             "communes": fr_number(len(selected)),
             "population": fr_number(selected["population"].sum()),
-            "population_share": fr_percent(selected["population"].sum() / total_population * 100, 1),
+            "population_share": fr_percent(
+                selected["population"].sum() / total_population * 100, 1
+            ),
             "laureates": fr_number(len(local_palmares)),
-            "laureates_label": "commune au palmarès national" if len(local_palmares) < 2 else "communes au palmarès national",
+            "laureates_label": "commune au palmarès national"
+            if len(local_palmares) < 2
+            else "communes au palmarès national",
             "mean_position": fr_number(comparison.iloc[-1]["mean_position"], 0),
             "top_quarter": fr_percent(comparison.iloc[-1]["top_quarter"], 0),
             "best_name": str(best["nom"]),
@@ -854,9 +1192,14 @@ def build_territory_report(
             "best_rank": _rank_text(best["rank_in_class"], best["class_size"]),
             # A territory's total of a person count is published: « moins de 11 » when small.
             # « au moins N » when the exact total would give a suppressed commune's count back.
-            **{name: (protect_total_text(values, fr_number) if name in PERSON_COUNTS
-                      else fr_number(values.sum(min_count=1)))
-               for name, values in counts.items()},
+            **{
+                name: (
+                    protect_total_text(values, fr_number)
+                    if name in PERSON_COUNTS
+                    else fr_number(values.sum(min_count=1))
+                )
+                for name, values in counts.items()
+            },
         },
         # how the pages name a count whose definition the edition chose (config/indicators.yml)
         "labels": count_labels(meta),
@@ -869,9 +1212,16 @@ def build_territory_report(
         "qpv": qpv_variables,
         "captions": {
             "map": "Communes classées du territoire, colorées selon la position de leur score dans leur classe de population"
-            + (" ; cercles noirs : communes lauréates du palmarès national." if not local_palmares.empty else "."),
+            + (
+                " ; cercles noirs : communes lauréates du palmarès national."
+                if not local_palmares.empty
+                else "."
+            ),
         },
-        "exports": {"csv": f"exports/territoire-{place.slug}.csv", "xlsx": f"exports/territoire-{place.slug}.xlsx"},
+        "exports": {
+            "csv": f"exports/territoire-{place.slug}.csv",
+            "xlsx": f"exports/territoire-{place.slug}.xlsx",
+        },
     }
     variables_path = out / "_variables.yml"
     atomic_write_text(variables_path, yaml.safe_dump(variables, allow_unicode=True, sort_keys=True))
@@ -885,10 +1235,14 @@ def build_territory_report(
 
         written.update(
             render_document(
-                local_qmd, variables, out / "publications", formats=("pdf", "html"),
+                local_qmd,
+                variables,
+                out / "publications",
+                formats=("pdf", "html"),
                 demo_mark=DEMO_MARK if demo else None,
                 timestamp=_dt.datetime(config.edition, 6, 15, 12, tzinfo=_dt.UTC),
-                output_stem=f"territoire-{place.slug}", resource_dir=out,
+                output_stem=f"territoire-{place.slug}",
+                resource_dir=out,
             )
         )
     return written

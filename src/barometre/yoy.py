@@ -17,9 +17,7 @@ import pandas as pd
 from barometre.geography import harmonise_codes
 
 
-def rank_changes(
-    current: pd.DataFrame, previous: pd.DataFrame, cog_year: int
-) -> pd.DataFrame:
+def rank_changes(current: pd.DataFrame, previous: pd.DataFrame, cog_year: int) -> pd.DataFrame:
     """Per commune present in both editions: class and rank in class in each, and the change.
 
     ``rank_change`` is previous rank − current rank (positive: the commune climbed); missing when
@@ -82,7 +80,9 @@ def laureate_changes(
                 {
                     "population_class": label,
                     "rank_in_class": (
-                        current_ranks.get(row.code_commune, np.nan) if current_ranks is not None else np.nan
+                        current_ranks.get(row.code_commune, np.nan)
+                        if current_ranks is not None
+                        else np.nan
                     ),
                     "code_commune": row.code_commune,
                     "nom": row.nom,

@@ -65,7 +65,9 @@ def cronbach_by_group(build: IndexBuild, stage: str = "normalised") -> pd.DataFr
         frame = pd.DataFrame(
             {k: data[k] if k in data.columns else build.aggregated[k] for k in kids}
         )
-        rows.append({"aggregate": code, "n_children": len(kids), "cronbach_alpha": cronbach_alpha(frame)})
+        rows.append(
+            {"aggregate": code, "n_children": len(kids), "cronbach_alpha": cronbach_alpha(frame)}
+        )
     return pd.DataFrame(rows)
 
 
@@ -95,7 +97,9 @@ def pca_by_group(build: IndexBuild) -> tuple[pd.DataFrame, pd.DataFrame]:
             loading_rows.append({"aggregate": code, "element": kid, "loading_pc1": loading})
     # the columns stay declared when no aggregate has enough complete units (a small subset)
     return (
-        pd.DataFrame(variance_rows, columns=["aggregate", "component", "eigenvalue", "variance_share"]),
+        pd.DataFrame(
+            variance_rows, columns=["aggregate", "component", "eigenvalue", "variance_share"]
+        ),
         pd.DataFrame(loading_rows, columns=["aggregate", "element", "loading_pc1"]),
     )
 
@@ -116,7 +120,14 @@ def effective_weights(spec: IndexSpec, weights: dict[str, float] | None = None) 
             total = sibling_total[parents[node]]
             eff *= weights[node] / total if total > 0 else 0.0
             node = parents[node]  # type: ignore[assignment]
-        rows.append({"element": code, "level": levels[code], "weight": weights[code], "effective_weight": eff})
+        rows.append(
+            {
+                "element": code,
+                "level": levels[code],
+                "weight": weights[code],
+                "effective_weight": eff,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -129,7 +140,14 @@ def rank_change_on_removal(build: IndexBuild, level: int | None = None) -> pd.Da
     spec = build.spec
     nominal = steps.rank_desc(build.aggregated[spec.root]).astype(float)
     levels = spec.levels()
-    rows = [{"removed": "Nominal", "level": None, "mean_abs_rank_change": 0.0, "max_abs_rank_change": 0.0}]
+    rows = [
+        {
+            "removed": "Nominal",
+            "level": None,
+            "mean_abs_rank_change": 0.0,
+            "max_abs_rank_change": 0.0,
+        }
+    ]
     for code in spec.parent_map():
         if code == spec.root or (level is not None and levels[code] != level):
             continue

@@ -106,7 +106,11 @@ def _check_data(frame: pd.DataFrame, spec: IndexSpec, source: str) -> pd.DataFra
         raise DataError(
             f"{source}: row {row}, column {spec.units.code!r}: duplicated unit code {dup.iloc[0]!r}"
         )
-    numeric = list(dict.fromkeys(spec.indicator_codes + [i.denominator for i in spec.indicators if i.denominator]))
+    numeric = list(
+        dict.fromkeys(
+            spec.indicator_codes + [i.denominator for i in spec.indicators if i.denominator]
+        )
+    )
     for column in numeric:
         if frame[column].dtype.kind in "biuf":
             continue
@@ -210,7 +214,9 @@ def build_index(spec: IndexSpec, data: pd.DataFrame, weight_set: str | None = No
     )
 
 
-def aggregate_spec(spec: IndexSpec, normalised: pd.DataFrame, weights: dict[str, float]) -> pd.DataFrame:
+def aggregate_spec(
+    spec: IndexSpec, normalised: pd.DataFrame, weights: dict[str, float]
+) -> pd.DataFrame:
     """Aggregate normalised indicators through the spec's hierarchy with the given weights."""
     agg = spec.steps.aggregate
     levels = spec.levels()
@@ -249,7 +255,9 @@ def _sorted_by(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Sort by ``columns`` then by unit code, missing values last: a deterministic order."""
     key = "__unit_code__"
     keyed = table.assign(**{key: table.index.astype(str)})
-    return keyed.sort_values([*columns, key], na_position="last", kind="mergesort").drop(columns=key)
+    return keyed.sort_values([*columns, key], na_position="last", kind="mergesort").drop(
+        columns=key
+    )
 
 
 def write_stages(build: IndexBuild, out_dir: str | Path) -> list[Path]:

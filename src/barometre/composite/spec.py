@@ -53,7 +53,8 @@ class IndicatorSpec(_Strict):
     parent: str
     denominator: str | None = None
     goalposts: tuple[float, float] | None = Field(
-        default=None, description="(low, high) in the indicator's own units, for goalpost normalisation."
+        default=None,
+        description="(low, high) in the indicator's own units, for goalpost normalisation.",
     )
 
     @field_validator("goalposts")
@@ -214,13 +215,19 @@ class IndexSpec(_Strict):
         aggregate_codes = {a.code for a in self.aggregates}
         for ind in self.indicators:
             if ind.parent not in aggregate_codes:
-                raise ValueError(f"indicator {ind.code!r}: parent {ind.parent!r} is not an aggregate")
+                raise ValueError(
+                    f"indicator {ind.code!r}: parent {ind.parent!r} is not an aggregate"
+                )
         roots = [a.code for a in self.aggregates if a.parent is None]
         if len(roots) != 1:
-            raise ValueError(f"exactly one aggregate must have no parent (the index), found {roots}")
+            raise ValueError(
+                f"exactly one aggregate must have no parent (the index), found {roots}"
+            )
         for agg in self.aggregates:
             if agg.parent is not None and agg.parent not in aggregate_codes:
-                raise ValueError(f"aggregate {agg.code!r}: parent {agg.parent!r} is not an aggregate")
+                raise ValueError(
+                    f"aggregate {agg.code!r}: parent {agg.parent!r} is not an aggregate"
+                )
         parent_of = {a.code: a.parent for a in self.aggregates}
         for agg in self.aggregates:
             seen, node = {agg.code}, agg.parent
@@ -250,11 +257,17 @@ class IndexSpec(_Strict):
         groups = set(self.units.groups)
         imp = self.steps.impute
         if imp.group is not None and imp.group not in groups:
-            raise ValueError(f"impute group {imp.group!r} is not a declared unit group {sorted(groups)}")
+            raise ValueError(
+                f"impute group {imp.group!r} is not a declared unit group {sorted(groups)}"
+            )
         unknown_rank = sorted(set(self.steps.rank.groups) - groups)
         if unknown_rank:
-            raise ValueError(f"rank groups {unknown_rank} are not declared unit groups {sorted(groups)}")
-        unknown_treat = sorted(set(self.steps.treat.per_indicator) - {i.code for i in self.indicators})
+            raise ValueError(
+                f"rank groups {unknown_rank} are not declared unit groups {sorted(groups)}"
+            )
+        unknown_treat = sorted(
+            set(self.steps.treat.per_indicator) - {i.code for i in self.indicators}
+        )
         if unknown_treat:
             raise ValueError(f"per-indicator treatment for unknown indicators: {unknown_treat}")
         return self

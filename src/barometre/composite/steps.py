@@ -40,7 +40,9 @@ def denominate(
         if denominator is None:
             continue
         if denominator not in denominator_data.columns:
-            raise StepError(f"indicator {code!r}: denominator column {denominator!r} not in the data")
+            raise StepError(
+                f"indicator {code!r}: denominator column {denominator!r} not in the data"
+            )
         den = denominator_data[denominator].astype(float)
         den = den.where(den != 0)
         out[code] = data[code].astype(float) / den * scale
@@ -135,7 +137,9 @@ def kurtosis(x: np.ndarray) -> float:
     return float(((n + 1) * (r - 3) + 6) * (n - 1) / ((n - 2) * (n - 3)))
 
 
-def passes_skew_kurt(skew: float, kurt: float, skew_threshold: float, kurt_threshold: float) -> bool:
+def passes_skew_kurt(
+    skew: float, kurt: float, skew_threshold: float, kurt_threshold: float
+) -> bool:
     """COINr's rule: an indicator is acceptable if |skew| < threshold OR kurtosis < threshold.
 
     An indicator whose statistics cannot be computed (too few values, constant) passes.
@@ -308,7 +312,9 @@ def treat(
     columns, records = {}, []
     for code in data.columns:
         treated, record = treat_indicator(
-            data[code], per_indicator.get(code, method), **params  # type: ignore[arg-type]
+            data[code],
+            per_indicator.get(code, method),
+            **params,  # type: ignore[arg-type]
         )
         columns[code] = treated
         records.append(record)

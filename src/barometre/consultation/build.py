@@ -191,17 +191,30 @@ def _zones_figure(scored: pd.DataFrame, path: Path, demo: bool) -> Path:
     ax.set_xlabel("Score « pour » (Make)")
     ax.set_ylabel("Score « contre » (Make)")
     ax.legend(loc="upper right", fontsize=7, frameon=False)
-    note = "Source : consultation synthétique (" + DEMO_MARK.lower() + ")." if demo else "Source : export de la consultation."
+    note = (
+        "Source : consultation synthétique (" + DEMO_MARK.lower() + ")."
+        if demo
+        else "Source : export de la consultation."
+    )
     fig.text(0.01, 0.01, note, fontsize=6, color="grey")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, metadata={"Software": None, "Creation Time": None} if path.suffix == ".pdf" else {"Software": None})
+    fig.savefig(
+        path,
+        metadata={"Software": None, "Creation Time": None}
+        if path.suffix == ".pdf"
+        else {"Software": None},
+    )
     plt.close(fig)
     return path
 
 
 def _render(
-    report: Path, publications: Path, variables: dict[str, Any], day: _dt.date, demo: bool,
+    report: Path,
+    publications: Path,
+    variables: dict[str, Any],
+    day: _dt.date,
+    demo: bool,
     renderer: str,
 ) -> tuple[dict[str, Path], str]:
     """Render ``report/agenda.qmd`` to ``publications/agenda-citoyen.{pdf,html}`` like the other
@@ -304,7 +317,9 @@ def build_consultation(
     tick = time.perf_counter()
     assigned = assign_themes(proposals)
     themes = theme_table(assigned, scored)
-    by_id = assigned[assigned["theme"] != UNCLASSIFIED].groupby("id", sort=False)["theme"].agg("|".join)
+    by_id = (
+        assigned[assigned["theme"] != UNCLASSIFIED].groupby("id", sort=False)["theme"].agg("|".join)
+    )
     timings["themes"] = time.perf_counter() - tick
 
     # --- ranking -------------------------------------------------------------------------------
@@ -338,7 +353,11 @@ def build_consultation(
             for level, table in (("département", by_dep), ("région", by_reg)):
                 correlations.append(terr.rank_correlation(table["proposals_per_100k"], table["engagement"], level=level, measure=f"propositions pour 100 000 habitants × {engagement_column}").as_row())  # fmt: skip
             engagement_note = f"{engagement_column} des communes de {Path(engagement_file).name}"
-            engagement_input = {"file": str(engagement_file), "column": engagement_column, "sha256": _sha256(Path(engagement_file))}
+            engagement_input = {
+                "file": str(engagement_file),
+                "column": engagement_column,
+                "sha256": _sha256(Path(engagement_file)),
+            }
     timings["territories"] = time.perf_counter() - tick
 
     # --- tables ------------------------------------------------------------------------------------
@@ -422,7 +441,8 @@ def build_consultation(
         report_day = _dt.date.today()
     variables: dict[str, Any] = {
         "title": f"Agenda citoyen « {title} »",
-        "subtitle": ("Données de démonstration synthétiques · " if demo else "") + "ce que proposent les participants, et avec quelle certitude",
+        "subtitle": ("Données de démonstration synthétiques · " if demo else "")
+        + "ce que proposent les participants, et avec quelle certitude",
         "consultation": title,
         "year": str(report_day.year),
         "date": fr_date(report_day),
@@ -435,7 +455,10 @@ def build_consultation(
     consensus_list = lists["consensus"].head(top)
     if layout == "counts":
         n_consensus = int((scored["p_consensus"] >= CONFIDENCE).sum())
-        variables["key"].update(consensus=fr_number(n_consensus), consensus_label=f"consensus établis (probabilité ≥ {_pct(CONFIDENCE)})")
+        variables["key"].update(
+            consensus=fr_number(n_consensus),
+            consensus_label=f"consensus établis (probabilité ≥ {_pct(CONFIDENCE)})",
+        )
         make_consensus = int((scored["zone"] == "consensus").sum())
         _text(md / "consensus_intro.md", (
             f"Make.org range {fr_number(make_consensus)} propositions en zone de consensus (score « pour » d'au moins 60 %, "
@@ -497,13 +520,18 @@ def build_consultation(
         labels = {z: ZONE_FR[z].capitalize() for z in ZONES}
         table = crosstab.rename(index=labels, columns=labels)
         table.index = [f"Make : {i}" for i in table.index]
-        table = table.reset_index().rename(columns={"index": "Zone Make.org \\ zone la plus probable"})
+        table = table.reset_index().rename(
+            columns={"index": "Zone Make.org \\ zone la plus probable"}
+        )
         _text(md / "zones.md", dataframe_to_markdown(table, caption="Propositions par zone de Make.org (lignes) et zone la plus probable a posteriori (colonnes)."))  # fmt: skip
         figure = _zones_figure(scored, report / "figures" / "zones.png", demo)
         _text(md / "zones_figure.md", f"![Scores « pour » et « contre » de chaque proposition, zone de Make.org ; cerclées, les propositions dont la zone Make.org a une probabilité inférieure à 50 %.]({figure.relative_to(report).as_posix()}){{width=80%}}")  # fmt: skip
     else:
         n_consensus = int((scored["p_agree_60"] >= CONFIDENCE).sum())
-        variables["key"].update(consensus=fr_number(n_consensus), consensus_label=f"adhésions d'au moins 60 % établies (probabilité ≥ {_pct(CONFIDENCE)})")
+        variables["key"].update(
+            consensus=fr_number(n_consensus),
+            consensus_label=f"adhésions d'au moins 60 % établies (probabilité ≥ {_pct(CONFIDENCE)})",
+        )
         _text(md / "consensus_intro.md", (
             "Le format des données ouvertes ne donne que la part de votes « pour » (adhésion) : il suffit à établir la "
             f"première condition du consensus (au moins 60 % de « pour »), atteinte avec une probabilité d'au moins {_pct(CONFIDENCE)} "
@@ -551,7 +579,9 @@ def build_consultation(
         "Rang, intervalle à 95 %": [f"{fr_number(int(lo))} – {fr_number(int(hi))}" for lo, hi in zip(rt["rank_lower"], rt["rank_upper"], strict=True)],
     }), align={"Pour": "right", "Rang": "right"}, caption=f"Les {fr_number(len(rt))} propositions à la plus forte part de « pour » et l'intervalle de confiance de leur rang (marginal, 95 %)."))  # fmt: skip
     # themes
-    keywords_share = float((assigned.groupby("id")["source"].first() == "keywords").mean()) if n else 0.0
+    keywords_share = (
+        float((assigned.groupby("id")["source"].first() == "keywords").mean()) if n else 0.0
+    )
     origin = (
         f"Les thèmes viennent des mots-clés de l'export quand une proposition en a ({_pct(keywords_share)} des propositions), "
         "sinon d'un lexique déclaré de thèmes de la vie urbaine (publié avec les tableaux : `lexique.csv`). "
@@ -616,7 +646,10 @@ def build_consultation(
                 }), align={"Votes": "right"}, caption=f"Propositions des habitants du territoire {escape_markdown(territory_name)} (auteur localisé).")
             ))  # fmt: skip
         else:
-            _text(md / "territory_top.md", f"Aucune proposition d'un auteur localisé dans le territoire {escape_markdown(territory_name)}.")
+            _text(
+                md / "territory_top.md",
+                f"Aucune proposition d'un auteur localisé dans le territoire {escape_markdown(territory_name)}.",
+            )
     else:
         _text(md / "territories_text.md", "L'export ne dit pas où vivent les auteurs : la participation ne se rapporte pas aux territoires et la comparaison avec l'engagement mesuré par le baromètre n'est pas possible.")  # fmt: skip
         _text(md / "regions.md", "")
@@ -698,5 +731,7 @@ def build_consultation(
             "scipy": scipy.__version__,
         },
     }  # fmt: skip
-    result.manifest = _text(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, default=str))
+    result.manifest = _text(
+        out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, default=str)
+    )
     return result

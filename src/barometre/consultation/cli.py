@@ -46,16 +46,57 @@ def write_csv_atomic(table: pd.DataFrame, out: Path) -> None:
 
 @consultation_app.command("score")
 def score_command(
-    input_path: Annotated[Path, typer.Argument(metavar="INPUT.csv", help="A consultation in the counts layout (CSV or Parquet; data/README.md).")],
+    input_path: Annotated[
+        Path,
+        typer.Argument(
+            metavar="INPUT.csv",
+            help="A consultation in the counts layout (CSV or Parquet; data/README.md).",
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="CSV to write: one row per proposal.")],
-    weight: Annotated[float, typer.Option("--weight", help="Weight of the verified counter in the Make-compatible scores (the sequence counter gets 1 − weight).")] = 0.5,
-    counter: Annotated[str, typer.Option("--counter", help="Counter of the honest zone probabilities: sequence or verified.")] = "sequence",
-    prior: Annotated[float, typer.Option("--prior", help="Dirichlet prior per share (honest scoring).")] = 1.0 / 3.0,
-    draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws per proposal (honest scoring).")] = 4000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the random generator (honest scoring).")] = 20250601,
-    method: Annotated[str, typer.Option("--method", help="Zone probabilities by 'mc' (seeded simulation) or 'quadrature' (deterministic).")] = "mc",
-    quarantine: Annotated[Path | None, typer.Option("--quarantine", help="Write the quarantined rows (CSV, with their reasons) to this path.")] = None,
-    max_quarantine_share: Annotated[float, typer.Option("--max-quarantine-share", help="Share of quarantined rows above which the file is unusable.")] = 0.10,
+    weight: Annotated[
+        float,
+        typer.Option(
+            "--weight",
+            help="Weight of the verified counter in the Make-compatible scores (the sequence counter gets 1 − weight).",
+        ),
+    ] = 0.5,
+    counter: Annotated[
+        str,
+        typer.Option(
+            "--counter", help="Counter of the honest zone probabilities: sequence or verified."
+        ),
+    ] = "sequence",
+    prior: Annotated[
+        float, typer.Option("--prior", help="Dirichlet prior per share (honest scoring).")
+    ] = 1.0 / 3.0,
+    draws: Annotated[
+        int, typer.Option("--draws", help="Monte Carlo draws per proposal (honest scoring).")
+    ] = 4000,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the random generator (honest scoring).")
+    ] = 20250601,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="Zone probabilities by 'mc' (seeded simulation) or 'quadrature' (deterministic).",
+        ),
+    ] = "mc",
+    quarantine: Annotated[
+        Path | None,
+        typer.Option(
+            "--quarantine",
+            help="Write the quarantined rows (CSV, with their reasons) to this path.",
+        ),
+    ] = None,
+    max_quarantine_share: Annotated[
+        float,
+        typer.Option(
+            "--max-quarantine-share",
+            help="Share of quarantined rows above which the file is unusable.",
+        ),
+    ] = 0.10,
 ) -> None:
     """Score every proposal: Make-compatible scores, half-widths and zone, and the posterior
     probability of each zone.
@@ -106,33 +147,102 @@ def score_command(
     for line in consultation.lines():
         typer.echo(line)
     table = zone_crosstab(scored)
-    typer.echo("zones (rows: Make-compatible, on point scores; columns: most probable under the posterior):")
+    typer.echo(
+        "zones (rows: Make-compatible, on point scores; columns: most probable under the posterior):"
+    )
     for line in table.to_string().splitlines():
         typer.echo(f"  {line}")
-    typer.echo(f"scored {len(scored):,} proposals in {time.perf_counter() - started:.2f} s "
-               f"(reading {read_seconds:.2f} s); wrote {out}")
+    typer.echo(
+        f"scored {len(scored):,} proposals in {time.perf_counter() - started:.2f} s "
+        f"(reading {read_seconds:.2f} s); wrote {out}"
+    )
 
 
 @consultation_app.command("build")
 def build_command(
-    input_path: Annotated[Path | None, typer.Option("--input", help="The consultation export (CSV or Parquet).")] = None,
-    layout: Annotated[str | None, typer.Option("--layout", help="counts or opendata (default: recognised from the header; 'counts' for --demo).")] = None,
-    demo: Annotated[bool, typer.Option("--demo", help="Build the seeded synthetic « Mieux vivre en ville » consultation.")] = False,
-    name: Annotated[str | None, typer.Option("--name", help="Folder name under the build root (default: from the file name).")] = None,
-    title: Annotated[str | None, typer.Option("--title", help="Name of the consultation in the agenda.")] = None,
-    build_root: Annotated[Path, typer.Option("--build-root", help="Root of the consultation builds.")] = Path("build") / "consultation",
-    engagement: Annotated[Path | None, typer.Option("--engagement", help="A baromètre build's communes.csv (engagement per territory; --demo uses build/2024/tables/communes.csv when present).")] = None,
-    engagement_column: Annotated[str, typer.Option("--engagement-column", help="Column of the communes table read as engagement.")] = "score",
-    territory: Annotated[str, typer.Option("--territory", help="Region code (32) or département codes (59,62) whose residents' top proposals are listed.")] = "32",
-    cog_year: Annotated[int, typer.Option("--cog-year", help="COG vintage of the populations.")] = 2024,
-    weight: Annotated[float, typer.Option("--weight", help="Weight of the verified counter in the Make-compatible scores.")] = 0.5,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the zone probabilities and rank sets.")] = 20250601,
+    input_path: Annotated[
+        Path | None, typer.Option("--input", help="The consultation export (CSV or Parquet).")
+    ] = None,
+    layout: Annotated[
+        str | None,
+        typer.Option(
+            "--layout",
+            help="counts or opendata (default: recognised from the header; 'counts' for --demo).",
+        ),
+    ] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo", help="Build the seeded synthetic « Mieux vivre en ville » consultation."
+        ),
+    ] = False,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name", help="Folder name under the build root (default: from the file name)."
+        ),
+    ] = None,
+    title: Annotated[
+        str | None, typer.Option("--title", help="Name of the consultation in the agenda.")
+    ] = None,
+    build_root: Annotated[
+        Path, typer.Option("--build-root", help="Root of the consultation builds.")
+    ] = Path("build") / "consultation",
+    engagement: Annotated[
+        Path | None,
+        typer.Option(
+            "--engagement",
+            help="A baromètre build's communes.csv (engagement per territory; --demo uses build/2024/tables/communes.csv when present).",
+        ),
+    ] = None,
+    engagement_column: Annotated[
+        str,
+        typer.Option(
+            "--engagement-column", help="Column of the communes table read as engagement."
+        ),
+    ] = "score",
+    territory: Annotated[
+        str,
+        typer.Option(
+            "--territory",
+            help="Region code (32) or département codes (59,62) whose residents' top proposals are listed.",
+        ),
+    ] = "32",
+    cog_year: Annotated[
+        int, typer.Option("--cog-year", help="COG vintage of the populations.")
+    ] = 2024,
+    weight: Annotated[
+        float,
+        typer.Option(
+            "--weight", help="Weight of the verified counter in the Make-compatible scores."
+        ),
+    ] = 0.5,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the zone probabilities and rank sets.")
+    ] = 20250601,
     draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws per proposal.")] = 4000,
-    method: Annotated[str, typer.Option("--method", help="Zone probabilities by 'mc' or 'quadrature'.")] = "mc",
-    demo_proposals: Annotated[int, typer.Option("--demo-proposals", help="Proposals of the demo consultation.")] = 10_000,
-    render: Annotated[bool, typer.Option("--render/--no-render", help="Render the agenda (PDF + HTML).")] = True,
-    renderer: Annotated[str, typer.Option("--renderer", help="auto (Quarto when installed, else offline), quarto or offline.")] = "auto",
-    max_quarantine_share: Annotated[float, typer.Option("--max-quarantine-share", help="Share of quarantined rows above which the file is unusable.")] = 0.10,
+    method: Annotated[
+        str, typer.Option("--method", help="Zone probabilities by 'mc' or 'quadrature'.")
+    ] = "mc",
+    demo_proposals: Annotated[
+        int, typer.Option("--demo-proposals", help="Proposals of the demo consultation.")
+    ] = 10_000,
+    render: Annotated[
+        bool, typer.Option("--render/--no-render", help="Render the agenda (PDF + HTML).")
+    ] = True,
+    renderer: Annotated[
+        str,
+        typer.Option(
+            "--renderer", help="auto (Quarto when installed, else offline), quarto or offline."
+        ),
+    ] = "auto",
+    max_quarantine_share: Annotated[
+        float,
+        typer.Option(
+            "--max-quarantine-share",
+            help="Share of quarantined rows above which the file is unusable.",
+        ),
+    ] = 0.10,
 ) -> None:
     """Build a consultation's tables and its « Agenda citoyen » (PDF + HTML) under
     <build-root>/<name>/: consensus, controversies, rejections (Make-compatible zones and their
@@ -152,7 +262,9 @@ def build_command(
         from barometre.publish.render import quarto_available
 
         if not quarto_available():
-            _fail("--renderer quarto: quarto is not installed (not on PATH); use --renderer offline")
+            _fail(
+                "--renderer quarto: quarto is not installed (not on PATH); use --renderer offline"
+            )
     if not 0.0 <= weight <= 1.0:
         _fail(f"--weight must be between 0 and 1 (got {weight})")
     if draws < 1 or demo_proposals < 1:
@@ -176,14 +288,23 @@ def build_command(
     except Exception as err:  # noqa: BLE001 - one line, never a traceback
         _fail(f"unexpected failure of the consultation build: {type(err).__name__}: {err}", code=3)
     s = result.summary
-    typer.echo(f"consultation ({result.layout} layout{', synthetic demo' if result.demo else ''}): "
-               f"{s['rows_read']:,} rows read, {s['accepted']:,} proposals, {s['quarantined']:,} quarantined")
+    typer.echo(
+        f"consultation ({result.layout} layout{', synthetic demo' if result.demo else ''}): "
+        f"{s['rows_read']:,} rows read, {s['accepted']:,} proposals, {s['quarantined']:,} quarantined"
+    )
     if "zones_make" in s:
-        typer.echo("zones (Make-compatible): " + ", ".join(f"{k} {v:,}" for k, v in s["zones_make"].items())
-                   + f"; Make zone with posterior probability < 50 %: {s['uncertain_make_zone']:,}")
-    typer.echo(f"established consensus (p ≥ 0.9): {s['consensus']:,}; τ-best set of the top {10}: {s['tau_best_size']:,} proposals")
+        typer.echo(
+            "zones (Make-compatible): "
+            + ", ".join(f"{k} {v:,}" for k, v in s["zones_make"].items())
+            + f"; Make zone with posterior probability < 50 %: {s['uncertain_make_zone']:,}"
+        )
+    typer.echo(
+        f"established consensus (p ≥ 0.9): {s['consensus']:,}; τ-best set of the top {10}: {s['tau_best_size']:,} proposals"
+    )
     for c in s["correlations"]:
-        typer.echo(f"Spearman ({c['level']}, n = {c['n']}): {c['spearman_rho']:.2f} [{c['low']:.2f}, {c['high']:.2f}]")
+        typer.echo(
+            f"Spearman ({c['level']}, n = {c['n']}): {c['spearman_rho']:.2f} [{c['low']:.2f}, {c['high']:.2f}]"
+        )
     typer.echo("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()))
     for kind, path in result.publications.items():
         typer.echo(f"  {kind}: {path}" + (f" ({result.renderer})" if kind == "pdf" else ""))

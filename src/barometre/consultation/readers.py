@@ -339,7 +339,13 @@ def share_scale(values: pd.Series) -> float:
 
 def _share(values: pd.Series, scale: float) -> pd.Series:
     """Text shares (``0.72``, ``72``, ``72,5 %``; "" → NaN) as floats divided by ``scale``."""
-    text = values.astype(str).str.strip().str.rstrip("%").str.strip().str.replace(",", ".", regex=False)
+    text = (
+        values.astype(str)
+        .str.strip()
+        .str.rstrip("%")
+        .str.strip()
+        .str.replace(",", ".", regex=False)
+    )
     return pd.to_numeric(text, errors="coerce") / scale
 
 
@@ -367,7 +373,9 @@ def protected_band_counts(
     proposals = bands.value_counts().reindex(order, fill_value=0)
     proposals = proposals[proposals > 0]
     if authors is not None:
-        people = pd.DataFrame({"band": bands, "author": authors}).groupby("band")["author"].nunique()
+        people = (
+            pd.DataFrame({"band": bands, "author": authors}).groupby("band")["author"].nunique()
+        )
         people = people.reindex(proposals.index, fill_value=0)
     else:
         people = proposals

@@ -124,8 +124,7 @@ class MakeScorer:
         self.counts = counts
         self.weight = float(weight)
         self.totals = {
-            c: sum(counts[vote_column(c, v)].to_numpy(dtype=float) for v in VOTES)
-            for c in COUNTERS
+            c: sum(counts[vote_column(c, v)].to_numpy(dtype=float) for v in VOTES) for c in COUNTERS
         }
 
     def rate(self, counter: str, column_suffix: str) -> np.ndarray:

@@ -74,7 +74,9 @@ def author_departments(proposals: pd.DataFrame, cog_year: int) -> pd.DataFrame:
         else:
             codes.append("")
             status.append("unknown code")
-    return pd.DataFrame({"id": proposals["id"].to_numpy(), "code_departement": codes, "status": status})
+    return pd.DataFrame(
+        {"id": proposals["id"].to_numpy(), "code_departement": codes, "status": status}
+    )
 
 
 def territory_populations(cog_year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -136,7 +138,11 @@ def engagement(communes: pd.DataFrame, column: str = "score") -> tuple[pd.Series
 
     def mean(group: str) -> pd.Series:
         sums = weighted.groupby(group)[["w", "population"]].sum()
-        return (sums["w"] / sums["population"]).where(sums["population"] > 0).rename(f"engagement_{column}")
+        return (
+            (sums["w"] / sums["population"])
+            .where(sums["population"] > 0)
+            .rename(f"engagement_{column}")
+        )
 
     return mean("code_departement"), mean("code_region")
 
@@ -157,8 +163,12 @@ class Correlation:
 
 
 def rank_correlation(
-    x: pd.Series | np.ndarray, y: pd.Series | np.ndarray, *, coverage: float = 0.95,
-    level: str = "", measure: str = "",
+    x: pd.Series | np.ndarray,
+    y: pd.Series | np.ndarray,
+    *,
+    coverage: float = 0.95,
+    level: str = "",
+    measure: str = "",
 ) -> Correlation:
     """Spearman's ρ of the pairs where both are known, with its Fisher-z interval (variance
     (1 + ρ²/2)/(n − 3), Bonett–Wright); NaN bounds when n < 4."""
@@ -173,11 +183,17 @@ def rank_correlation(
     z = math.atanh(rho)
     se = math.sqrt((1 + rho**2 / 2) / (n - 3))
     q = stats.norm.ppf(0.5 + coverage / 2)
-    return Correlation(level, measure, n, rho, math.tanh(z - q * se), math.tanh(z + q * se), coverage)
+    return Correlation(
+        level, measure, n, rho, math.tanh(z - q * se), math.tanh(z + q * se), coverage
+    )
 
 
-def protect_counts(table: pd.DataFrame, columns: tuple[str, ...] = ("proposals", "consensus"),
-                   rate: str = "proposals_per_100k", threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
+def protect_counts(
+    table: pd.DataFrame,
+    columns: tuple[str, ...] = ("proposals", "consensus"),
+    rate: str = "proposals_per_100k",
+    threshold: int = DEFAULT_THRESHOLD,
+) -> pd.DataFrame:
     """The table as published: counts below ``threshold`` (but not 0) shown ``< 11``, and the
     rate of a suppressed count withheld (rate × population gives the count back)."""
     out = table.copy()
@@ -185,7 +201,9 @@ def protect_counts(table: pd.DataFrame, columns: tuple[str, ...] = ("proposals",
     for column in columns:
         if column in out:
             values = out[column]
-            out[column] = np.where((values > 0) & (values < threshold), f"< {threshold}", values.astype(str))
+            out[column] = np.where(
+                (values > 0) & (values < threshold), f"< {threshold}", values.astype(str)
+            )
     if rate in out:
         out[rate] = np.where(small, "", out[rate].map(lambda v: "" if pd.isna(v) else f"{v:.2f}"))
     return out
@@ -199,4 +217,6 @@ def top_of_territory(
     ids = set(located.loc[located["code_departement"].isin(set(departments)), "id"])
     chosen = scored[scored["id"].isin(ids)]
     order = ["p_consensus", "top_score"] if "p_consensus" in chosen else ["top_score"]
-    return chosen.sort_values(order, ascending=False, kind="mergesort").head(n).reset_index(drop=True)
+    return (
+        chosen.sort_values(order, ascending=False, kind="mergesort").head(n).reset_index(drop=True)
+    )

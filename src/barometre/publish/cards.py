@@ -62,18 +62,34 @@ class ClusterSource:
 
 
 CLUSTER_SOURCES: dict[str, ClusterSource] = {
-    "ha_campaigns": ClusterSource("ha_campaigns_clusters", "ha_campaigns_cluster_max",
-                                  Noun("association", "associations", feminine=True), "par",
-                                  "la plus active en a lancé"),
-    "ha_participants": ClusterSource("ha_participants_clusters", "ha_participants_cluster_max",
-                                     Noun("campagne", "campagnes", feminine=True), "sur",
-                                     "la plus suivie en réunit"),
-    "jva_matches": ClusterSource("jva_matches_clusters", "jva_matches_cluster_max",
-                                 Noun("mission", "missions", feminine=True), "sur",
-                                 "la plus demandée en réunit"),
-    "ha_donations": ClusterSource("ha_donations_clusters", "ha_donations_cluster_max",
-                                  Noun("campagne", "campagnes", feminine=True), "sur",
-                                  "la plus soutenue en réunit"),
+    "ha_campaigns": ClusterSource(
+        "ha_campaigns_clusters",
+        "ha_campaigns_cluster_max",
+        Noun("association", "associations", feminine=True),
+        "par",
+        "la plus active en a lancé",
+    ),
+    "ha_participants": ClusterSource(
+        "ha_participants_clusters",
+        "ha_participants_cluster_max",
+        Noun("campagne", "campagnes", feminine=True),
+        "sur",
+        "la plus suivie en réunit",
+    ),
+    "jva_matches": ClusterSource(
+        "jva_matches_clusters",
+        "jva_matches_cluster_max",
+        Noun("mission", "missions", feminine=True),
+        "sur",
+        "la plus demandée en réunit",
+    ),
+    "ha_donations": ClusterSource(
+        "ha_donations_clusters",
+        "ha_donations_cluster_max",
+        Noun("campagne", "campagnes", feminine=True),
+        "sur",
+        "la plus soutenue en réunit",
+    ),
 }
 """The cluster columns of the confidential counts table (``work/commune_counts.csv``,
 :data:`barometre.sources.counts.CLUSTER_COLUMNS`) behind each count."""
@@ -121,8 +137,15 @@ def share_bands(count: int, feasible: range) -> list[tuple[float, float]]:
         del edges[single + 1 if single == 0 else single]
 
 
-def cluster_summary(count: Any, clusters: Any, largest: Any, unit: Noun, superlative: str,
-                    threshold: int = DEFAULT_THRESHOLD, preposition: str = "sur") -> str | None:
+def cluster_summary(
+    count: Any,
+    clusters: Any,
+    largest: Any,
+    unit: Noun,
+    superlative: str,
+    threshold: int = DEFAULT_THRESHOLD,
+    preposition: str = "sur",
+) -> str | None:
     """« sur 40 missions ; la plus demandée en réunit moins du quart » — how many distinct
     units a publishable count comes from and, in bands, the share of the largest.
 
@@ -160,25 +183,38 @@ def rate_unit(unit: str) -> str:
     """The part of an indicator's unit that follows the counted noun: « associations pour 1 000
     habitants » → « pour 1 000 habitants », « participants par campagne » → « par campagne »."""
     positions = [unit.find(word) for word in (" pour ", " par ") if word in unit]
-    return unit[min(positions) + 1:] if positions else unit
+    return unit[min(positions) + 1 :] if positions else unit
 
 
 def _interval(lower: Any, upper: Any, decimals: int) -> str:
     return f"{fr_number(lower, decimals)} à {fr_number(upper, decimals)}"
 
 
-def fact_table(code: str, meta: Mapping[str, Any], counts: pd.DataFrame, rates: pd.DataFrame,
-               data_year: int, credible: str, threshold: int = DEFAULT_THRESHOLD) -> str:
+def fact_table(
+    code: str,
+    meta: Mapping[str, Any],
+    counts: pd.DataFrame,
+    rates: pd.DataFrame,
+    data_year: int,
+    credible: str,
+    threshold: int = DEFAULT_THRESHOLD,
+) -> str:
     """The laureate's figures, one row per indicator: the observed count, the rate the ranking
     uses with its credible interval, in the indicator's own unit, and what the count is made of.
     Person counts below the threshold, and everything derived from them, are withheld."""
     rows = []
     units = [rate_unit(ind["unit"]) for ind in meta["indicators"]]
     common = max(set(units), key=units.count)  # the unit of the header; others said in the cell
-    small_bases = {base for base in PERSON_COUNTS if base in counts.columns and is_small(counts.at[code, base], threshold)}
+    small_bases = {
+        base
+        for base in PERSON_COUNTS
+        if base in counts.columns and is_small(counts.at[code, base], threshold)
+    }
     for ind in meta["indicators"]:
         column = ind.get("count")
-        base = next((b for b, derived in DERIVED_INDICATORS.items() if ind["code"] in derived), None)
+        base = next(
+            (b for b, derived in DERIVED_INDICATORS.items() if ind["code"] in derived), None
+        )
         hidden = (column in small_bases) or (base in small_bases)
         if column is not None and column in counts.columns:
             value = counts.at[code, column]
@@ -196,63 +232,102 @@ def fact_table(code: str, meta: Mapping[str, Any], counts: pd.DataFrame, rates: 
         elif key in rates.index and pd.notna(rates.at[key, "posterior_mean"]):
             decimals = 1 if rates.at[key, "posterior_mean"] >= 10 else 2
             unit = rate_unit(ind["unit"])
-            rate_text = (f"{fr_number(rates.at[key, 'posterior_mean'], decimals)}"
-                         + ("" if unit == common else f" {unit}")
-                         + f" ({_interval(rates.at[key, 'lower'], rates.at[key, 'upper'], decimals)})")
+            rate_text = (
+                f"{fr_number(rates.at[key, 'posterior_mean'], decimals)}"
+                + ("" if unit == common else f" {unit}")
+                + f" ({_interval(rates.at[key, 'lower'], rates.at[key, 'upper'], decimals)})"
+            )
         else:
             rate_text = "–"
         source = CLUSTER_SOURCES.get(column) if column else None
         behind = "–"
         if source is not None and not hidden and source.clusters in counts.columns:
-            behind = cluster_summary(counts.at[code, column], counts.at[code, source.clusters],
-                                     counts.at[code, source.largest], source.unit, source.superlative,
-                                     threshold, source.preposition) or "–"
-        rows.append({
-            "Indicateur": capitalise(ind["short"]),
-            "Nombre": count_text,
-            f"Taux {common} (intervalle à {credible})": rate_text,
-            "Provenance": behind,
-        })
+            behind = (
+                cluster_summary(
+                    counts.at[code, column],
+                    counts.at[code, source.clusters],
+                    counts.at[code, source.largest],
+                    source.unit,
+                    source.superlative,
+                    threshold,
+                    source.preposition,
+                )
+                or "–"
+            )
+        rows.append(
+            {
+                "Indicateur": capitalise(ind["short"]),
+                "Nombre": count_text,
+                f"Taux {common} (intervalle à {credible})": rate_text,
+                "Provenance": behind,
+            }
+        )
     frame = pd.DataFrame(rows)
-    return dataframe_to_markdown(frame, formats={c: (lambda v: v) for c in frame.columns},
-                                 align={"Nombre": "right"})
+    return dataframe_to_markdown(
+        frame, formats={c: (lambda v: v) for c in frame.columns}, align={"Nombre": "right"}
+    )
 
 
-def laureate_card(row: Any, department: str, meta: Mapping[str, Any], counts: pd.DataFrame,
-                  rates: pd.DataFrame, *, data_year: int, top_k: int, n_runs: str, interval: str,
-                  credible: str, simultaneous: str, tied: bool,
-                  threshold: int = DEFAULT_THRESHOLD) -> str:
+def laureate_card(
+    row: Any,
+    department: str,
+    meta: Mapping[str, Any],
+    counts: pd.DataFrame,
+    rates: pd.DataFrame,
+    *,
+    data_year: int,
+    top_k: int,
+    n_runs: str,
+    interval: str,
+    credible: str,
+    simultaneous: str,
+    tied: bool,
+    threshold: int = DEFAULT_THRESHOLD,
+) -> str:
     """The fact sheet of one laureate: sentences with their verbs, then the figures' table."""
     ex_aequo = " — ex aequo" if tied else ""
     median = float(row.rank_median)
-    median_text = f"le {fr_rank(int(median), superscript=True)}" if median.is_integer() else f"de {fr_number(median, 1)}"
+    median_text = (
+        f"le {fr_rank(int(median), superscript=True)}"
+        if median.is_integer()
+        else f"de {fr_number(median, 1)}"
+    )
     low, high = max(math.floor(float(row.rank_p05)), 1), max(math.ceil(float(row.rank_p95)), 1)
-    spread = (f"elle occupe le {fr_rank(low, superscript=True)} rang" if low == high else
-              f"elle se classe entre le {fr_rank(low, superscript=True)} et le "
-              f"{fr_rank(high, superscript=True)} rang")
+    spread = (
+        f"elle occupe le {fr_rank(low, superscript=True)} rang"
+        if low == high
+        else f"elle se classe entre le {fr_rank(low, superscript=True)} et le "
+        f"{fr_rank(high, superscript=True)} rang"
+    )
     sentences = [
         f"{row.sentence}.",
         f"La commune compte {nombre(row.population, Noun('habitant', 'habitants'))}.",
-        (f"Dans {fr_percent(row.p_top * 100, 0)} des {n_runs} scénarios, elle figure parmi les "
-         f"{top_k} premières de sa classe ; son rang médian est {median_text} et, dans "
-         f"{interval} des scénarios, {spread}."),
+        (
+            f"Dans {fr_percent(row.p_top * 100, 0)} des {n_runs} scénarios, elle figure parmi les "
+            f"{top_k} premières de sa classe ; son rang médian est {median_text} et, dans "
+            f"{interval} des scénarios, {spread}."
+        ),
         f"Selon le score de l'édition, elle est {fr_rank(row.rank_in_class, feminine=True, superscript=True)} de sa classe.",
     ]
     if pd.notna(getattr(row, "cs_lower", float("nan"))):
         same = int(row.cs_lower) == int(row.cs_upper)
         sentences.append(
             f"Avec une confiance de {simultaneous}, son rang est le {fr_rank(row.cs_lower, superscript=True)}."
-            if same else
-            f"Avec une confiance de {simultaneous}, son rang se situe entre le "
+            if same
+            else f"Avec une confiance de {simultaneous}, son rang se situe entre le "
             f"{fr_rank(row.cs_lower, superscript=True)} et le {fr_rank(row.cs_upper, superscript=True)}."
         )
-    missing = [ind["short"] for ind in meta["indicators"]
-               if ind.get("count") in counts.columns and pd.isna(counts.at[row.code_commune, ind["count"]])]
+    missing = [
+        ind["short"]
+        for ind in meta["indicators"]
+        if ind.get("count") in counts.columns and pd.isna(counts.at[row.code_commune, ind["count"]])
+    ]
     if missing:
         verb = "n'est pas connu" if len(missing) == 1 else "ne sont pas connus"
         sentences.append(
             f"Le nombre {de(fr_list(missing))} {verb} dans cette commune (lacune structurelle décrite "
-            "dans l'annexe) : l'indicateur est écarté de son score, et non compté comme nul.")
+            "dans l'annexe) : l'indicateur est écarté de son score, et non compté comme nul."
+        )
     header = f"### {escape_markdown(str(row.nom))} ({department}){ex_aequo}"
     table = fact_table(row.code_commune, meta, counts, rates, data_year, credible, threshold)
     return f"{header}\n\n{' '.join(sentences)}\n\n{table}"
@@ -260,15 +335,21 @@ def laureate_card(row: Any, department: str, meta: Mapping[str, Any], counts: pd
 
 def awards_sentence(eligible: int, laureates: int, top_k: int, laureate_threshold: str) -> str:
     """How many prizes the class awards, and why fewer than ``top_k`` when it does."""
-    condition = (f"une probabilité d'au moins {laureate_threshold} d'être parmi les {top_k} "
-                 "premières tout en appartenant à l'ensemble de confiance des meilleures")
+    condition = (
+        f"une probabilité d'au moins {laureate_threshold} d'être parmi les {top_k} "
+        "premières tout en appartenant à l'ensemble de confiance des meilleures"
+    )
     if eligible == 0:
         return "La classe ne décerne aucun prix : aucune commune n'y est éligible."
     if laureates >= top_k:
         return f"La classe décerne ses {nombre(top_k, PRIZE)}."
     if laureates == 0:
         return f"La classe ne décerne aucun prix : aucune commune n'atteint {condition}."
-    who = "une seule commune atteint" if laureates == 1 else f"seules {fr_number(laureates)} communes atteignent"
+    who = (
+        "une seule commune atteint"
+        if laureates == 1
+        else f"seules {fr_number(laureates)} communes atteignent"
+    )
     return f"La classe décerne {nombre(laureates, PRIZE)} sur {top_k} : {who} {condition}."
 
 
@@ -289,15 +370,29 @@ def mentions_sentence(mentions: pd.DataFrame, top_k: int) -> str:
     """« 6 mentions : A (24 %), B (23 %)… » as a sentence, probabilities of being in the top."""
     if mentions.empty:
         return ""
-    names = ", ".join(f"{escape_markdown(str(r.nom))} ({fr_percent(r.p_top * 100, 0)})" for r in mentions.itertuples())
+    names = ", ".join(
+        f"{escape_markdown(str(r.nom))} ({fr_percent(r.p_top * 100, 0)})"
+        for r in mentions.itertuples()
+    )
     verb = "reçoit" if len(mentions) == 1 else "reçoivent"
-    return (f"{capitalise(nombre(len(mentions), COMMUNE))} {verb} une mention (entre parenthèses, la "
-            f"probabilité d'être parmi les {top_k} premières) : {names}.")
+    return (
+        f"{capitalise(nombre(len(mentions), COMMUNE))} {verb} une mention (entre parenthèses, la "
+        f"probabilité d'être parmi les {top_k} premières) : {names}."
+    )
 
 
-def figure_class_palmares(decision: pd.DataFrame, label: str, path: Path, *, top_k: int,
-                          laureate_min: float, mention_min: float, source_note: str,
-                          interval: str, n: int = 15) -> Path | None:
+def figure_class_palmares(
+    decision: pd.DataFrame,
+    label: str,
+    path: Path,
+    *,
+    top_k: int,
+    laureate_min: float,
+    mention_min: float,
+    source_note: str,
+    interval: str,
+    n: int = 15,
+) -> Path | None:
     """The class's ``n`` communes most likely to be in its top ``top_k``: their probability
     (bars, with the laureate and mention thresholds) and their rank interval (5th–95th
     percentile of the scenarios, median as a dot), laureates and mentions in colour. None when
@@ -305,14 +400,21 @@ def figure_class_palmares(decision: pd.DataFrame, label: str, path: Path, *, top
     members = decision[(decision["population_class"] == label) & decision["p_top"].notna()]
     if members.empty:
         return None
-    top = members.sort_values(["p_top", "rank_median", "nom"], ascending=[False, True, True]).head(n)
+    top = members.sort_values(["p_top", "rank_median", "nom"], ascending=[False, True, True]).head(
+        n
+    )
     top = top.iloc[::-1]
     colours = {"Lauréat": PALETTE["accent"], "Mention": PALETTE["highlight"]}
     colour = [colours.get(s, PALETTE["rule"]) for s in top["status"].fillna("")]
     plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 8})
     height = 0.26 * len(top) + 1.2
-    fig, (left, right) = plt.subplots(1, 2, figsize=(7.0, height), sharey=True,
-                                      gridspec_kw={"width_ratios": [1, 1.15], "wspace": 0.12})
+    fig, (left, right) = plt.subplots(
+        1,
+        2,
+        figsize=(7.0, height),
+        sharey=True,
+        gridspec_kw={"width_ratios": [1, 1.15], "wspace": 0.12},
+    )
     y = np.arange(len(top))
     left.barh(y, top["p_top"] * 100, color=colour)
     for value, yy in zip(top["p_top"], y, strict=True):
@@ -323,13 +425,17 @@ def figure_class_palmares(decision: pd.DataFrame, label: str, path: Path, *, top
     left.axvline(mention_min * 100, color=PALETTE["muted"], lw=0.8, ls=":")
     left.set_xlim(0, 112)
     left.set_yticks(y, [str(v) for v in top["nom"]])
-    left.set_title(f"Probabilité d'être parmi les {top_k} premières", loc="left", fontsize=8, fontweight="bold")
+    left.set_title(
+        f"Probabilité d'être parmi les {top_k} premières", loc="left", fontsize=8, fontweight="bold"
+    )
     left.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: fr_percent(v, 0)))
     right.hlines(y, top["rank_p05"], top["rank_p95"], color=colour, lw=2.2)
     right.scatter(top["rank_median"], y, color="black", s=10, zorder=3)
     right.set_xscale("log")
     right.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: fr_number(v)))
-    right.set_title("Rang dans la classe (échelle logarithmique)", loc="left", fontsize=8, fontweight="bold")
+    right.set_title(
+        "Rang dans la classe (échelle logarithmique)", loc="left", fontsize=8, fontweight="bold"
+    )
     right.set_xlabel(f"point : rang médian ; trait : rangs de {interval} des scénarios", fontsize=7)
     right.tick_params(axis="y", length=0)
     for ax in (left, right):
@@ -337,10 +443,32 @@ def figure_class_palmares(decision: pd.DataFrame, label: str, path: Path, *, top
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    handles = [Patch(color=PALETTE["accent"], label="Lauréat"), Patch(color=PALETTE["highlight"], label="Mention"),
-               Line2D([], [], color=PALETTE["muted"], ls="--", label=f"Seuil des lauréats ({fr_percent(laureate_min * 100, 0)})"),
-               Line2D([], [], color=PALETTE["muted"], ls=":", label=f"Seuil des mentions ({fr_percent(mention_min * 100, 0)})")]
-    fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=4, frameon=False, fontsize=7)
+    handles = [
+        Patch(color=PALETTE["accent"], label="Lauréat"),
+        Patch(color=PALETTE["highlight"], label="Mention"),
+        Line2D(
+            [],
+            [],
+            color=PALETTE["muted"],
+            ls="--",
+            label=f"Seuil des lauréats ({fr_percent(laureate_min * 100, 0)})",
+        ),
+        Line2D(
+            [],
+            [],
+            color=PALETTE["muted"],
+            ls=":",
+            label=f"Seuil des mentions ({fr_percent(mention_min * 100, 0)})",
+        ),
+    ]
+    fig.legend(
+        handles=handles,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncol=4,
+        frameon=False,
+        fontsize=7,
+    )
     fig.text(0, -0.02, source_note, fontsize=6.5, color=PALETTE["muted"], va="top")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=160, bbox_inches="tight", metadata={"Software": None})

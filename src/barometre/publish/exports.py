@@ -53,30 +53,109 @@ class ColumnDoc:
 
 
 COLUMN_DOCS: dict[str, ColumnDoc] = {
-    "code_commune": ColumnDoc("Code commune (INSEE)", "code", "Code officiel géographique de la commune (5 caractères, texte : 01001, 2A004), millésime du COG de l'édition.", "@"),
-    "nom": ColumnDoc("Nom de la commune", "texte", "Nom de la commune dans le COG de l'édition.", "@"),
-    "code_departement": ColumnDoc("Code du département", "code", "Code INSEE du département (texte : 01, 2A, 971).", "@"),
+    "code_commune": ColumnDoc(
+        "Code commune (INSEE)",
+        "code",
+        "Code officiel géographique de la commune (5 caractères, texte : 01001, 2A004), millésime du COG de l'édition.",
+        "@",
+    ),
+    "nom": ColumnDoc(
+        "Nom de la commune", "texte", "Nom de la commune dans le COG de l'édition.", "@"
+    ),
+    "code_departement": ColumnDoc(
+        "Code du département", "code", "Code INSEE du département (texte : 01, 2A, 971).", "@"
+    ),
     "nom_departement": ColumnDoc("Département", "texte", "Nom du département.", "@"),
     "code_region": ColumnDoc("Code de la région", "code", "Code INSEE de la région (texte).", "@"),
-    "code_epci": ColumnDoc("Code de l'EPCI", "code", "SIREN de l'établissement public de coopération intercommunale à fiscalité propre dont la commune est membre (vide si aucun).", "@"),
+    "code_epci": ColumnDoc(
+        "Code de l'EPCI",
+        "code",
+        "SIREN de l'établissement public de coopération intercommunale à fiscalité propre dont la commune est membre (vide si aucun).",
+        "@",
+    ),
     "nom_epci": ColumnDoc("EPCI", "texte", "Nom de l'EPCI à fiscalité propre.", "@"),
-    "population": ColumnDoc("Population", "habitants", "Population municipale légale INSEE du millésime retenu par l'édition.", "#,##0"),
-    "population_class": ColumnDoc("Classe de population", "texte", "Classe du palmarès : Village (moins de 5 000 habitants), Petite ville (5 000 à 19 999), Ville moyenne (20 000 à 49 999), Grande ville (50 000 à 199 999), Métropole (200 000 et plus).", "@"),
-    "score": ColumnDoc("Score Cités Vives", "points (0 à 100)", "Score composite du baromètre : moyenne pondérée des critères, eux-mêmes moyennes des indicateurs normalisés.", "0.0"),
-    "rank_in_class": ColumnDoc("Rang dans la classe", "rang", "Rang national de la commune parmi les communes de sa classe de population (1 = meilleur score).", "0"),
-    "class_size": ColumnDoc("Communes de la classe", "communes", "Nombre de communes classées dans la classe de population, en France.", "#,##0"),
-    "rank_national": ColumnDoc("Rang national", "rang", "Rang de la commune parmi toutes les communes classées, toutes classes confondues.", "#,##0"),
-    "percentile_in_class": ColumnDoc("Position dans la classe", "centile (0 à 100)", "Part des communes de la classe que la commune devance, en pourcentage : 100 pour la première, 0 pour la dernière, 50 pour la médiane.", "0.0"),
-    "rank_p05": ColumnDoc("Rang, borne haute (90 %)", "rang", "Meilleur rang de l'intervalle qui contient le rang de la commune dans 90 % des scénarios de l'analyse d'incertitude (5e centile).", "0"),
-    "rank_p95": ColumnDoc("Rang, borne basse (90 %)", "rang", "Moins bon rang de l'intervalle qui contient le rang de la commune dans 90 % des scénarios de l'analyse d'incertitude (95e centile).", "0"),
-    "laureate": ColumnDoc("Lauréate", "oui/non", "La commune figure au palmarès national de l'édition (premières de chaque classe).", "@"),
-    "has_qpv": ColumnDoc("Commune avec QPV", "oui/non", "La commune compte au moins un quartier prioritaire de la politique de la ville de la liste fournie.", "@"),
-    "n_qpv": ColumnDoc("Nombre de QPV", "quartiers", "Nombre de quartiers prioritaires de la liste fournie qui touchent la commune (un quartier intercommunal compte dans chacune de ses communes).", "0"),
+    "population": ColumnDoc(
+        "Population",
+        "habitants",
+        "Population municipale légale INSEE du millésime retenu par l'édition.",
+        "#,##0",
+    ),
+    "population_class": ColumnDoc(
+        "Classe de population",
+        "texte",
+        "Classe du palmarès : Village (moins de 5 000 habitants), Petite ville (5 000 à 19 999), Ville moyenne (20 000 à 49 999), Grande ville (50 000 à 199 999), Métropole (200 000 et plus).",
+        "@",
+    ),
+    "score": ColumnDoc(
+        "Score Cités Vives",
+        "points (0 à 100)",
+        "Score composite du baromètre : moyenne pondérée des critères, eux-mêmes moyennes des indicateurs normalisés.",
+        "0.0",
+    ),
+    "rank_in_class": ColumnDoc(
+        "Rang dans la classe",
+        "rang",
+        "Rang national de la commune parmi les communes de sa classe de population (1 = meilleur score).",
+        "0",
+    ),
+    "class_size": ColumnDoc(
+        "Communes de la classe",
+        "communes",
+        "Nombre de communes classées dans la classe de population, en France.",
+        "#,##0",
+    ),
+    "rank_national": ColumnDoc(
+        "Rang national",
+        "rang",
+        "Rang de la commune parmi toutes les communes classées, toutes classes confondues.",
+        "#,##0",
+    ),
+    "percentile_in_class": ColumnDoc(
+        "Position dans la classe",
+        "centile (0 à 100)",
+        "Part des communes de la classe que la commune devance, en pourcentage : 100 pour la première, 0 pour la dernière, 50 pour la médiane.",
+        "0.0",
+    ),
+    "rank_p05": ColumnDoc(
+        "Rang, borne haute (90 %)",
+        "rang",
+        "Meilleur rang de l'intervalle qui contient le rang de la commune dans 90 % des scénarios de l'analyse d'incertitude (5e centile).",
+        "0",
+    ),
+    "rank_p95": ColumnDoc(
+        "Rang, borne basse (90 %)",
+        "rang",
+        "Moins bon rang de l'intervalle qui contient le rang de la commune dans 90 % des scénarios de l'analyse d'incertitude (95e centile).",
+        "0",
+    ),
+    "laureate": ColumnDoc(
+        "Lauréate",
+        "oui/non",
+        "La commune figure au palmarès national de l'édition (premières de chaque classe).",
+        "@",
+    ),
+    "has_qpv": ColumnDoc(
+        "Commune avec QPV",
+        "oui/non",
+        "La commune compte au moins un quartier prioritaire de la politique de la ville de la liste fournie.",
+        "@",
+    ),
+    "n_qpv": ColumnDoc(
+        "Nombre de QPV",
+        "quartiers",
+        "Nombre de quartiers prioritaires de la liste fournie qui touchent la commune (un quartier intercommunal compte dans chacune de ses communes).",
+        "0",
+    ),
 }
 
 
 def criterion_doc(criterion: Mapping[str, Any]) -> ColumnDoc:
-    return ColumnDoc(f"Critère : {criterion['title']}", "points (0 à 100)", " ".join(str(criterion.get("description", "")).split()) or criterion["title"], "0.0")
+    return ColumnDoc(
+        f"Critère : {criterion['title']}",
+        "points (0 à 100)",
+        " ".join(str(criterion.get("description", "")).split()) or criterion["title"],
+        "0.0",
+    )
 
 
 def indicator_docs(meta: Mapping[str, Any]) -> dict[str, ColumnDoc]:
@@ -93,25 +172,38 @@ def indicator_docs(meta: Mapping[str, Any]) -> dict[str, ColumnDoc]:
         code = indicator["code"]
         if "count" in indicator:
             docs[code] = ColumnDoc(
-                f"{indicator['title']} (nombre)", indicator["unit"].split(" pour ")[0],
-                f"Nombre brut, avant rapport à la population. Indicateur : {definition} Source : {source}.", "#,##0",
+                f"{indicator['title']} (nombre)",
+                indicator["unit"].split(" pour ")[0],
+                f"Nombre brut, avant rapport à la population. Indicateur : {definition} Source : {source}.",
+                "#,##0",
             )
         else:
             per_inhabitant = indicator.get("exposure", "population") == "population"
             docs[code] = ColumnDoc(
-                f"{indicator['title']} (rapport brut)", indicator["unit"].split(" pour ")[0],
-                ("Rapport avant division par la population." if per_inhabitant else "Rapport, non divisé par la population.")
-                + f" Indicateur : {definition} Source : {source}.", "0.00",
+                f"{indicator['title']} (rapport brut)",
+                indicator["unit"].split(" pour ")[0],
+                (
+                    "Rapport avant division par la population."
+                    if per_inhabitant
+                    else "Rapport, non divisé par la population."
+                )
+                + f" Indicateur : {definition} Source : {source}.",
+                "0.00",
             )
         docs[f"{code}_per_1000"] = ColumnDoc(
-            indicator["title"], indicator["unit"], f"{definition} Taux brut, avant lissage des petits nombres. Source : {source}.", "0.00",
+            indicator["title"],
+            indicator["unit"],
+            f"{definition} Taux brut, avant lissage des petits nombres. Source : {source}.",
+            "0.00",
         )
     for criterion in meta.get("criteria", []):
         docs[criterion["code"]] = criterion_doc(criterion)
     return docs
 
 
-def data_dictionary(columns: Sequence[str], meta: Mapping[str, Any], extra: Mapping[str, ColumnDoc] | None = None) -> pd.DataFrame:
+def data_dictionary(
+    columns: Sequence[str], meta: Mapping[str, Any], extra: Mapping[str, ColumnDoc] | None = None
+) -> pd.DataFrame:
     """The dictionary of ``columns`` in order: ``colonne``, ``titre``, ``unite``, ``definition``.
 
     Raises ``KeyError`` naming the columns that have no description.
@@ -194,7 +286,12 @@ def write_xlsx(
     sheet.title = sheet_name
     sheet.append(list(table.columns))
     for row in table.itertuples(index=False):
-        sheet.append([None if pd.isna(v) else (("oui" if v else "non") if isinstance(v, bool) else v) for v in row])
+        sheet.append(
+            [
+                None if pd.isna(v) else (("oui" if v else "non") if isinstance(v, bool) else v)
+                for v in row
+            ]
+        )
     for j, column in enumerate(table.columns, start=1):
         cell = sheet.cell(row=1, column=j)
         cell.font, cell.fill = header_font, header_fill
@@ -224,7 +321,7 @@ def write_xlsx(
         notes.append([label, text])
     notes.column_dimensions["A"].width = 24
     notes.column_dimensions["B"].width = 110
-    for (label_cell, text_cell) in notes.iter_rows(min_row=1, max_col=2):
+    for label_cell, text_cell in notes.iter_rows(min_row=1, max_col=2):
         label_cell.font = Font(bold=True)
         text_cell.alignment = Alignment(wrap_text=True, vertical="top")
 
@@ -235,7 +332,9 @@ def write_xlsx(
     return path
 
 
-def protect_export(table: pd.DataFrame, meta: Mapping[str, Any], threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
+def protect_export(
+    table: pd.DataFrame, meta: Mapping[str, Any], threshold: int = DEFAULT_THRESHOLD
+) -> pd.DataFrame:
     """The table as it may leave the project (:mod:`barometre.disclosure`).
 
     Floats are rounded to :data:`CSV_DECIMALS` and booleans written ``oui``/``non``; small
@@ -284,5 +383,7 @@ def export_table(
     stem = Path(stem)
     return {
         "csv": write_csv(table, stem.with_suffix(".csv")),
-        "xlsx": write_xlsx(table, dictionary, stem.with_suffix(".xlsx"), readme, sheet_name, formats),
+        "xlsx": write_xlsx(
+            table, dictionary, stem.with_suffix(".xlsx"), readme, sheet_name, formats
+        ),
     }

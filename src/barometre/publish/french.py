@@ -29,13 +29,56 @@ _VOWELS = frozenset("aeiouyæœ")
 
 ASPIRATED_H: frozenset[str] = frozenset(
     {
-        "hache", "haie", "haine", "hall", "halte", "hameau", "hameaux", "hanche", "handicap",
-        "handicaps", "hangar", "hangars", "hardi", "hareng", "haricot", "hasard", "hâte", "haut",
-        "haute", "hautes", "hauts", "hauteur", "hauts-de-france", "hauts-de-seine",
-        "haute-garonne", "haute-loire", "haute-marne", "haute-saône", "haute-savoie",
-        "haute-vienne", "hautes-alpes", "hautes-pyrénées", "haut-rhin", "hausse", "héron",
-        "héros", "hérisson", "hêtre", "hibou", "hiérarchie", "hockey", "homard", "honte",
-        "hors", "housse", "hublot", "huit", "huitième", "hurlement", "hutte",
+        "hache",
+        "haie",
+        "haine",
+        "hall",
+        "halte",
+        "hameau",
+        "hameaux",
+        "hanche",
+        "handicap",
+        "handicaps",
+        "hangar",
+        "hangars",
+        "hardi",
+        "hareng",
+        "haricot",
+        "hasard",
+        "hâte",
+        "haut",
+        "haute",
+        "hautes",
+        "hauts",
+        "hauteur",
+        "hauts-de-france",
+        "hauts-de-seine",
+        "haute-garonne",
+        "haute-loire",
+        "haute-marne",
+        "haute-saône",
+        "haute-savoie",
+        "haute-vienne",
+        "hautes-alpes",
+        "hautes-pyrénées",
+        "haut-rhin",
+        "hausse",
+        "héron",
+        "héros",
+        "hérisson",
+        "hêtre",
+        "hibou",
+        "hiérarchie",
+        "hockey",
+        "homard",
+        "honte",
+        "hors",
+        "housse",
+        "hublot",
+        "huit",
+        "huitième",
+        "hurlement",
+        "hutte",
     }
 )
 """Words whose initial h is aspirated (« le hameau », « de hauts »): no elision before them."""
@@ -96,7 +139,11 @@ def nombre(n: Any, noun: Noun, *, decimals: int = 0, zero: str | None = None) ->
     if is_missing(n):
         raise ValueError("a missing count cannot be written as a number: say it is not available")
     if fr_number(n, decimals) == fr_number(0, decimals):
-        return zero if zero is not None else f"{'aucune' if noun.feminine else 'aucun'} {noun.singular}"
+        return (
+            zero
+            if zero is not None
+            else f"{'aucune' if noun.feminine else 'aucun'} {noun.singular}"
+        )
     return f"{fr_number(n, decimals)}{NBSP}{noun.form(n)}"
 
 

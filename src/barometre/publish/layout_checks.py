@@ -152,7 +152,11 @@ def headings_at_page_foot(
     for number, lines in enumerate(pdf.lines, start=1):
         if number in skipped:
             continue
-        body = [line for line in lines if BODY_TOP_PT < line.y_min and line.y_max < BODY_BOTTOM_PT and line.text.strip()]
+        body = [
+            line
+            for line in lines
+            if BODY_TOP_PT < line.y_min and line.y_max < BODY_BOTTOM_PT and line.text.strip()
+        ]
         if body and body[-1].height >= min_height:
             problems.append(f"page {number}: ends with the heading « {body[-1].text} »")
     return problems
@@ -173,11 +177,15 @@ def blocks_split_across_pages(pdf: PdfText, blocks: Sequence[tuple[str, str]]) -
             continue
         first_page, last_page = pdf.page_of(start), pdf.page_of(end + len(normalise(last)) - 1)
         if first_page != last_page:
-            problems.append(f"block « {first[:60]} » runs from page {first_page} to page {last_page}")
+            problems.append(
+                f"block « {first[:60]} » runs from page {first_page} to page {last_page}"
+            )
     return problems
 
 
-def table_row_pages(pdf: PdfText, rows: Sequence[Sequence[str]], start: int = 0) -> list[int] | None:
+def table_row_pages(
+    pdf: PdfText, rows: Sequence[Sequence[str]], start: int = 0
+) -> list[int] | None:
     """Page of each row of a table (cells read in order), the rows found one after the other;
     of the first row's occurrences at or after ``start`` (its text may also appear in the
     prose), the one from which the whole table spans the least text. None when not found."""
@@ -214,7 +222,9 @@ def split_problem(row_pages: Sequence[int], min_rows: int = MIN_TABLE_ROWS) -> s
 
 
 def table_splits(
-    pdf: PdfText, tables: Sequence[tuple[str, Sequence[Sequence[str]]]], min_rows: int = MIN_TABLE_ROWS
+    pdf: PdfText,
+    tables: Sequence[tuple[str, Sequence[Sequence[str]]]],
+    min_rows: int = MIN_TABLE_ROWS,
 ) -> tuple[list[str], list[str]]:
     """(badly split tables, tables not found) among ``tables`` (name, rows), as messages."""
     problems, missing = [], []
@@ -253,7 +263,9 @@ def figures_without_number(pdf: PdfText, images_per_page: dict[int, int]) -> lis
         numbers.extend(found)
         images = images_per_page.get(number, 0)
         if images > len(found):
-            problems.append(f"page {number}: {images} figure(s), {len(found)} « Figure N » caption(s)")
+            problems.append(
+                f"page {number}: {images} figure(s), {len(found)} « Figure N » caption(s)"
+            )
     if numbers != list(range(1, len(numbers) + 1)):
         problems.append(f"figure numbers run {numbers}, not 1, 2, 3…")
     return problems
@@ -301,7 +313,11 @@ def markdown_table_header_words(text: str) -> set[str]:
     words: set[str] = set()
     lines = text.splitlines()
     for i, line in enumerate(lines[1:], start=1):
-        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip()[1:-1])] if line.strip().startswith("|") else []
+        cells = (
+            [c.strip() for c in re.split(r"(?<!\\)\|", line.strip()[1:-1])]
+            if line.strip().startswith("|")
+            else []
+        )
         if cells and all(re.fullmatch(r":?-+:?", c) for c in cells):
             header = lines[i - 1]
             words.update(re.findall(r"\w+", header))
@@ -312,8 +328,14 @@ def markdown_cards(text: str) -> list[tuple[str, str]]:
     """(first, last) texts of every ``::: {.card}`` div of a Markdown text: its heading (or
     first line) with the start of what follows, and the end of its last line."""
     blocks = []
-    for match in re.finditer(r"^:::+\s*\{\.card[^}]*\}\s*\n(.*?)^:::+\s*$", text, re.MULTILINE | re.DOTALL):
-        lines = [line.strip().lstrip("#-* ").strip() for line in match.group(1).splitlines() if line.strip()]
+    for match in re.finditer(
+        r"^:::+\s*\{\.card[^}]*\}\s*\n(.*?)^:::+\s*$", text, re.MULTILINE | re.DOTALL
+    ):
+        lines = [
+            line.strip().lstrip("#-* ").strip()
+            for line in match.group(1).splitlines()
+            if line.strip()
+        ]
         if not lines:
             continue
         first = lines[0] + (" " + " ".join(lines[1].split()[:4]) if len(lines) > 1 else "")
@@ -337,8 +359,13 @@ class LayoutReport:
 
     @property
     def problems(self) -> list[str]:
-        return [*self.headings_at_foot, *self.split_blocks, *self.split_tables,
-                *self.unnumbered_figures, *self.hyphenated_headers]
+        return [
+            *self.headings_at_foot,
+            *self.split_blocks,
+            *self.split_tables,
+            *self.unnumbered_figures,
+            *self.hyphenated_headers,
+        ]
 
 
 def check_publication(
@@ -365,7 +392,9 @@ def check_publication(
     )
 
 
-def check_report_folder(folder: Path | str, pdf_path: Path | str, min_rows: int = MIN_TABLE_ROWS) -> LayoutReport:
+def check_report_folder(
+    folder: Path | str, pdf_path: Path | str, min_rows: int = MIN_TABLE_ROWS
+) -> LayoutReport:
     """:func:`check_publication` with the tables and cards of a report folder's partials
     (``tables/*.md``, as the pages include them)."""
     tables: list[tuple[str, list[list[str]]]] = []
@@ -393,7 +422,9 @@ def check_build(build_dir: Path | str) -> list[LayoutReport]:
         for pdf in sorted((build_dir / "publications").glob("*.pdf"))
     ]
     for folder in sorted((build_dir / "territories").glob("*/")):
-        reports += [check_report_folder(folder, pdf) for pdf in sorted(folder.glob("publications/*.pdf"))]
+        reports += [
+            check_report_folder(folder, pdf) for pdf in sorted(folder.glob("publications/*.pdf"))
+        ]
     return reports
 
 

@@ -67,7 +67,13 @@ SEQUENTIAL = LinearSegmentedColormap.from_list(
 
 # Diverging ramp for positions in class (0–100, 50 = the class average): orange below, neutral
 # around the middle, blue above — an orange/blue pair that colour-blind readers tell apart.
-POSITION_COLOURS: tuple[str, ...] = (PALETTE["alert"], "#F0A36B", "#C9D3DE", "#7FA6CB", PALETTE["primary"])
+POSITION_COLOURS: tuple[str, ...] = (
+    PALETTE["alert"],
+    "#F0A36B",
+    "#C9D3DE",
+    "#7FA6CB",
+    PALETTE["primary"],
+)
 
 # Lambert-93 (EPSG:2154) from WGS84 longitude/latitude, by PROJ (pyproj); built once.
 _LAMBERT93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
@@ -81,7 +87,9 @@ def lambert93(lon: np.ndarray | float, lat: np.ndarray | float) -> tuple[np.ndar
     *Map Projections — A Working Manual*, eq. 15-1 to 15-10). PROJ applies no datum shift
     between WGS84 and RGF93 (they differ by less than a metre, far below what a map shows).
     """
-    lon_deg, lat_deg = np.broadcast_arrays(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    lon_deg, lat_deg = np.broadcast_arrays(
+        np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    )
     x, y = _LAMBERT93.transform(lon_deg, lat_deg)
     return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
@@ -111,7 +119,12 @@ class Department:
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         points = np.vstack([ring for polygon in self.polygons for ring in polygon])
-        return float(points[:, 0].min()), float(points[:, 1].min()), float(points[:, 0].max()), float(points[:, 1].max())
+        return (
+            float(points[:, 0].min()),
+            float(points[:, 1].min()),
+            float(points[:, 0].max()),
+            float(points[:, 1].max()),
+        )
 
 
 @lru_cache(maxsize=4)
@@ -127,9 +140,12 @@ def load_departments(path: Path | None = None) -> dict[str, Department]:
         if geometry["type"] != "MultiPolygon":
             raise ValueError(f"{path}: {props.get('code_departement')} is a {geometry['type']}")
         polygons = tuple(
-            tuple(np.asarray(ring, dtype=float) for ring in polygon) for polygon in geometry["coordinates"]
+            tuple(np.asarray(ring, dtype=float) for ring in polygon)
+            for polygon in geometry["coordinates"]
         )
-        departments[str(props["code_departement"])] = Department(str(props["code_departement"]), str(props["nom"]), polygons)
+        departments[str(props["code_departement"])] = Department(
+            str(props["code_departement"]), str(props["nom"]), polygons
+        )
     return departments
 
 
@@ -205,7 +221,9 @@ def round_half_up(value: float, decimals: int) -> float:
     """``value`` rounded to ``decimals`` half away from zero (how fr_number prints it)."""
     from decimal import ROUND_HALF_UP, Decimal
 
-    return float(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+    return float(
+        Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    )
 
 
 def class_labels(edges: Sequence[float], decimals: int) -> tuple[str, ...]:
@@ -216,7 +234,7 @@ def class_labels(edges: Sequence[float], decimals: int) -> tuple[str, ...]:
     its label's upper bound is that, and no two labels share a bound. A class holding a single
     printed value is labelled with it alone.
     """
-    step = 10.0 ** -decimals
+    step = 10.0**-decimals
     labels = []
     last = len(edges) - 2
     for i, (a, b) in enumerate(itertools.pairwise(edges)):
@@ -229,7 +247,9 @@ def class_labels(edges: Sequence[float], decimals: int) -> tuple[str, ...]:
     return tuple(labels)
 
 
-def classify(values: pd.Series, k: int = 5, decimals: int | None = None, edges: Sequence[float] | None = None) -> Classes:
+def classify(
+    values: pd.Series, k: int = 5, decimals: int | None = None, edges: Sequence[float] | None = None
+) -> Classes:
     """Quantile classes of the non-missing values (or the given ``edges``), with distinct bounds.
 
     Inner edges are quantiles rounded to ``decimals`` (default: from the spread of the values),
@@ -251,12 +271,18 @@ def classify(values: pd.Series, k: int = 5, decimals: int | None = None, edges: 
         quantiles = np.quantile(finite.to_numpy(), np.linspace(0, 1, k + 1))
         inner = sorted({round_half_up(float(q), decimals) for q in quantiles[1:-1]})
         # a class must hold at least one printed value on each side of an inner edge
-        inner = [q for q in inner if round_half_up(low, decimals) < q <= round_half_up(high, decimals) and q < high]
+        inner = [
+            q
+            for q in inner
+            if round_half_up(low, decimals) < q <= round_half_up(high, decimals) and q < high
+        ]
         edges = [low, *inner, high]
     edges = [float(e) for e in edges]
     if len(edges) == 2 and edges[0] == edges[1]:
         # Every value equal (e.g. a single department): one class, labelled with that value.
-        return Classes(tuple(edges), (to_hex(SEQUENTIAL(0.6)),), (fr_number(edges[0], decimals),), decimals)
+        return Classes(
+            tuple(edges), (to_hex(SEQUENTIAL(0.6)),), (fr_number(edges[0], decimals),), decimals
+        )
     if any(b <= a for a, b in itertools.pairwise(edges)):
         raise ValueError(f"class edges must increase: {edges}")
     edges = [edges[0], *(round_half_up(e, decimals) for e in edges[1:-1]), edges[-1]]
@@ -304,7 +330,13 @@ def _path(department: Department, project) -> MplPath:
     return MplPath(np.vstack(vertices), np.concatenate(codes))
 
 
-def _draw(ax: plt.Axes, departments: Sequence[Department], colours: Mapping[str, str], project, linewidth: float) -> None:
+def _draw(
+    ax: plt.Axes,
+    departments: Sequence[Department],
+    colours: Mapping[str, str],
+    project,
+    linewidth: float,
+) -> None:
     for department in departments:
         colour = colours.get(department.code, MISSING_COLOUR)
         patch = PathPatch(
@@ -324,7 +356,13 @@ def _draw(ax: plt.Axes, departments: Sequence[Department], colours: Mapping[str,
 def _outline(ax: plt.Axes, departments: Sequence[Department], project) -> None:
     """Black outlines over already-filled departments (the highlighted territory)."""
     for department in departments:
-        patch = PathPatch(_path(department, project), facecolor="none", edgecolor=PALETTE["ink"], linewidth=1.3, zorder=4)
+        patch = PathPatch(
+            _path(department, project),
+            facecolor="none",
+            edgecolor=PALETTE["ink"],
+            linewidth=1.3,
+            zorder=4,
+        )
         patch.set_gid(f"outline-{department.code}")
         ax.add_patch(patch)
 
@@ -335,7 +373,10 @@ def _fill_frame(ax: plt.Axes, pad: float = 0.08) -> None:
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     box = ax.get_position(original=True)
-    width_in, height_in = box.width * ax.figure.get_figwidth(), box.height * ax.figure.get_figheight()
+    width_in, height_in = (
+        box.width * ax.figure.get_figwidth(),
+        box.height * ax.figure.get_figheight(),
+    )
     dx, dy = (x1 - x0) * (1 + 2 * pad), (y1 - y0) * (1 + 2 * pad)
     if dy / dx < height_in / width_in:
         dy = dx * height_in / width_in
@@ -355,7 +396,13 @@ def _local_projection(department: Department):
     return lambda lon, lat: equirectangular(lon, lat, lat0)
 
 
-def _laureate_points(ax: plt.Axes, laureates: pd.DataFrame, project, bounds: tuple[float, float, float, float] | None, size: float) -> int:
+def _laureate_points(
+    ax: plt.Axes,
+    laureates: pd.DataFrame,
+    project,
+    bounds: tuple[float, float, float, float] | None,
+    size: float,
+) -> int:
     inside = laureates
     if bounds is not None:
         x0, y0, x1, y1 = bounds
@@ -397,7 +444,11 @@ def draw_department_map(
     classes = classes or classify(values)
     colours = {code: classes.colour_of(values.get(code, np.nan)) for code in departments}
 
-    if laureates is not None and not laureates.empty and not {"lon", "lat"} <= set(laureates.columns):
+    if (
+        laureates is not None
+        and not laureates.empty
+        and not {"lon", "lat"} <= set(laureates.columns)
+    ):
         located = locate_communes(laureates["code_commune"])
         laureates = laureates.assign(lon=located["lon"].to_numpy(), lat=located["lat"].to_numpy())
     if laureates is not None:
@@ -440,27 +491,64 @@ def draw_department_map(
         axes[key] = ax
         if laureates is not None and not laureates.empty:
             lon_lat = np.vstack([ring for d in shown for poly in d.polygons for ring in poly])
-            bounds = (lon_lat[:, 0].min(), lon_lat[:, 1].min(), lon_lat[:, 0].max(), lon_lat[:, 1].max())
+            bounds = (
+                lon_lat[:, 0].min(),
+                lon_lat[:, 1].min(),
+                lon_lat[:, 0].max(),
+                lon_lat[:, 1].max(),
+            )
             _laureate_points(ax, laureates, project, bounds, size=18)
     main.set_label("metro")
     if laureates is not None and not laureates.empty:
         metro_lon_lat = np.vstack([ring for d in metro for poly in d.polygons for ring in poly])
-        bounds = (metro_lon_lat[:, 0].min(), metro_lon_lat[:, 1].min(), metro_lon_lat[:, 0].max(), metro_lon_lat[:, 1].max())
+        bounds = (
+            metro_lon_lat[:, 0].min(),
+            metro_lon_lat[:, 1].min(),
+            metro_lon_lat[:, 0].max(),
+            metro_lon_lat[:, 1].max(),
+        )
         _laureate_points(main, laureates, _metro_projection, bounds, size=26)
 
-    handles = [Patch(facecolor=c, edgecolor="none", label=label) for c, label in zip(classes.colours, classes.labels)]
+    handles = [
+        Patch(facecolor=c, edgecolor="none", label=label)
+        for c, label in zip(classes.colours, classes.labels)
+    ]
     if any(colour == MISSING_COLOUR for colour in colours.values()):
-        handles.append(Patch(facecolor=MISSING_COLOUR, edgecolor="white", hatch="////", label="Non disponible"))
+        handles.append(
+            Patch(facecolor=MISSING_COLOUR, edgecolor="white", hatch="////", label="Non disponible")
+        )
     if highlight:
-        handles.append(Patch(facecolor="none", edgecolor=PALETTE["ink"], linewidth=1.3, label=highlight_label or "Territoire"))
+        handles.append(
+            Patch(
+                facecolor="none",
+                edgecolor=PALETTE["ink"],
+                linewidth=1.3,
+                label=highlight_label or "Territoire",
+            )
+        )
     if laureates is not None and not laureates.empty:
         handles.append(
-            plt.Line2D([], [], marker="o", linestyle="", markerfacecolor=LAUREATE_COLOUR,
-                       markeredgecolor="white", markersize=6, label="Commune lauréate")
+            plt.Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                markerfacecolor=LAUREATE_COLOUR,
+                markeredgecolor="white",
+                markersize=6,
+                label="Commune lauréate",
+            )
         )
     legend = main.legend(
-        handles=handles, title=legend_label or None, loc="upper left", bbox_to_anchor=(0.0, 1.0),
-        frameon=False, fontsize=7, title_fontsize=7.5, alignment="left", handlelength=1.6,
+        handles=handles,
+        title=legend_label or None,
+        loc="upper left",
+        bbox_to_anchor=(0.0, 1.0),
+        frameon=False,
+        fontsize=7,
+        title_fontsize=7.5,
+        alignment="left",
+        handlelength=1.6,
     )
     legend.get_title().set_fontweight("bold")
     if title:
@@ -475,8 +563,14 @@ def save_map(fig: plt.Figure, path: Path, dpi: int = 200, tight: bool = False) -
     crops to the drawn content (legends placed outside the axes)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, metadata={"Software": None}, facecolor="white",
-                bbox_inches="tight" if tight else None, pad_inches=0.05)
+    fig.savefig(
+        path,
+        dpi=dpi,
+        metadata={"Software": None},
+        facecolor="white",
+        bbox_inches="tight" if tight else None,
+        pad_inches=0.05,
+    )
     plt.close(fig)
     return path
 
@@ -499,8 +593,16 @@ def department_choropleth(
     laureates (``code_commune`` column) as dots, ``highlight`` departments outlined, the source
     line at the bottom.
     """
-    fig, _ = draw_department_map(values, title, legend_label, source_note, laureates, classes,
-                                 highlight=highlight, highlight_label=highlight_label)
+    fig, _ = draw_department_map(
+        values,
+        title,
+        legend_label,
+        source_note,
+        laureates,
+        classes,
+        highlight=highlight,
+        highlight_label=highlight_label,
+    )
     return save_map(fig, path)
 
 
@@ -536,7 +638,9 @@ def draw_territory_map(
     overseas = [d for d in shown if d.code in DROM]
     project = _local_projection(overseas[0]) if overseas else _metro_projection
     located = locate_communes(communes["code_commune"])
-    frame = communes.assign(lon=located["lon"].to_numpy(), lat=located["lat"].to_numpy()).dropna(subset=["lon", "lat"])
+    frame = communes.assign(lon=located["lon"].to_numpy(), lat=located["lat"].to_numpy()).dropna(
+        subset=["lon", "lat"]
+    )
     classes = classes or classify(frame[value])
 
     if zoom_to_communes:
@@ -555,9 +659,21 @@ def draw_territory_map(
     map_width = min(width, map_height / ratio)
     below = 1.0
     fig = plt.figure(figsize=(width, map_height + below))
-    ax = fig.add_axes(((1 - map_width / width) / 2, below / (map_height + below), map_width / width, map_height / (map_height + below)))
+    ax = fig.add_axes(
+        (
+            (1 - map_width / width) / 2,
+            below / (map_height + below),
+            map_width / width,
+            map_height / (map_height + below),
+        )
+    )
     for department in shown:
-        patch = PathPatch(_path(department, project), facecolor="#FBFBFC", edgecolor=PALETTE["muted"], linewidth=0.6)
+        patch = PathPatch(
+            _path(department, project),
+            facecolor="#FBFBFC",
+            edgecolor=PALETTE["muted"],
+            linewidth=0.6,
+        )
         patch.set_gid(f"dep-{department.code}")
         ax.add_patch(patch)
     frame = frame.sort_values("population", ascending=False)  # small dots drawn over big ones
@@ -568,8 +684,15 @@ def draw_territory_map(
     marked = frame[frame["code_commune"].isin(set(highlight))]
     if not marked.empty:
         mx, my = project(marked["lon"].to_numpy(), marked["lat"].to_numpy())
-        ax.scatter(mx, my, s=np.clip(np.sqrt(marked["population"].to_numpy()) / 6, 1.5, 160) + 40,
-                   facecolor="none", edgecolor=PALETTE["ink"], linewidth=1.3, zorder=4)
+        ax.scatter(
+            mx,
+            my,
+            s=np.clip(np.sqrt(marked["population"].to_numpy()) / 6, 1.5, 160) + 40,
+            facecolor="none",
+            edgecolor=PALETTE["ink"],
+            linewidth=1.3,
+            zorder=4,
+        )
     ax.set_aspect("equal")
     if zoom_to_communes:
         ax.set_xlim(*frame_x)
@@ -577,16 +700,38 @@ def draw_territory_map(
     else:
         ax.autoscale_view()
     ax.set_axis_off()
-    handles = [Patch(facecolor=c, edgecolor="none", label=label) for c, label in zip(classes.colours, classes.labels)]
+    handles = [
+        Patch(facecolor=c, edgecolor="none", label=label)
+        for c, label in zip(classes.colours, classes.labels)
+    ]
     if frame[value].isna().any():
         handles.append(Patch(facecolor=MISSING_COLOUR, edgecolor="none", label="Non disponible"))
     if not marked.empty:
-        handles.append(plt.Line2D([], [], marker="o", linestyle="", markerfacecolor="none",
-                                  markeredgecolor=PALETTE["ink"], markeredgewidth=1.3, markersize=7,
-                                  label="Commune lauréate"))
-    legend = fig.legend(handles=handles, title=legend_label or None, loc="upper left",
-                        bbox_to_anchor=(0.0, below / (map_height + below)), ncol=len(handles) if len(handles) <= 6 else 3, frameon=False,
-                        fontsize=7, title_fontsize=7.5, alignment="left", columnspacing=1.2)
+        handles.append(
+            plt.Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                markerfacecolor="none",
+                markeredgecolor=PALETTE["ink"],
+                markeredgewidth=1.3,
+                markersize=7,
+                label="Commune lauréate",
+            )
+        )
+    legend = fig.legend(
+        handles=handles,
+        title=legend_label or None,
+        loc="upper left",
+        bbox_to_anchor=(0.0, below / (map_height + below)),
+        ncol=len(handles) if len(handles) <= 6 else 3,
+        frameon=False,
+        fontsize=7,
+        title_fontsize=7.5,
+        alignment="left",
+        columnspacing=1.2,
+    )
     legend.get_title().set_fontweight("bold")
     if title:
         ax.set_title(title, loc="left", fontsize=10, fontweight="bold")

@@ -74,11 +74,15 @@ def normalisation_phrase(step: NormaliseStep) -> str:
     name = NORMALISATION_NAMES[step.method]
     if step.method == "minmax":
         low, high = fr_number(step.low), fr_number(step.high)
-        return (f"ramené sur une échelle de {low} à {high} par la méthode {name} ({low} pour la "
-                f"commune la plus basse, {high} pour la plus haute)")
+        return (
+            f"ramené sur une échelle de {low} à {high} par la méthode {name} ({low} pour la "
+            f"commune la plus basse, {high} pour la plus haute)"
+        )
     if step.method == "zscore":
-        return (f"transformé en {name} (moyenne {fr_number(step.mean)}, écart type "
-                f"{fr_number(step.sd)})")
+        return (
+            f"transformé en {name} (moyenne {fr_number(step.mean)}, écart type "
+            f"{fr_number(step.sd)})"
+        )
     if step.method == "none":
         return "laissé sans normalisation"
     return f"normalisé par la méthode « {name} »"
@@ -99,7 +103,9 @@ def _sibling_weights(spec: IndexSpec, weights: Mapping[str, float], parent: str)
     return [float(weights[c]) for c in children]
 
 
-def weights_phrase(spec: IndexSpec, weight_set: str | None, meta: Mapping[str, Any]) -> dict[str, str]:
+def weights_phrase(
+    spec: IndexSpec, weight_set: str | None, meta: Mapping[str, Any]
+) -> dict[str, str]:
     """How the weights read in French, per level: ``indicators`` (within each criterion) and
     ``criteria`` (in the score): « à poids égaux », or the criteria's shares (« pondérés à
     29 %, 43 %, 14 % et 14 % »)."""
@@ -117,7 +123,9 @@ def weights_phrase(spec: IndexSpec, weight_set: str | None, meta: Mapping[str, A
         )
         across = f"pondérés à {listed}"
     return {
-        "indicators": "à poids égaux" if within else "selon les poids déclarés de chaque indicateur",
+        "indicators": "à poids égaux"
+        if within
+        else "selon les poids déclarés de chaque indicateur",
         "criteria": across,
     }
 
@@ -170,8 +178,10 @@ def treatment_sentence(step: TreatStep) -> str:
         return "Aucun traitement des valeurs extrêmes n'est appliqué."
     if step.method == "winsorise_quantiles":
         low, high = step.quantiles
-        return (f"Les valeurs sont écrêtées aux quantiles {fr_percent(low * 100, 0)} et "
-                f"{fr_percent(high * 100, 0)} de chaque indicateur.")
+        return (
+            f"Les valeurs sont écrêtées aux quantiles {fr_percent(low * 100, 0)} et "
+            f"{fr_percent(high * 100, 0)} de chaque indicateur."
+        )
     return f"Les valeurs extrêmes sont traitées par {TREATMENT_NAMES[step.method]}."
 
 
@@ -193,8 +203,10 @@ def scenarios_sentence(assumptions: RobustnessAssumptions, meta: Mapping[str, An
             f"{fr_number(1 - w.amplitude, 2)} et {fr_number(1 + w.amplitude, 2)}, puis renormalisés"
         )
     elif w.distribution == "dirichlet":
-        parts.append(f"poids {which} tirés d'une loi de Dirichlet centrée sur les poids nominaux "
-                     f"(concentration {fr_number(w.concentration)})")
+        parts.append(
+            f"poids {which} tirés d'une loi de Dirichlet centrée sur les poids nominaux "
+            f"(concentration {fr_number(w.concentration)})"
+        )
     if assumptions.treatment is not None:
         names = [TREATMENT_NAMES[o.method] for o in assumptions.treatment.options]
         parts.append(f"traitement des valeurs extrêmes ({fr_list(names, 'ou')})")
@@ -207,8 +219,10 @@ def scenarios_sentence(assumptions: RobustnessAssumptions, meta: Mapping[str, An
     if assumptions.exclusion is not None:
         count = len(assumptions.exclusion.indicators or meta["indicators"])
         if assumptions.exclusion.p_none is not None:
-            parts.append(f"exclusion d'un des {fr_number(count)} indicateurs "
-                         f"{_share_in_words(1 - assumptions.exclusion.p_none)}")
+            parts.append(
+                f"exclusion d'un des {fr_number(count)} indicateurs "
+                f"{_share_in_words(1 - assumptions.exclusion.p_none)}"
+            )
         else:
             parts.append(f"exclusion éventuelle d'un des {fr_number(count)} indicateurs")
     return " ; ".join(parts)
@@ -221,7 +235,11 @@ def method_summary(
     normalise = spec.steps.normalise
     weights = weights_phrase(spec, weight_set, meta)
     method = AGGREGATION_NAMES[spec.steps.aggregate.method]
-    treated = "Après traitement des valeurs extrêmes, chaque" if spec.steps.treat.method != "none" else "Chaque"
+    treated = (
+        "Après traitement des valeurs extrêmes, chaque"
+        if spec.steps.treat.method != "none"
+        else "Chaque"
+    )
     return (
         f"Le score Cités Vives combine {nombre(len(meta['indicators']), INDICATOR)}, regroupés en "
         f"{criteria_sentence(meta)}. Les indicateurs sont {exposure}. {treated} indicateur est "
@@ -273,4 +291,3 @@ def config_literals(
     for name, value in thresholds.items():
         facts[fr_percent(value * 100, 0)] = name
     return facts
-

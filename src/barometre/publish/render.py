@@ -85,7 +85,12 @@ BIBLIOGRAPHY_FILE = "references.bib"
 QUARTO_PROJECT_TEMPLATE = TEMPLATES_DIR / "quarto-project.yml"
 #: What a report project gets in ``_templates/``: both renderers read these.
 PROJECT_TEMPLATE_FILES = (
-    TYPST_TEMPLATE, *TYPST_PARTIALS, HTML_TEMPLATE, HTML_TITLE_BLOCK, CSS_FILE, *LUA_FILTERS,
+    TYPST_TEMPLATE,
+    *TYPST_PARTIALS,
+    HTML_TEMPLATE,
+    HTML_TITLE_BLOCK,
+    CSS_FILE,
+    *LUA_FILTERS,
     CROSSREF_FILTER,
 )
 #: Quarto's ``date-format`` of the publications: the French long date (``1er juin 2024``).
@@ -789,7 +794,9 @@ def render_document(
     meta = ast["meta"]
     meta.setdefault("lang", _meta_string("fr"))
     _localise_date(meta)
-    stem = output_stem or Path(_meta_text(meta.pop("output-file", None)).strip()).stem or source.stem
+    stem = (
+        output_stem or Path(_meta_text(meta.pop("output-file", None)).strip()).stem or source.stem
+    )
     if demo_mark is not None:
         if not demo_mark.strip():
             raise ValueError("demo_mark must be a visible text or None")
@@ -942,7 +949,9 @@ def read_report_project(folder: Path | str) -> tuple[list[str], Path]:
     folder = Path(folder)
     path = folder / "_quarto.yml"
     if not path.is_file():
-        raise RenderError(f"{folder} is not a report project (no _quarto.yml; see write_report_project)")
+        raise RenderError(
+            f"{folder} is not a report project (no _quarto.yml; see write_report_project)"
+        )
     config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     project = config.get("project") or {}
     documents = list(project.get("render") or sorted(p.name for p in folder.glob("*.qmd")))
@@ -991,8 +1000,12 @@ def render_project(
         timestamp = _dt.datetime.fromisoformat(str(stamp)) if stamp else REPRODUCIBLE_TIMESTAMP
         for document in documents:
             rendered = render_document(
-                folder / document, folder / "_variables.yml", out_dir, formats=formats,
-                timestamp=timestamp, resource_dir=folder,
+                folder / document,
+                folder / "_variables.yml",
+                out_dir,
+                formats=formats,
+                timestamp=timestamp,
+                resource_dir=folder,
             )
             outputs[_output_stem(document, metadata)] = rendered
     else:
@@ -1001,12 +1014,20 @@ def render_project(
             command += ["--to", {"pdf": "typst", "html": "html"}[formats[0]]]
         before = set(out_dir.iterdir()) if out_dir.is_dir() else set()
         completed = subprocess.run(
-            command, capture_output=True, text=True, encoding="utf-8", errors="replace",
-            check=False, cwd=folder, env=_quarto_env(),
+            command,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            check=False,
+            cwd=folder,
+            env=_quarto_env(),
         )
         log = _strip_ansi(completed.stdout + completed.stderr)
         if completed.returncode != 0:
-            raise RenderError(f"quarto render {folder} failed ({completed.returncode}):\n{log[-4000:]}")
+            raise RenderError(
+                f"quarto render {folder} failed ({completed.returncode}):\n{log[-4000:]}"
+            )
         found = quarto_warnings(log)
         for document in documents:
             stem = _output_stem(document, metadata)

@@ -32,7 +32,11 @@ import pandas as pd
 from barometre.countmodel import CountModelFit
 from barometre.disclosure import DEFAULT_THRESHOLD, PERSON_COUNTS, is_small
 
-WITH, WITHOUT, COMPARISON = "Communes avec QPV", "Communes sans QPV", "Comparaison (même classe, sans QPV)"
+WITH, WITHOUT, COMPARISON = (
+    "Communes avec QPV",
+    "Communes sans QPV",
+    "Comparaison (même classe, sans QPV)",
+)
 #: Fewest comparison communes of a class: below it in the region, the class is compared with
 #: France (the whole build); below it there too, the class is left out.
 MIN_COMPARISON = 5
@@ -64,9 +68,20 @@ def measures_from_meta(meta: Mapping[str, object], columns: Sequence[str]) -> li
             count, per = indicator["count"], None
         else:
             count, per = indicator["numerator"], indicator["denominator_count"]
-        if count in columns and (per is None or per in columns) and (count not in out or per is None):
+        if (
+            count in columns
+            and (per is None or per in columns)
+            and (count not in out or per is None)
+        ):
             short = str(indicator["short"])
-            out[count] = Measure(indicator["code"], count, short[:1].upper() + short[1:], indicator["code"], per, short)
+            out[count] = Measure(
+                indicator["code"],
+                count,
+                short[:1].upper() + short[1:],
+                indicator["code"],
+                per,
+                short,
+            )
     return list(out.values())
 
 
@@ -76,7 +91,9 @@ def measures_from_meta(meta: Mapping[str, object], columns: Sequence[str]) -> li
 def flag_communes(communes: pd.DataFrame, by_commune: pd.DataFrame) -> pd.DataFrame:
     """``communes`` with ``n_qpv`` (0 without), ``has_qpv``, ``qpv_codes``, ``qpv_names``
     (empty without) from :func:`barometre.qpv.reader.qpv_by_commune`."""
-    out = communes.drop(columns=[c for c in ("n_qpv", "has_qpv", "qpv_codes", "qpv_names") if c in communes.columns])
+    out = communes.drop(
+        columns=[c for c in ("n_qpv", "has_qpv", "qpv_codes", "qpv_names") if c in communes.columns]
+    )
     out = out.merge(by_commune, on="code_commune", how="left")
     out["n_qpv"] = out["n_qpv"].fillna(0).astype(int)
     out["has_qpv"] = out["n_qpv"] > 0
@@ -90,7 +107,9 @@ def reconciliation(territory: pd.DataFrame, labels: Sequence[str]) -> pd.DataFra
     (%), then « Ensemble ». Raises ``AssertionError`` if with + without ≠ all."""
     rows = []
     for label in [*labels, "Ensemble"]:
-        members = territory if label == "Ensemble" else territory[territory["population_class"] == label]
+        members = (
+            territory if label == "Ensemble" else territory[territory["population_class"] == label]
+        )
         if members.empty:
             continue
         with_qpv = members[members["has_qpv"]]
@@ -103,8 +122,12 @@ def reconciliation(territory: pd.DataFrame, labels: Sequence[str]) -> pd.DataFra
             "population_with_qpv": int(with_qpv["population"].sum()),
         }
         if row["with_qpv"] + row["without_qpv"] != row["communes"]:
-            raise AssertionError(f"{label}: {row['with_qpv']} with QPV + {row['without_qpv']} without ≠ {row['communes']}")
-        row["share_population_with_qpv"] = 100.0 * row["population_with_qpv"] / row["population"] if row["population"] else np.nan
+            raise AssertionError(
+                f"{label}: {row['with_qpv']} with QPV + {row['without_qpv']} without ≠ {row['communes']}"
+            )
+        row["share_population_with_qpv"] = (
+            100.0 * row["population_with_qpv"] / row["population"] if row["population"] else np.nan
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -113,7 +136,10 @@ def reconciliation(territory: pd.DataFrame, labels: Sequence[str]) -> pd.DataFra
 
 
 def comparison_communes(
-    everywhere: pd.DataFrame, regions: Sequence[str], labels: Sequence[str], minimum: int = MIN_COMPARISON
+    everywhere: pd.DataFrame,
+    regions: Sequence[str],
+    labels: Sequence[str],
+    minimum: int = MIN_COMPARISON,
 ) -> tuple[pd.DataFrame, list[str]]:
     """The comparison pool: for each class, the communes without QPV of the ``regions``, or of
     the whole build (France in a national build) when the regions have fewer than ``minimum``
@@ -142,10 +168,17 @@ def group_weights(
     with_qpv = territory[territory["has_qpv"]]
     pool = comparison_pool[~comparison_pool["has_qpv"]]
     present = [label for label in labels if (with_qpv["population_class"] == label).any()]
-    compared = [label for label in present if int((pool["population_class"] == label).sum()) >= max(minimum, 1)]
+    compared = [
+        label
+        for label in present
+        if int((pool["population_class"] == label).sum()) >= max(minimum, 1)
+    ]
     left_out = [label for label in present if label not in compared]
     kept = with_qpv[with_qpv["population_class"].isin(compared)]
-    class_share = kept.groupby("population_class", observed=True)["population"].sum() / kept["population"].sum()
+    class_share = (
+        kept.groupby("population_class", observed=True)["population"].sum()
+        / kept["population"].sum()
+    )
     parts = []
     for label in compared:
         members = pool[pool["population_class"] == label]
@@ -159,7 +192,9 @@ def group_weights(
     weights = {
         WITH: own(kept),
         WITHOUT: own(without),
-        COMPARISON: standardised.set_axis(pool.loc[standardised.index, "code_commune"]) if len(standardised) else standardised,
+        COMPARISON: standardised.set_axis(pool.loc[standardised.index, "code_commune"])
+        if len(standardised)
+        else standardised,
     }
     return weights, compared, left_out
 
@@ -193,21 +228,32 @@ def drawn_rates(
     if measure.per is None:
         multiplier = np.ones(len(codes))
     else:
-        multiplier = (frame[measure.per] / frame["population"].where(frame["population"] > 0)).to_numpy(dtype=float)
-    matrix = np.column_stack([weights[g].reindex(codes).fillna(0.0).to_numpy() * multiplier for g in weights])
+        multiplier = (
+            frame[measure.per] / frame["population"].where(frame["population"] > 0)
+        ).to_numpy(dtype=float)
+    matrix = np.column_stack(
+        [weights[g].reindex(codes).fillna(0.0).to_numpy() * multiplier for g in weights]
+    )
     out = []
     for start in range(0, n_draws, chunk):
         draws = fit.draws_for(range(start, min(start + chunk, n_draws)), seed, scale=1000.0)
         # renormalise over usable communes (an unusable commune has no drawn rate)
         usable = np.isfinite(draws)
         values = np.where(usable, draws, 0.0) @ matrix
-        mass = usable.astype(float) @ np.column_stack([weights[g].reindex(codes).fillna(0.0).to_numpy() for g in weights])
+        mass = usable.astype(float) @ np.column_stack(
+            [weights[g].reindex(codes).fillna(0.0).to_numpy() for g in weights]
+        )
         out.append(values / np.where(mass > 0, mass, np.nan))
     return pd.DataFrame(np.vstack(out), columns=list(weights))
 
 
-def withhold(table: pd.DataFrame, codes: Sequence[str], count: str, suppressed: pd.DataFrame | None,
-             threshold: int = DEFAULT_THRESHOLD) -> bool:
+def withhold(
+    table: pd.DataFrame,
+    codes: Sequence[str],
+    count: str,
+    suppressed: pd.DataFrame | None,
+    threshold: int = DEFAULT_THRESHOLD,
+) -> bool:
     """Whether a group's person count (and any rate giving it back) must be withheld: its total
     is small, or the part of it that the commune tables hide (``suppressed``: mask of the cells
     published as « < 11 », by ``code_commune``) is small — the total minus the published cells
@@ -269,11 +315,23 @@ def engagement_table(
         withheld = False
         if measure.count in PERSON_COUNTS:
             for group in (WITH, WITHOUT):
-                withheld |= withhold(table, weights[group].index, measure.count, suppressed, threshold)
+                withheld |= withhold(
+                    table, weights[group].index, measure.count, suppressed, threshold
+                )
             # the comparison's classes: a class total small is a count that can be recovered
-            pool = comparison_pool[~comparison_pool["has_qpv"] & comparison_pool["population_class"].isin(compared)]
-            pool_counts = table.set_index("code_commune")[measure.count].reindex(pool["code_commune"]).to_numpy()
-            by_class = pd.Series(pool_counts, index=pool["population_class"].to_numpy()).groupby(level=0).sum()
+            pool = comparison_pool[
+                ~comparison_pool["has_qpv"] & comparison_pool["population_class"].isin(compared)
+            ]
+            pool_counts = (
+                table.set_index("code_commune")[measure.count]
+                .reindex(pool["code_commune"])
+                .to_numpy()
+            )
+            by_class = (
+                pd.Series(pool_counts, index=pool["population_class"].to_numpy())
+                .groupby(level=0)
+                .sum()
+            )
             withheld |= any(is_small(v, threshold) for v in by_class)
         lower, upper = draws.quantile([tail, 1 - tail]).to_numpy()
         median = draws.median().to_numpy()
@@ -282,7 +340,9 @@ def engagement_table(
             "label": measure.label,
             "observed_with": observed[WITH],
             "observed_comparison": observed[COMPARISON],
-            "observed_ratio": observed[WITH] / observed[COMPARISON] if observed[COMPARISON] > 0 else np.nan,
+            "observed_ratio": observed[WITH] / observed[COMPARISON]
+            if observed[COMPARISON] > 0
+            else np.nan,
             "rate_with": median[0],
             "lower_with": lower[0],
             "upper_with": upper[0],
@@ -304,8 +364,14 @@ def engagement_table(
     return pd.DataFrame(rows), compared, left_out
 
 
-def class_rates(table: pd.DataFrame, territory: pd.DataFrame, measures: Sequence[Measure], labels: Sequence[str],
-                threshold: int = DEFAULT_THRESHOLD, suppressed: pd.DataFrame | None = None) -> pd.DataFrame:
+def class_rates(
+    table: pd.DataFrame,
+    territory: pd.DataFrame,
+    measures: Sequence[Measure],
+    labels: Sequence[str],
+    threshold: int = DEFAULT_THRESHOLD,
+    suppressed: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Observed rates per 1 000 inhabitants by class and group (``population_class``,
     ``group``, ``communes``, ``population``, one column per measure code); a person-count rate
     whose class-and-group count is small (or hides a small part, :func:`withhold`) is NaN, and so
@@ -322,12 +388,22 @@ def class_rates(table: pd.DataFrame, territory: pd.DataFrame, measures: Sequence
             if members.empty:
                 continue
             sub = counts.reindex(members["code_commune"])
-            row: dict[str, object] = {"population_class": label, "group": group, "communes": len(members),
-                                      "population": int(members["population"].sum())}
+            row: dict[str, object] = {
+                "population_class": label,
+                "group": group,
+                "communes": len(members),
+                "population": int(members["population"].sum()),
+            }
             for m in measures:
                 total = float(sub[m.count].sum())
-                row[m.code] = total / float(sub["population"].sum()) * 1000.0 if sub["population"].sum() > 0 else np.nan
-                row[f"_small_{m.code}"] = withhold(table, list(members["code_commune"]), m.count, suppressed, threshold)
+                row[m.code] = (
+                    total / float(sub["population"].sum()) * 1000.0
+                    if sub["population"].sum() > 0
+                    else np.nan
+                )
+                row[f"_small_{m.code}"] = withhold(
+                    table, list(members["code_commune"]), m.count, suppressed, threshold
+                )
             pair.append(row)
         for m in measures:
             if any(r[f"_small_{m.code}"] for r in pair):
@@ -346,12 +422,18 @@ def field_of(codes: pd.Series, nomenclature: pd.DataFrame) -> pd.Series:
     « Non renseigné » for a missing or unknown code (``000000`` means none)."""
     parent = nomenclature.set_index("code")["parent_label"]
     labels = codes.astype("string").str.strip().map(parent)
-    labels = labels.map(lambda text: text[:1].upper() + text[1:].lower() if isinstance(text, str) else text)
+    labels = labels.map(
+        lambda text: text[:1].upper() + text[1:].lower() if isinstance(text, str) else text
+    )
     return labels.fillna("Non renseigné").astype(str)
 
 
 def fields_table(
-    associations: pd.DataFrame, territory: pd.DataFrame, comparison_pool: pd.DataFrame, data_year: int, minimum: int = MIN_COMPARISON
+    associations: pd.DataFrame,
+    territory: pd.DataFrame,
+    comparison_pool: pd.DataFrame,
+    data_year: int,
+    minimum: int = MIN_COMPARISON,
 ) -> pd.DataFrame:
     """Associations by field of action: one row per field (most frequent in the QPV communes
     first), then a « Toutes » row. ``active_with``: active associations (position A, created
@@ -363,17 +445,28 @@ def fields_table(
     threshold.
 
     ``associations``: ``code_commune``, ``field``, ``date_creat``, ``position``."""
-    weights, _, _ = group_weights(territory, comparison_pool, list(dict.fromkeys(territory["population_class"])), minimum)
-    alive = associations[(associations["position"] == "A") & (associations["date_creat"].str[:4] <= str(data_year))]
+    weights, _, _ = group_weights(
+        territory, comparison_pool, list(dict.fromkeys(territory["population_class"])), minimum
+    )
+    alive = associations[
+        (associations["position"] == "A") & (associations["date_creat"].str[:4] <= str(data_year))
+    ]
     created = associations[associations["date_creat"].str[:4] == str(data_year)]
-    population = pd.concat([territory, comparison_pool]).drop_duplicates("code_commune").set_index("code_commune")["population"]
+    population = (
+        pd.concat([territory, comparison_pool])
+        .drop_duplicates("code_commune")
+        .set_index("code_commune")["population"]
+    )
     all_with = set(territory.loc[territory["has_qpv"], "code_commune"])
 
     def rate(counts: pd.Series, group: pd.Series) -> float:
         """Σ_i w_i n_i / pop_i × 1 000 (Σ n / Σ pop for a group weighted by population)."""
         if group.empty:
             return np.nan
-        return float((group * counts.reindex(group.index).fillna(0) / population.reindex(group.index)).sum() * 1000)
+        return float(
+            (group * counts.reindex(group.index).fillna(0) / population.reindex(group.index)).sum()
+            * 1000
+        )
 
     rows = []
     for fld in sorted(set(alive["field"]) | set(created["field"])):
@@ -382,13 +475,22 @@ def fields_table(
             {
                 "field": fld,
                 "active_with": int(counts.reindex(list(all_with)).fillna(0).sum()),
-                "created_with": int(created[(created["field"] == fld) & created["code_commune"].isin(all_with)].shape[0]),
+                "created_with": int(
+                    created[
+                        (created["field"] == fld) & created["code_commune"].isin(all_with)
+                    ].shape[0]
+                ),
                 "per_1000_with": rate(counts, weights[WITH]),
                 "per_1000_comparison": rate(counts, weights[COMPARISON]),
             }
         )
-    frame = pd.DataFrame(rows, columns=["field", "active_with", "created_with", "per_1000_with", "per_1000_comparison"])
-    frame = frame.sort_values(["active_with", "field"], ascending=[False, True]).reset_index(drop=True)
+    frame = pd.DataFrame(
+        rows,
+        columns=["field", "active_with", "created_with", "per_1000_with", "per_1000_comparison"],
+    )
+    frame = frame.sort_values(["active_with", "field"], ascending=[False, True]).reset_index(
+        drop=True
+    )
     total = int(frame["active_with"].sum())
     frame["share_with"] = 100.0 * frame["active_with"] / total if total else np.nan
     all_row = {
@@ -402,13 +504,18 @@ def fields_table(
     return pd.concat([frame, pd.DataFrame([all_row])], ignore_index=True)
 
 
-def creations_list(associations: pd.DataFrame, territory: pd.DataFrame, data_year: int) -> pd.DataFrame:
+def creations_list(
+    associations: pd.DataFrame, territory: pd.DataFrame, data_year: int
+) -> pd.DataFrame:
     """Associations created in the data year with their seat in a QPV commune of the territory:
     ``field``, ``name`` (the RNA title), ``commune``, ``code_commune`` — public RNA data; no
     person is named (the RNA's leaders are not read). Sorted by field, commune, name."""
     names = territory.set_index("code_commune")["nom"]
     with_codes = set(territory.loc[territory["has_qpv"], "code_commune"])
-    created = associations[(associations["date_creat"].str[:4] == str(data_year)) & associations["code_commune"].isin(with_codes)]
+    created = associations[
+        (associations["date_creat"].str[:4] == str(data_year))
+        & associations["code_commune"].isin(with_codes)
+    ]
     out = pd.DataFrame(
         {
             "field": created["field"].to_numpy(),
@@ -451,8 +558,14 @@ def contracts_table(
         sub = counts.reindex(members["code_commune"])
         row: dict[str, object] = {
             "code_epci": code_epci if code_epci != "Ensemble" else "",
-            "epci": epci_names.get(code_epci, code_epci) if code_epci != "Ensemble" else "Ensemble du territoire",
-            "n_qpv": int(pairs.loc[pairs["code_commune"].isin(set(members["code_commune"])), "code_qp"].nunique()),
+            "epci": epci_names.get(code_epci, code_epci)
+            if code_epci != "Ensemble"
+            else "Ensemble du territoire",
+            "n_qpv": int(
+                pairs.loc[
+                    pairs["code_commune"].isin(set(members["code_commune"])), "code_qp"
+                ].nunique()
+            ),
             "communes_with_qpv": len(members),
             "population_with_qpv": int(members["population"].sum()),
         }

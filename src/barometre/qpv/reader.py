@@ -37,15 +37,36 @@ COMMUNE_PATTERN = re.compile(r"[0-9][0-9AB][0-9]{3}")
 #: Share of quarantined rows above which the list is refused rather than read.
 MAX_QUARANTINE_SHARE = 0.5
 #: Columns of :attr:`QpvList.pairs`.
-PAIR_COLUMNS = ("code_qp", "lib_qp", "insee_dep", "code_commune", "insee_com", "lib_com", "siren_epci", "lib_epci", "line")
+PAIR_COLUMNS = (
+    "code_qp",
+    "lib_qp",
+    "insee_dep",
+    "code_commune",
+    "insee_com",
+    "lib_com",
+    "siren_epci",
+    "lib_epci",
+    "line",
+)
 
 
 class QpvListError(ValueError):
     """A QPV list that cannot be read: names the file and, when one is at fault, the line,
     column and value."""
 
-    def __init__(self, message: str, file: Path | str, line: int | None = None, column: str | None = None, value: str | None = None):
-        where = f"{file}" + (f", line {line}" if line is not None else "") + (f", column {column}" if column else "")
+    def __init__(
+        self,
+        message: str,
+        file: Path | str,
+        line: int | None = None,
+        column: str | None = None,
+        value: str | None = None,
+    ):
+        where = (
+            f"{file}"
+            + (f", line {line}" if line is not None else "")
+            + (f", column {column}" if column else "")
+        )
         shown = f" (value {value!r})" if value is not None else ""
         super().__init__(f"{where}: {message}{shown}")
         self.file, self.line, self.column, self.value = str(file), line, column, value
@@ -111,7 +132,9 @@ def _decode(raw: bytes) -> tuple[str, str]:
     raise AssertionError("cp1252 decodes any byte")  # pragma: no cover
 
 
-def read_qpv_list(path: Path | str, cog_year: int, *, max_quarantine_share: float = MAX_QUARANTINE_SHARE) -> QpvList:
+def read_qpv_list(
+    path: Path | str, cog_year: int, *, max_quarantine_share: float = MAX_QUARANTINE_SHARE
+) -> QpvList:
     """Read a QPV list in the official 2024 layout (module docstring) into a :class:`QpvList`.
 
     Commune codes are harmonised to the COG ``cog_year`` (arrondissements → their commune,
@@ -132,7 +155,9 @@ def read_qpv_list(path: Path | str, cog_year: int, *, max_quarantine_share: floa
     if missing:
         raise QpvListError(
             f"not the « liste des QPV 2024 » layout: column {missing[0]} absent (header: {';'.join(header)})",
-            path, line=1, column=missing[0],
+            path,
+            line=1,
+            column=missing[0],
         )
     position = {name: header.index(name) for name in QPV_COLUMNS if name in header}
     known = set(geography.load_communes(cog_year)["code_commune"])
@@ -148,29 +173,52 @@ def read_qpv_list(path: Path | str, cog_year: int, *, max_quarantine_share: floa
         if len(cells) < len(header):
             raise QpvListError(
                 f"{len(cells)} cells where the header has {len(header)} (a ';' inside an unquoted cell?)",
-                path, line=line, column=header[len(cells)], value=";".join(cells),
+                path,
+                line=line,
+                column=header[len(cells)],
+                value=";".join(cells),
             )
         cell = {name: cells[i] for name, i in position.items()}
         code_qp = unprotect(cell["code_qp"]).upper()
 
-        def reject(column: str, value: str, reason: str) -> None:
-            quarantine.append({"line": line, "code_qp": code_qp, "column": column, "value": value, "reason": reason})  # noqa: B023
+        def reject(
+            column: str, value: str, reason: str, line: int = line, code_qp: str = code_qp
+        ) -> None:
+            quarantine.append(
+                {
+                    "line": line,
+                    "code_qp": code_qp,
+                    "column": column,
+                    "value": value,
+                    "reason": reason,
+                }
+            )
 
         if not CODE_QP_PATTERN.fullmatch(code_qp):
-            reject("code_qp", cell["code_qp"], "missing QPV code" if not code_qp else "malformed QPV code")
+            reject(
+                "code_qp",
+                cell["code_qp"],
+                "missing QPV code" if not code_qp else "malformed QPV code",
+            )
             continue
         if code_qp in seen:
             reject("code_qp", cell["code_qp"], "QPV code repeated")
             continue
-        raw_codes = [c.strip() for c in re.split(r"[;,]", unprotect(cell["insee_com"])) if c.strip()]
+        raw_codes = [
+            c.strip() for c in re.split(r"[;,]", unprotect(cell["insee_com"])) if c.strip()
+        ]
         if not raw_codes:
             reject("insee_com", cell["insee_com"], "no commune code")
             continue
-        bad = [c for c in raw_codes if not COMMUNE_PATTERN.fullmatch(c.zfill(5) if c.isdigit() else c)]
+        bad = [
+            c for c in raw_codes if not COMMUNE_PATTERN.fullmatch(c.zfill(5) if c.isdigit() else c)
+        ]
         if bad:
             reject("insee_com", cell["insee_com"], "malformed commune code")
             continue
-        harmonised = geography.harmonise_codes(pd.Series([c.zfill(5) if c.isdigit() else c for c in raw_codes]), cog_year)
+        harmonised = geography.harmonise_codes(
+            pd.Series([c.zfill(5) if c.isdigit() else c for c in raw_codes]), cog_year
+        )
         if harmonised.isna().any() or not set(harmonised) <= known:
             reject("insee_com", cell["insee_com"], f"commune unknown in COG {cog_year}")
             continue
@@ -184,7 +232,9 @@ def read_qpv_list(path: Path | str, cog_year: int, *, max_quarantine_share: floa
                     "insee_dep": unprotect(cell.get("insee_dep", "")),
                     "code_commune": code,
                     "insee_com": raw_code,
-                    "lib_com": names[i] if len(names) == len(raw_codes) else cell.get("lib_com", "").strip(),
+                    "lib_com": names[i]
+                    if len(names) == len(raw_codes)
+                    else cell.get("lib_com", "").strip(),
                     "siren_epci": unprotect(cell.get("siren_epci", "")),
                     "lib_epci": cell.get("lib_epci", "").strip(),
                     "line": line,
@@ -202,7 +252,11 @@ def read_qpv_list(path: Path | str, cog_year: int, *, max_quarantine_share: floa
             value=None if first is None else str(first["value"]),
         )
     # arrondissements of one QPV (Marseille 1er, 2e) collapse onto their commune
-    frame = pd.DataFrame(pairs, columns=list(PAIR_COLUMNS)).drop_duplicates(["code_qp", "code_commune"]).reset_index(drop=True)
+    frame = (
+        pd.DataFrame(pairs, columns=list(PAIR_COLUMNS))
+        .drop_duplicates(["code_qp", "code_commune"])
+        .reset_index(drop=True)
+    )
     return QpvList(path, frame, quarantined, rows_read, encoding)
 
 

@@ -79,32 +79,54 @@ def _largest_remainder(total: int, weights: pd.Series) -> pd.Series:
 def load_contracts(cog_year: int | None = None) -> pd.DataFrame:
     """The contrats de ville table (``data/reference/qpv/contrats_de_ville.csv``), codes as
     text; with ``cog_year``, a ``code_epci`` column: the EPCI carrying each contract in that COG."""
-    table = pd.read_csv(CONTRACTS_TABLE, dtype=str).assign(pop_qpv_2015=lambda t: t["pop_qpv_2015"].astype(int))
+    table = pd.read_csv(CONTRACTS_TABLE, dtype=str).assign(
+        pop_qpv_2015=lambda t: t["pop_qpv_2015"].astype(int)
+    )
     if cog_year is not None:
         column = f"code_epci_cog{cog_year}"
         if column not in table.columns:
-            raise ValueError(f"{CONTRACTS_TABLE.name} has no EPCI for COG {cog_year} (scripts/build_qpv_reference.py --cog)")
+            raise ValueError(
+                f"{CONTRACTS_TABLE.name} has no EPCI for COG {cog_year} (scripts/build_qpv_reference.py --cog)"
+            )
         table["code_epci"] = table[column]
     return table
 
 
-def department_targets(communes: pd.DataFrame, contracts: pd.DataFrame, magnitudes: QpvMagnitudes) -> pd.Series:
+def department_targets(
+    communes: pd.DataFrame, contracts: pd.DataFrame, magnitudes: QpvMagnitudes
+) -> pd.Series:
     """QPV per metropolitan département: the published counts where known, the rest in
     proportion to the QPV population of the département's contrats de ville."""
     metro = communes[~communes["code_departement"].str.startswith(OVERSEAS_PREFIX)]
-    region_of = metro.drop_duplicates("code_departement").set_index("code_departement")["code_region"]
-    weight = contracts.groupby("insee_dep")["pop_qpv_2015"].sum().reindex(region_of.index, fill_value=0).astype(float)
+    region_of = metro.drop_duplicates("code_departement").set_index("code_departement")[
+        "code_region"
+    ]
+    weight = (
+        contracts.groupby("insee_dep")["pop_qpv_2015"]
+        .sum()
+        .reindex(region_of.index, fill_value=0)
+        .astype(float)
+    )
     regions = sorted(region_of.unique())
     region_weight = weight.groupby(region_of).sum().reindex(regions, fill_value=0.0)
     fixed = magnitudes.region_qpv
     free = region_weight.drop(list(fixed))
-    per_region = pd.concat([pd.Series(fixed), _largest_remainder(magnitudes.metro_qpv - sum(fixed.values()), free)])
+    per_region = pd.concat(
+        [pd.Series(fixed), _largest_remainder(magnitudes.metro_qpv - sum(fixed.values()), free)]
+    )
     targets = []
     for region, count in per_region.items():
         deps = region_of.index[region_of == region]
         known = {d: n for d, n in magnitudes.department_qpv.items() if d in deps}
         rest = weight.reindex(deps).drop(list(known))
-        targets.append(pd.concat([pd.Series(known, dtype=int), _largest_remainder(int(count) - sum(known.values()), rest)]))
+        targets.append(
+            pd.concat(
+                [
+                    pd.Series(known, dtype=int),
+                    _largest_remainder(int(count) - sum(known.values()), rest),
+                ]
+            )
+        )
     return pd.concat(targets).astype(int).sort_index()
 
 
@@ -115,10 +137,15 @@ def _candidates(members: pd.DataFrame, magnitudes: QpvMagnitudes) -> pd.DataFram
         chosen = members[members["population"] >= magnitudes.urban_member]
     else:
         chosen = members.nlargest(1, "population")
-    return chosen.assign(weight=np.where(chosen["population"] >= magnitudes.urban_unit, 1.0, 0.3) * chosen["population"])
+    return chosen.assign(
+        weight=np.where(chosen["population"] >= magnitudes.urban_unit, 1.0, 0.3)
+        * chosen["population"]
+    )
 
 
-def _sizes(rng: np.random.Generator, n: int, total: float, capacity: np.ndarray, minimum: int) -> np.ndarray:
+def _sizes(
+    rng: np.random.Generator, n: int, total: float, capacity: np.ndarray, minimum: int
+) -> np.ndarray:
     """``n`` QPV populations summing to ``total`` (integers), each in [minimum, capacity],
     proportional to lognormal draws (water-filling of the clipped ones)."""
     draws = rng.lognormal(0.0, 0.6, size=n)
@@ -144,7 +171,9 @@ def _sizes(rng: np.random.Generator, n: int, total: float, capacity: np.ndarray,
     return rounded
 
 
-def synthetic_qpv_list(cog_year: int, seed: int, magnitudes: QpvMagnitudes | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def synthetic_qpv_list(
+    cog_year: int, seed: int, magnitudes: QpvMagnitudes | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The synthetic list: (rows in the official layout, as text with :data:`QPV_COLUMNS`, with
     ``insee_com``/``lib_com`` « ; »-joined for a multi-commune QPV; populations ``code_qp``,
     ``population``, ``code_departement``). Deterministic for a seed."""
@@ -166,7 +195,9 @@ def synthetic_qpv_list(cog_year: int, seed: int, magnitudes: QpvMagnitudes | Non
         if n_dep == 0:
             continue
         members = communes[communes["code_departement"] == dep]
-        weights = contracts[contracts["insee_dep"] == dep].groupby(epci_column)["pop_qpv_2015"].sum()
+        weights = (
+            contracts[contracts["insee_dep"] == dep].groupby(epci_column)["pop_qpv_2015"].sum()
+        )
         weights = weights[weights.index.isin(set(members["code_epci"]))]
         if weights.empty:  # no contract in the file: the département's largest towns
             weights = members.groupby("code_epci")["population"].max().nlargest(3).astype(float)
@@ -185,9 +216,15 @@ def synthetic_qpv_list(cog_year: int, seed: int, magnitudes: QpvMagnitudes | Non
                 neighbours = pool[pool["code_commune"] != codes[0]]
                 if len(neighbours) and rng.random() < magnitudes.multi_commune_share:
                     here = xy.reindex([codes[0]]).to_numpy()[0]
-                    distance = ((xy.reindex(neighbours["code_commune"]).to_numpy() - here) ** 2).sum(axis=1)
+                    distance = (
+                        (xy.reindex(neighbours["code_commune"]).to_numpy() - here) ** 2
+                    ).sum(axis=1)
                     extra = 1 + int(rng.random() < 0.35)
-                    codes += list(neighbours["code_commune"].to_numpy()[np.argsort(distance, kind="stable")[:extra]])
+                    codes += list(
+                        neighbours["code_commune"].to_numpy()[
+                            np.argsort(distance, kind="stable")[:extra]
+                        ]
+                    )
                 placed.append((codes, 0.0))
         # capacity: a commune's QPV hold at most 45 % of it, shared among the QPV touching it
         population = members.set_index("code_commune")["population"]
@@ -195,20 +232,46 @@ def synthetic_qpv_list(cog_year: int, seed: int, magnitudes: QpvMagnitudes | Non
         for codes, _ in placed:
             for code in codes:
                 touching[code] = touching.get(code, 0) + 1
-        capacity = np.array([sum(magnitudes.max_share_of_communes * population[c] / touching[c] for c in codes) for codes, _ in placed])
+        capacity = np.array(
+            [
+                sum(magnitudes.max_share_of_communes * population[c] / touching[c] for c in codes)
+                for codes, _ in placed
+            ]
+        )
         region = str(members["code_region"].iloc[0])
         if region in magnitudes.region_population:
-            region_deps = targets[targets.index.isin(communes.loc[communes["code_region"] == region, "code_departement"])]
-            fixed = {d: magnitudes.department_mean[d] * targets[d] for d in magnitudes.department_mean if d in region_deps.index}
+            region_deps = targets[
+                targets.index.isin(
+                    communes.loc[communes["code_region"] == region, "code_departement"]
+                )
+            ]
+            fixed = {
+                d: magnitudes.department_mean[d] * targets[d]
+                for d in magnitudes.department_mean
+                if d in region_deps.index
+            }
             others = region_deps.drop(list(fixed))
             if dep in fixed:
                 total = fixed[dep]
             else:
-                total = (magnitudes.region_population[region] - sum(fixed.values())) * n_dep / others.sum()
+                total = (
+                    (magnitudes.region_population[region] - sum(fixed.values()))
+                    * n_dep
+                    / others.sum()
+                )
                 # integer shares of the regional total: the last département takes the remainder
                 if dep == others.index[-1]:
-                    total = magnitudes.region_population[region] - sum(fixed.values()) - sum(
-                        int((magnitudes.region_population[region] - sum(fixed.values())) * targets[d] / others.sum()) for d in others.index[:-1]
+                    total = (
+                        magnitudes.region_population[region]
+                        - sum(fixed.values())
+                        - sum(
+                            int(
+                                (magnitudes.region_population[region] - sum(fixed.values()))
+                                * targets[d]
+                                / others.sum()
+                            )
+                            for d in others.index[:-1]
+                        )
                     )
                 else:
                     total = int(total)
@@ -221,9 +284,15 @@ def synthetic_qpv_list(cog_year: int, seed: int, magnitudes: QpvMagnitudes | Non
             codes = placed[k][0]
             names = [str(by_code.at[c, "nom"]) for c in codes]
             # 01…99, then A0…Z9: never one of the numbers
-            suffix = f"{rank:02d}" if rank < 100 else f"{chr(ord('A') + (rank - 100) // 10)}{(rank - 100) % 10}"
+            suffix = (
+                f"{rank:02d}"
+                if rank < 100
+                else f"{chr(ord('A') + (rank - 100) // 10)}{(rank - 100) % 10}"
+            )
             code_qp = f"QN{dep3}{suffix}S"
-            kind = "Quartier intercommunal synthétique" if len(codes) > 1 else "Quartier synthétique"
+            kind = (
+                "Quartier intercommunal synthétique" if len(codes) > 1 else "Quartier synthétique"
+            )
             main = by_code.loc[codes[0]]
             rows.append(
                 {
@@ -239,7 +308,9 @@ def synthetic_qpv_list(cog_year: int, seed: int, magnitudes: QpvMagnitudes | Non
                     "lib_epci": str(epci.get(main["code_epci"], "")),
                 }
             )
-            populations.append({"code_qp": code_qp, "population": int(sizes[k]), "code_departement": dep})
+            populations.append(
+                {"code_qp": code_qp, "population": int(sizes[k]), "code_departement": dep}
+            )
     return pd.DataFrame(rows, columns=list(QPV_COLUMNS)), pd.DataFrame(populations)
 
 
@@ -247,8 +318,11 @@ def format_qpv_list(rows: pd.DataFrame) -> str:
     """The official layout as text: ``;``-separated, ``insee_com`` protected for Excel
     (``="60057"``; a multi-commune cell, quoted, ``=""59512;59599""``), lib_com of a multi-commune
     QPV quoted."""
+
     def cell(value: str) -> str:
-        return f'"{value.replace(chr(34), chr(34) * 2)}"' if (";" in value or '"' in value) else value
+        return (
+            f'"{value.replace(chr(34), chr(34) * 2)}"' if (";" in value or '"' in value) else value
+        )
 
     lines = [";".join(QPV_COLUMNS)]
     for row in rows[list(QPV_COLUMNS)].itertuples(index=False):
@@ -260,7 +334,9 @@ def format_qpv_list(rows: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_synthetic_qpv_list(folder: Path, cog_year: int, seed: int, magnitudes: QpvMagnitudes | None = None) -> dict[str, Path]:
+def write_synthetic_qpv_list(
+    folder: Path, cog_year: int, seed: int, magnitudes: QpvMagnitudes | None = None
+) -> dict[str, Path]:
     """Write the synthetic list (:data:`LIST_NAME`), its populations (:data:`POPULATION_NAME`)
     and a ``README.md`` saying they are synthetic into ``folder``; returns the paths."""
     from barometre.pipeline import atomic_write_text
@@ -268,7 +344,11 @@ def write_synthetic_qpv_list(folder: Path, cog_year: int, seed: int, magnitudes:
     rows, populations = synthetic_qpv_list(cog_year, seed, magnitudes)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    written = {"list": folder / LIST_NAME, "population": folder / POPULATION_NAME, "readme": folder / "README.md"}
+    written = {
+        "list": folder / LIST_NAME,
+        "population": folder / POPULATION_NAME,
+        "readme": folder / "README.md",
+    }
     atomic_write_text(written["list"], format_qpv_list(rows))
     atomic_write_text(written["population"], populations.to_csv(index=False, lineterminator="\n"))
     hdf = populations[populations["code_departement"].isin(["02", "59", "60", "62", "80"])]

@@ -73,7 +73,11 @@ def edition_sampler(
     model_input = model_input_frame(
         read_table(Path(build_dir) / "work" / "count_model_input.csv"), config.classes.labels
     )
-    fits = ranking_fits(fit_models(model_input, meta, config.shrinkage.credible), config.shrinkage.credit_departement, meta)
+    fits = ranking_fits(
+        fit_models(model_input, meta, config.shrinkage.credible),
+        config.shrinkage.credit_departement,
+        meta,
+    )
     ratio = frozenset(i["code"] for i in meta["indicators"] if is_ratio(i))
     population = model_input.set_index("code_commune")["population"]
     return CountModelSampler(list(spec.indicator_codes), fits, ratio, population, seed)
@@ -176,7 +180,9 @@ def write_sampling_table(build_dir: Path, analysis: RobustnessAnalysis, n_draws:
     moments.insert(0, "score", model.nominal_scores)
     moments.insert(0, model.class_column or "class", model.unit_classes)
     return save_table(
-        moments.reset_index(), Path(build_dir) / "work" / "score_sampling.csv", key=[model.spec.units.code]
+        moments.reset_index(),
+        Path(build_dir) / "work" / "score_sampling.csv",
+        key=[model.spec.units.code],
     )
 
 

@@ -140,8 +140,15 @@ def ptop_heatmap(
     ax = fig.subplots()
     sns.heatmap(
         pd.DataFrame(values, index=list(class_order), columns=[str(j + 1) for j in range(n_best)]),
-        ax=ax, cmap="Blues", vmin=0, vmax=1, annot=notes, fmt="", linewidths=0.6,
-        linecolor="white", annot_kws={"fontsize": 5.4},
+        ax=ax,
+        cmap="Blues",
+        vmin=0,
+        vmax=1,
+        annot=notes,
+        fmt="",
+        linewidths=0.6,
+        linecolor="white",
+        annot_kws={"fontsize": 5.4},
         cbar_kws={"label": f"P(top {top})", "fraction": 0.03, "pad": 0.02},
     )
     laureate_notes = set(notes[bold])
@@ -150,7 +157,9 @@ def ptop_heatmap(
     ax.set_ylabel("")
     ax.tick_params(axis="y", rotation=0, labelsize=7)
     ax.tick_params(axis="x", labelsize=7)
-    ax.set_xlabel(f"Communes les plus souvent dans le top {top} (gras : lauréates publiées)", fontsize=7)
+    ax.set_xlabel(
+        f"Communes les plus souvent dans le top {top} (gras : lauréates publiées)", fontsize=7
+    )
     fig.tight_layout()
     return _save(fig, path)
 

@@ -66,9 +66,7 @@ class DrawSampler(Protocol):
     def values(self, draw_ids: np.ndarray, unit_codes: np.ndarray) -> np.ndarray: ...
 
 
-def drawn_table(
-    model: RobustnessModel, sampler: DrawSampler, draw_id: int
-) -> pd.DataFrame:
+def drawn_table(model: RobustnessModel, sampler: DrawSampler, draw_id: int) -> pd.DataFrame:
     """The nominal unit table with its indicator columns replaced by draw ``draw_id``."""
     code = model.spec.units.code
     table = model.tables[model.space.discrete["rates"].labels[0]].copy()
@@ -149,17 +147,27 @@ class JointEvaluator:
         draw_ids = np.asarray(draw_ids, dtype=np.int64)
         n_draws = self.model.assumptions.sampling.n_draws if self.model.assumptions.sampling else 0
         per_draw = self.model.n_units * len(self._denominators) * 8
-        if n_draws and n_draws * per_draw <= BANK_BYTES and draw_ids.size and draw_ids.max() < n_draws:
+        if (
+            n_draws
+            and n_draws * per_draw <= BANK_BYTES
+            and draw_ids.size
+            and draw_ids.max() < n_draws
+        ):
             with self._bank_lock:
                 if self._bank is None:
                     bank = np.empty((n_draws, self.model.n_units, len(self._denominators)))
-                    chunks = [np.arange(a, min(n_draws, a + JOINT_BLOCK)) for a in range(0, n_draws, JOINT_BLOCK)]
+                    chunks = [
+                        np.arange(a, min(n_draws, a + JOINT_BLOCK))
+                        for a in range(0, n_draws, JOINT_BLOCK)
+                    ]
 
                     def fill(ids: np.ndarray) -> None:
                         bank[ids] = self._draw_denominated(ids)
 
                     # draw d depends on (seed, d) only: chunks can be generated in any order
-                    with ThreadPoolExecutor(max_workers=max(1, self.model.assumptions.threads)) as pool:
+                    with ThreadPoolExecutor(
+                        max_workers=max(1, self.model.assumptions.threads)
+                    ) as pool:
                         list(pool.map(fill, chunks))
                     self._bank = bank
             return self._bank[draw_ids]
@@ -187,7 +195,11 @@ class JointEvaluator:
         tr = self.model.space.treatments[treatment]
         out = np.empty_like(x)
         for k, indicator in enumerate(self.model.spec.indicators):
-            method = tr.per_indicator[indicator.code].method if indicator.code in tr.per_indicator else tr.method
+            method = (
+                tr.per_indicator[indicator.code].method
+                if indicator.code in tr.per_indicator
+                else tr.method
+            )
             out[:, :, k] = treat_batch(
                 x[:, :, k],
                 method,
@@ -220,7 +232,9 @@ class JointEvaluator:
         normalisation step."""
         return self.normalise_treated(self.treated(x, treatment), normalise)
 
-    def scores(self, z: np.ndarray, weights: np.ndarray, excluded: str, geometric: bool) -> np.ndarray:
+    def scores(
+        self, z: np.ndarray, weights: np.ndarray, excluded: str, geometric: bool
+    ) -> np.ndarray:
         """Root scores (runs × units) from normalised values and node weights of the runs."""
         model = self.model
         n_aggregates = len(model._aggregate_pos)
@@ -243,18 +257,25 @@ class JointEvaluator:
         """Ranks (runs × units, model order, 0 = unranked) of a block of joint runs."""
         return self.block_scores_ranks(design, runs)[1]
 
-    def block_scores_ranks(self, design: RunDesign, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def block_scores_ranks(
+        self, design: RunDesign, runs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Root scores and ranks (runs × units, model order) of a block of joint runs."""
         model, space = self.model, self.model.space
         draws = design.choices["sampling"][runs]
         ids, where = np.unique(draws, return_inverse=True)
         where = where.ravel()
         x = self.denominated(ids)  # distinct draws × units × indicators
-        ch = {name: design.choices[name][runs] for name in ("treatment", "normalisation", "aggregation", "exclusion")}
+        ch = {
+            name: design.choices[name][runs]
+            for name in ("treatment", "normalisation", "aggregation", "exclusion")
+        }
         # The treatment depends on (draw, treatment) only, the normalisation on (draw, treatment,
         # normalisation step): each is computed once for the distinct combinations of the block.
-        steps = [space.normalisations[n].for_aggregation(space.aggregations[a])
-                 for n, a in zip(ch["normalisation"], ch["aggregation"], strict=True)]
+        steps = [
+            space.normalisations[n].for_aggregation(space.aggregations[a])
+            for n, a in zip(ch["normalisation"], ch["aggregation"], strict=True)
+        ]
         step_keys = [step.model_dump_json() for step in steps]
         z = np.empty((runs.size, *x.shape[1:]))
         for t in np.unique(ch["treatment"]):
@@ -264,7 +285,9 @@ class JointEvaluator:
             for key in dict.fromkeys(step_keys[r] for r in rows_t):
                 rows = rows_t[[step_keys[r] == key for r in rows_t]]
                 draws_s = np.unique(where[rows])
-                normed = self.normalise_treated(treated[np.searchsorted(draws_t, draws_s)], steps[rows[0]])
+                normed = self.normalise_treated(
+                    treated[np.searchsorted(draws_t, draws_s)], steps[rows[0]]
+                )
                 z[rows] = normed[np.searchsorted(draws_s, where[rows])]
         scores = np.empty(z.shape[:2])
         keys = np.stack([ch["exclusion"], ch["aggregation"]], axis=1)
@@ -297,7 +320,9 @@ class JointEvaluator:
         for start in range(0, n_draws, JOINT_BLOCK):
             ids = np.arange(start, min(n_draws, start + JOINT_BLOCK))
             z = self.normalised(self.denominated(ids), 0, step)
-            scores = self.scores(z, np.repeat(weights, ids.size, axis=0), space.exclusions[0], geometric)
+            scores = self.scores(
+                z, np.repeat(weights, ids.size, axis=0), space.exclusions[0], geometric
+            )
             for row in scores:  # Welford, per draw
                 ok = ~np.isnan(row)
                 n[ok] += 1
@@ -307,7 +332,10 @@ class JointEvaluator:
         with np.errstate(invalid="ignore", divide="ignore"):
             se = np.sqrt(m2 / (n - 1))
         return pd.DataFrame(
-            {"score_draw_mean": np.where(n > 0, mean, np.nan), "score_se": np.where(n > 1, se, np.nan)},
+            {
+                "score_draw_mean": np.where(n > 0, mean, np.nan),
+                "score_se": np.where(n > 1, se, np.nan),
+            },
             index=pd.Index(self.model.unit_codes, name=self.model.spec.units.code),
         )
 

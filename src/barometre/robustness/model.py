@@ -237,7 +237,9 @@ class RobustnessModel:
         self._group_members: dict[str, list[np.ndarray]] = {}
         self._joint: JointEvaluator | None = None
         if assumptions.group_top and sampler is None:
-            raise RobustnessError("top-k counts within other groups need the joint runs (a sampler)")
+            raise RobustnessError(
+                "top-k counts within other groups need the joint runs (a sampler)"
+            )
         if self.class_column is not None and self.class_column not in spec.units.groups:
             raise RobustnessError(
                 f"class column {self.class_column!r} is not a unit group of the spec {spec.units.groups}"
@@ -506,7 +508,9 @@ class RobustnessModel:
             within=np.zeros((n_classes, len(self.assumptions.within_ranks)), dtype=np.int64),
             pairs=np.zeros(n_classes, dtype=np.int64),
             ranks=np.zeros((n_runs, self.n_units), dtype=np.uint16) if store_ranks else None,
-            group_top_count={g: np.zeros(self.n_units, dtype=np.int64) for g in self.assumptions.group_top},
+            group_top_count={
+                g: np.zeros(self.n_units, dtype=np.int64) for g in self.assumptions.group_top
+            },
         )
 
     def group_members(self, column: str) -> list[np.ndarray]:
@@ -514,7 +518,9 @@ class RobustnessModel:
         if column not in self._group_members:
             table = self.tables[self.space.discrete["rates"].labels[0]]
             codes = table[self.spec.units.code].astype(str).to_numpy()
-            values = pd.Series(table[column].astype(str).to_numpy(), index=codes).reindex(self.unit_codes)
+            values = pd.Series(table[column].astype(str).to_numpy(), index=codes).reindex(
+                self.unit_codes
+            )
             self._group_members[column] = [
                 np.flatnonzero((values == v).to_numpy()) for v in pd.unique(values.dropna())
             ]

@@ -251,6 +251,14 @@ def laureate_drivers(model: RobustnessModel, indices: pd.DataFrame) -> pd.DataFr
                 }
             )
         rows.append(row)
-    columns = ["code", "class", "nominal_rank", "driver", "driver_ST", "driver_S1",
-               "first_order_driver", "first_order_S1"]
+    columns = [
+        "code",
+        "class",
+        "nominal_rank",
+        "driver",
+        "driver_ST",
+        "driver_S1",
+        "first_order_driver",
+        "first_order_S1",
+    ]
     return pd.DataFrame(rows, columns=columns)

@@ -375,10 +375,9 @@ def check_table(
         # A row's reasons in the contract's order of checks (pandera lists them as it goes).
         rank = {(c.column, c.message): i for i, c in enumerate(contract_checks(contract))}
         order = [rank.get((c, m), len(rank)) for c, m in zip(cases["column"].astype(str), cases["check"].astype(str), strict=True)]  # fmt: skip
-        cases = (
-            cases.assign(_row=cases["index"].astype("int64").to_numpy(), _rank=order)
-            .sort_values(["_row", "_rank"], kind="mergesort")
-        )
+        cases = cases.assign(
+            _row=cases["index"].astype("int64").to_numpy(), _rank=order
+        ).sort_values(["_row", "_rank"], kind="mergesort")
         records.append(
             pd.DataFrame(
                 {
@@ -750,7 +749,9 @@ def sql_checks(
                 elif check.message.startswith("before "):
                     ok = f"({ident} IS NULL OR {local} >= {_day_start(spec.min_date or '', kind)})"
                 elif check.message.startswith("after "):
-                    ok = f"({ident} IS NULL OR {local} < {_day_start(spec.max_date or '', kind, 1)})"
+                    ok = (
+                        f"({ident} IS NULL OR {local} < {_day_start(spec.max_date or '', kind, 1)})"
+                    )
                 else:
                     ok = "TRUE"
             else:
@@ -852,13 +853,17 @@ def counts_schema(
             )  # fmt: skip
             return zero | positive
 
-        checks.append(pa.Check(identities, error=f"cluster statistics of {count} consistent with the count"))
+        checks.append(
+            pa.Check(identities, error=f"cluster statistics of {count} consistent with the count")
+        )
     if "ha_participants" in clustered:
         columns["ha_participants_organizations"] = pa.Column("int64", pa.Check.ge(0))
         checks.append(
             pa.Check(
-                lambda f: (f["ha_participants_organizations"] <= f["ha_participants_clusters"])
-                & ((f["ha_participants_organizations"] == 0) == (f["ha_participants"] == 0)),
+                lambda f: (
+                    (f["ha_participants_organizations"] <= f["ha_participants_clusters"])
+                    & ((f["ha_participants_organizations"] == 0) == (f["ha_participants"] == 0))
+                ),
                 error="organisations behind ha_participants: ≤ its clusters, zero iff it is zero",
             )
         )

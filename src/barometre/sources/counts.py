@@ -90,7 +90,11 @@ rebuilds the index with them. Confidential, like the cluster statistics."""
 CLUSTER_COLUMNS: tuple[str, ...] = (
     *(f"{count}_{stat}" for count in CLUSTERED_COUNTS for stat in CLUSTER_STATISTICS),
     "ha_participants_organizations",
-    *(c for count in OTHER_DEFINITION_COUNTS for c in (count, *(f"{count}_{stat}" for stat in CLUSTER_STATISTICS))),
+    *(
+        c
+        for count in OTHER_DEFINITION_COUNTS
+        for c in (count, *(f"{count}_{stat}" for stat in CLUSTER_STATISTICS))
+    ),
 )
 """Cluster statistics per commune, after :data:`COUNT_COLUMNS` in the counts table."""
 
@@ -296,7 +300,8 @@ def commune_counts(
             stage, max_quarantine_share, cog_year,
         )  # fmt: skip
         schema = counts_schema(
-            (*COUNT_COLUMNS, *OTHER_DEFINITION_COUNTS), clustered=(*CLUSTERED_COUNTS, *OTHER_DEFINITION_COUNTS)
+            (*COUNT_COLUMNS, *OTHER_DEFINITION_COUNTS),
+            clustered=(*CLUSTERED_COUNTS, *OTHER_DEFINITION_COUNTS),
         )
         counts = pd.DataFrame({"code_commune": codes})
         for column in schema.columns:  # the contract's column order
@@ -425,7 +430,9 @@ def _count_sources(
     )
     counted = forms.loc[scope & inside(forms)]
     totals["ha_campaigns"] = _per_commune(counted["code_commune"])
-    totals.update(_cluster_stats("ha_campaigns", counted["code_commune"], [counted["organization_id"]]))
+    totals.update(
+        _cluster_stats("ha_campaigns", counted["code_commune"], [counted["organization_id"]])
+    )
     item = tally(
         "helloasso_forms", "ha_campaigns", form_path.name,
         rows_read=form_checked.rows_read, quarantined=form_checked.quarantined, in_scope=scope,
@@ -485,8 +492,12 @@ def _count_sources(
     # Donations (financial generosity, from the 2025 edition): participations of the year in
     # a counted state, in Donation and CrowdFunding forms of counted organisations, placed by
     # the organisation's commune.
-    per_form = helloasso.participations_by_form(item_path, data_year, states["helloasso_participations"])
-    donation_forms = forms[forms["form_type"].isin(helloasso.DONATION_FORM_TYPES) & forms["counted_type"]]
+    per_form = helloasso.participations_by_form(
+        item_path, data_year, states["helloasso_participations"]
+    )
+    donation_forms = forms[
+        forms["form_type"].isin(helloasso.DONATION_FORM_TYPES) & forms["counted_type"]
+    ]
     donations = donation_forms.assign(form_id=donation_forms["form_id"].astype(str)).merge(
         per_form, on="form_id", how="inner"
     )
@@ -503,9 +514,7 @@ def _count_sources(
     match_path = helloasso.table_path(jva_dir, jeveuxaider.PARTICIPATIONS)
     mission_checked = jeveuxaider.read_missions(mission_path, max_share)
     missions = typed_records(mission_checked).reset_index()
-    missions = pd.concat(
-        [missions, locate(missions)], axis=1
-    )
+    missions = pd.concat([missions, locate(missions)], axis=1)
     missions["counted_type"] = True
     missions["label"] = _label(missions, "mission", "id", "postal_code", "city")
     item = tally(
@@ -529,7 +538,9 @@ def _count_sources(
     totals.update(_cluster_stats("jva_matches", counted["code_commune"], [counted["mission_id"]]))
     # the other definition (flow if the edition counts the stock, stock if it counts the flow)
     other_window = created.str[:4] == year if jva_cumulative else created <= f"{year}-12-31"
-    other = matches.loc[other_window & matches["state"].isin(states["jeveuxaider_participations"]) & inside(matches)]
+    other = matches.loc[
+        other_window & matches["state"].isin(states["jeveuxaider_participations"]) & inside(matches)
+    ]
     totals["jva_matches_other"] = _per_commune(other["code_commune"])
     totals.update(_cluster_stats("jva_matches_other", other["code_commune"], [other["mission_id"]]))
     item = tally(

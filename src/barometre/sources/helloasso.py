@@ -496,7 +496,12 @@ def _check_reasons(
         rows, row, value = found[3 * i : 3 * i + 3]
         if rows:
             reasons.append(
-                (check.column, check.message, int(rows), f"data row {row} of {file_name} ({value!r})")
+                (
+                    check.column,
+                    check.message,
+                    int(rows),
+                    f"data row {row} of {file_name} ({value!r})",
+                )
             )
     return reasons
 

@@ -534,12 +534,19 @@ def commune_points(cog_year: int) -> pd.DataFrame:
         reference_dir() / "geo" / "communes_points.csv.gz", dtype={"code_commune": str}
     )
     points["code_commune"] = harmonise_codes(points["code_commune"], cog_year)
-    return points.dropna(subset=["code_commune"])[["code_commune", "lon", "lat"]].reset_index(drop=True)
+    return points.dropna(subset=["code_commune"])[["code_commune", "lon", "lat"]].reset_index(
+        drop=True
+    )
 
 
-def _haversine_km(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+def _haversine_km(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> np.ndarray:
     lon1, lat1, lon2, lat2 = (np.radians(v) for v in (lon1, lat1, lon2, lat2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    a = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
 
 
@@ -555,7 +562,9 @@ def _unit_sphere(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 _NEIGHBOURS = 16
 
 
-def nearest_points(pool: pd.DataFrame, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def nearest_points(
+    pool: pd.DataFrame, lon: np.ndarray, lat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """For each (lon, lat), the position in ``pool`` of its nearest point and the haversine
     distance to it in km, from a KD-tree (:class:`scipy.spatial.cKDTree`) on unit-sphere
     coordinates. Equal to an ``argmin`` of the haversine distance over the whole pool: among
@@ -566,7 +575,12 @@ def nearest_points(pool: pd.DataFrame, lon: np.ndarray, lat: np.ndarray) -> tupl
     k = min(_NEIGHBOURS, len(pool))
     _, found = cKDTree(_unit_sphere(pool_lon, pool_lat)).query(_unit_sphere(lon, lat), k=k)
     found = np.asarray(found).reshape(len(lon), k)
-    dist = _haversine_km(pool_lon[found], pool_lat[found], np.asarray(lon, float)[:, None], np.asarray(lat, float)[:, None])
+    dist = _haversine_km(
+        pool_lon[found],
+        pool_lat[found],
+        np.asarray(lon, float)[:, None],
+        np.asarray(lat, float)[:, None],
+    )
     # smallest distance, then smallest position in the pool (np.argmin's rule on the whole pool)
     order = np.lexsort((found, dist), axis=1)[:, 0]
     rows = np.arange(len(lon))
@@ -599,7 +613,11 @@ def place_by_coordinates(
     todo = out["code_commune"].isna() & lat.between(-90, 90) & lon.between(-180, 180)
     if not todo.any() or points.empty:
         return out
-    point_dep = points["code_commune"].str[:3].where(points["code_commune"].str.startswith("97"), points["code_commune"].str[:2])
+    point_dep = (
+        points["code_commune"]
+        .str[:3]
+        .where(points["code_commune"].str.startswith("97"), points["code_commune"].str[:2])
+    )
     post = postcodes.reindex(out.index).fillna("").astype(str).str.replace(r"\s", "", regex=True)
     pools: dict[tuple[str, str], list[object]] = {}
     for idx in out.index[todo]:
@@ -609,7 +627,9 @@ def place_by_coordinates(
             continue
         code = post.at[idx]
         if re.fullmatch(r"\d{5}", code):
-            pools.setdefault(("departement", code[:3] if code.startswith("97") else code[:2]), []).append(idx)
+            pools.setdefault(
+                ("departement", code[:3] if code.startswith("97") else code[:2]), []
+            ).append(idx)
     for (kind, value), indices in pools.items():
         if kind == "candidates":
             pool = points[points["code_commune"].isin([c for c in value.split("|") if c])]
