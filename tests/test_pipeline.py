@@ -55,7 +55,10 @@ def test_a_step_hashes_only_the_code_it_can_run():
         name: {str(p.relative_to(PACKAGE_DIR)) for p in step.code_files()}
         for name, step in steps.items()
     }
-    assert "indicators.py" in relative["indicators"] and "smallarea.py" in relative["indicators"]
+    assert (
+        "indicators.py" in relative["indicators"]
+        and "smallarea/eligibility.py" in relative["indicators"]
+    )
     assert not any(p.startswith("robustness/") for p in relative["indicators"])
     assert "robustness/model.py" in relative["robustness"]
     assert "composite/engine.py" in relative["composite"]

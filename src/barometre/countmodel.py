@@ -107,8 +107,8 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from barometre.geography import DEFAULT_CLASS_LABELS
-from barometre.smallarea import _as_float as _smallarea_float
-from barometre.smallarea import _check_non_negative, _common_index
+from barometre.smallarea.inputs import _as_float as _smallarea_float
+from barometre.smallarea.inputs import _check_non_negative, _common_index
 
 #: Name of the intercept in :meth:`CountModelFit.params_table`.
 INTERCEPT = "(intercept)"

@@ -26,7 +26,8 @@ import pandas as pd
 from barometre.countmodel import CountModelWarning, commune_design, fit_count_model
 from barometre.geography import DEFAULT_CLASS_BOUNDS, DEFAULT_CLASS_LABELS, population_class
 from barometre.robustness.synthetic import synthetic_populations
-from barometre.smallarea import SmallAreaWarning, shrink_rates
+from barometre.smallarea.inputs import SmallAreaWarning
+from barometre.smallarea.shrinkage import shrink_rates
 
 #: The class bounds of the editions, and an upper bound for the simulated towns.
 BAND_BOUNDS = (*DEFAULT_CLASS_BOUNDS, 2_000_000)

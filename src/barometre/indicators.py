@@ -26,7 +26,8 @@ from barometre.countmodel import (
 )
 from barometre.disclosure import DEFAULT_THRESHOLD, PERSON_COUNTS
 from barometre.geography import population_class
-from barometre.smallarea import apply_eligibility, apply_structural_gaps
+from barometre.smallarea.eligibility import apply_eligibility
+from barometre.smallarea.gaps import apply_structural_gaps
 
 
 def count_columns(meta: Mapping[str, Any]) -> list[str]:

@@ -236,7 +236,7 @@ def figure_funnels(
     Poisson limits would flag most large communes, which says the rates are heterogeneous, not
     that those communes are outliers. The y axis reaches every laureate.
     """
-    from barometre.smallarea import estimate_overdispersion, plot_funnel
+    from barometre.smallarea.funnels import estimate_overdispersion, plot_funnel
 
     _style()
     count_indicators = [i for i in meta["indicators"] if "count" in i]
