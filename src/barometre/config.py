@@ -13,9 +13,9 @@ from typing import Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from barometre.smallarea import EligibilityRules, StructuralGap
+from barometre.config_models import EligibilityRules, StructuralGap, _Strict
 
 
 def find_project_root() -> Path:
@@ -46,10 +46,6 @@ def project_path(path: str | Path) -> Path:
 
 class ConfigError(ValueError):
     """An edition config that cannot be read or does not validate."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class PopulationClasses(_Strict):

@@ -24,7 +24,9 @@ statistically honest alternatives used by public-health league tables:
 The package is split by concern: :mod:`~barometre.smallarea.inputs` (input checks shared with the
 count model), :mod:`~barometre.smallarea.priors`, :mod:`~barometre.smallarea.shrinkage`,
 :mod:`~barometre.smallarea.funnels`, :mod:`~barometre.smallarea.eligibility` and
-:mod:`~barometre.smallarea.gaps`; this module re-exports their public names.
+:mod:`~barometre.smallarea.gaps`; this module re-exports their public names. The pydantic models
+of the eligibility rules and structural gaps are configuration: they live in
+:mod:`barometre.config_models` and are re-exported here.
 
 Conventions:
 
@@ -51,14 +53,18 @@ References:
 
 from __future__ import annotations
 
-from barometre.smallarea.eligibility import (
+# The rule and gap models are configuration: defined in barometre.config_models, re-exported here.
+from barometre.config_models import (
     ActivityRule,
     CoverageRule,
-    EligibilityResult,
     EligibilityRules,
     InformationRule,
     ReliabilityRule,
     RuleName,
+    StructuralGap,
+)
+from barometre.smallarea.eligibility import (
+    EligibilityResult,
     apply_eligibility,
 )
 from barometre.smallarea.funnels import (
@@ -74,7 +80,6 @@ from barometre.smallarea.funnels import (
 )
 from barometre.smallarea.gaps import (
     ALSACE_MOSELLE_DEPARTMENTS,
-    StructuralGap,
     StructuralGapResult,
     alsace_moselle_gap,
     apply_structural_gaps,

@@ -5,107 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-RuleName = Literal["population", "activity", "coverage", "information", "reliability"]
-
+from barometre.config_models import EligibilityRules, RuleName
 
 # --------------------------------------------------------------------------------------------
 # Eligibility
 # --------------------------------------------------------------------------------------------
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ActivityRule(_Strict):
-    """At least ``minimum`` in ``column`` (e.g. associations present on the platform)."""
-
-    column: str
-    minimum: float = Field(ge=0)
-    missing_passes: bool = Field(
-        default=False,
-        description="Whether a missing value passes (default: it does not, nothing shows activity).",
-    )
-
-
-class CoverageRule(_Strict):
-    """At least ``minimum_share`` of the listed indicators must be non-missing."""
-
-    indicators: list[str] = Field(min_length=1)
-    minimum_share: float = Field(gt=0, le=1)
-
-
-class InformationRule(_Strict):
-    """At least ``minimum`` distinct sources of information behind a commune's figures: the sum
-    of ``columns`` (e.g. associations created, missions with matches, campaigns, organisations
-    with campaigns), missing values counting as none. One mission with 46 matches is one
-    source, not 46: a commune whose score rests on one or two clusters is not ranked."""
-
-    columns: list[str] = Field(min_length=1)
-    minimum: float = Field(gt=0)
-
-
-class ReliabilityRule(_Strict):
-    """At least ``minimum`` score reliability in ``column`` (share of the score's variance
-    across communes that is signal, not sampling noise; computed by the indicators step)."""
-
-    column: str = "score_reliability"
-    minimum: float = Field(gt=0, lt=1)
-
-
-class EligibilityRules(_Strict):
-    """Eligibility rules of an edition; ``None`` disables a rule.
-
-    ``order`` is the order in which rules are applied and reported: a unit failing several rules
-    is counted once, under the first of them. Every active rule must appear in ``order``.
-    """
-
-    min_population: int | None = Field(default=None, ge=0)
-    min_activity: ActivityRule | None = None
-    min_coverage: CoverageRule | None = None
-    min_information: InformationRule | None = None
-    min_reliability: ReliabilityRule | None = None
-    order: tuple[RuleName, ...] = (
-        "population",
-        "activity",
-        "coverage",
-        "information",
-        "reliability",
-    )
-
-    @field_validator("order")
-    @classmethod
-    def _distinct(cls, value: tuple[RuleName, ...]) -> tuple[RuleName, ...]:
-        if len(set(value)) != len(value):
-            raise ValueError(f"order lists a rule twice: {value}")
-        return value
-
-    @model_validator(mode="after")
-    def _active_rules_ordered(self) -> EligibilityRules:
-        missing = [name for name, on in self._switches().items() if on and name not in self.order]
-        if missing:
-            raise ValueError(f"active rules missing from order: {missing}")
-        return self
-
-    def _switches(self) -> dict[RuleName, bool]:
-        return {
-            "population": self.min_population is not None,
-            "activity": self.min_activity is not None,
-            "coverage": self.min_coverage is not None,
-            "information": self.min_information is not None,
-            "reliability": self.min_reliability is not None,
-        }
-
-    def active_rules(self) -> list[RuleName]:
-        """The active rules, in application order."""
-        switches = self._switches()
-        return [name for name in self.order if switches[name]]
 
 
 @dataclass(frozen=True)

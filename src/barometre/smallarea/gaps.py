@@ -3,19 +3,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, field_validator, model_validator
 
-from barometre.smallarea.eligibility import _Strict
-
-_DEPARTMENT_PATTERN = re.compile(r"^(?:\d{2}|2[AB]|97[1-6])$")
-_COMMUNE_PATTERN = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
-
+from barometre.config_models import StructuralGap
 
 # --------------------------------------------------------------------------------------------
 # Structural gaps
@@ -24,43 +18,6 @@ _COMMUNE_PATTERN = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
 #: Moselle, Bas-Rhin, Haut-Rhin: associations registered under local law (droit local
 #: alsacien-mosellan) at the courts' registers, not in the RNA.
 ALSACE_MOSELLE_DEPARTMENTS: tuple[str, ...] = ("57", "67", "68")
-
-
-class StructuralGap(_Strict):
-    """Cells known to be missing (not zero): ``columns`` for the communes of ``departments`` or
-    listed in ``communes``, for a stated ``reason`` (shown in the methodology annex).
-
-    Codes are strings: departments ``"01"``, ``"2A"``, ``"971"``; communes ``"57463"``,
-    ``"2A004"`` (an integer code in YAML is rejected rather than silently mismatched).
-    """
-
-    name: str
-    reason: str
-    columns: list[str] = Field(min_length=1)
-    departments: list[str] = Field(default_factory=list)
-    communes: list[str] = Field(default_factory=list)
-
-    @field_validator("departments")
-    @classmethod
-    def _department_codes(cls, value: list[str]) -> list[str]:
-        bad = [code for code in value if not _DEPARTMENT_PATTERN.match(code)]
-        if bad:
-            raise ValueError(f"invalid department codes {bad} (expected '01', '2A', '971' …)")
-        return value
-
-    @field_validator("communes")
-    @classmethod
-    def _commune_codes(cls, value: list[str]) -> list[str]:
-        bad = [code for code in value if not _COMMUNE_PATTERN.match(code)]
-        if bad:
-            raise ValueError(f"invalid commune codes {bad} (expected 5 characters, e.g. '2A004')")
-        return value
-
-    @model_validator(mode="after")
-    def _some_scope(self) -> StructuralGap:
-        if not self.departments and not self.communes:
-            raise ValueError(f"structural gap {self.name!r} names no department and no commune")
-        return self
 
 
 def alsace_moselle_gap(columns: Sequence[str] = ("rna_creations",)) -> StructuralGap:
