@@ -511,10 +511,10 @@ def ranks_cs_command(
         return
     result = result.reset_index()
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        result.to_csv(tmp, index=False, lineterminator="\n")
-        tmp.replace(out)
+        from barometre.io import atomic_path
+
+        with atomic_path(out) as tmp:
+            result.to_csv(tmp, index=False, lineterminator="\n")
     except OSError as err:
         fail(f"cannot write {out}: {err}")
     info = result.attrs

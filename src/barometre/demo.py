@@ -59,7 +59,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -71,6 +70,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from barometre.io import atomic_path, atomic_write_bytes
 from barometre.sources.counts import COUNT_COLUMNS
 from barometre.sources.rna import WALDEC_COLUMNS
 
@@ -1194,15 +1194,8 @@ def plant_defects(
     )
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def _write_csv(frame: pd.DataFrame, path: Path, sep: str) -> None:
-    _atomic_write_bytes(
+    atomic_write_bytes(
         path, frame.to_csv(index=False, sep=sep, lineterminator="\n").encode("utf-8")
     )
 
@@ -1234,10 +1227,8 @@ def write_demo_inputs(
     _write_csv(data.rna, files["rna"], ";")
     _write_csv(data.ha_organizations, files["helloasso_organizations"], ",")
     _write_csv(data.ha_forms, files["helloasso_forms"], ",")
-    tmp = files["helloasso_participations"].with_name(".participations.parquet.tmp")
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(data.ha_participations, tmp, row_group_size=1 << 20, compression="zstd")
-    os.replace(tmp, files["helloasso_participations"])
+    with atomic_path(files["helloasso_participations"]) as tmp:
+        pq.write_table(data.ha_participations, tmp, row_group_size=1 << 20, compression="zstd")
     _write_csv(data.jva_missions, files["jeveuxaider_missions"], ",")
     _write_csv(data.jva_participations, files["jeveuxaider_participations"], ",")
 
@@ -1270,7 +1261,7 @@ def write_demo_inputs(
         },
     }
     provenance_path = out_dir / "demo_provenance.json"
-    _atomic_write_bytes(
+    atomic_write_bytes(
         provenance_path,
         (json.dumps(record, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8"),
     )
@@ -1293,7 +1284,7 @@ def write_demo_inputs(
         "demo_provenance.json. Input contracts: data/README.md of the project.",
         "",
     ]
-    _atomic_write_bytes(readme, "\n".join(lines).encode("utf-8"))
+    atomic_write_bytes(readme, "\n".join(lines).encode("utf-8"))
     return {**files, "provenance": provenance_path, "readme": readme}
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from barometre.config import PROJECT_ROOT, EditionConfig, edition_path, load_edition
-from barometre.pipeline import Step, StepRecord, atomic_write_text, run_steps, write_manifest
+from barometre.io import atomic_write_text
+from barometre.pipeline import Step, StepRecord, run_steps, write_manifest
 
 if TYPE_CHECKING:
     from barometre.publish.render import Renderer

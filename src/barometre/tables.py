@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from barometre.pipeline import atomic_write_text
+from barometre.io import atomic_write_text
 
 
 class TableError(ValueError):

@@ -58,7 +58,7 @@ from barometre import geography
 from barometre.composite import load_spec
 from barometre.config import PROJECT_ROOT, EditionConfig, count_labels, load_indicator_meta
 from barometre.disclosure import PERSON_COUNTS, is_small, protect_total_text, total_is_safe
-from barometre.pipeline import atomic_write_text
+from barometre.io import atomic_write_text
 from barometre.publish import PALETTE, method_text
 from barometre.publish.fmt import (
     dataframe_to_markdown,

@@ -97,7 +97,7 @@ def _sha256(path: Path) -> str:
 
 
 def _text(path: Path, text: str) -> Path:
-    from barometre.pipeline import atomic_write_text
+    from barometre.io import atomic_write_text
 
     atomic_write_text(path, text.rstrip() + "\n")
     return path

@@ -8,14 +8,14 @@ exit with 2 (3 for an unexpected failure), never a traceback.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
+
+from barometre.io import atomic_path
 
 consultation_app = typer.Typer(
     help="Consultation lens: a Make.org-style consultation (proposals, votes, qualifications) "
@@ -33,15 +33,8 @@ def _fail(message: str, code: int = 2) -> None:
 def write_csv_atomic(table: pd.DataFrame, out: Path) -> None:
     """Write ``table`` to ``out`` through a temporary file of the same folder (no half-written
     file if interrupted)."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(handle)
-    try:
+    with atomic_path(Path(out)) as tmp:
         table.to_csv(tmp, index=False, lineterminator="\n")
-        os.replace(tmp, out)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 @consultation_app.command("score")

@@ -34,7 +34,7 @@ from typing import Any
 import pandas as pd
 
 from barometre.disclosure import DEFAULT_THRESHOLD, PERSON_COUNTS, protect_table, suppressed_label
-from barometre.pipeline import atomic_write_text
+from barometre.io import atomic_write_text
 
 CSV_DECIMALS = 6
 # Zip entries of the XLSX get this time stamp (ZIP cannot store dates before 1980).

@@ -939,7 +939,7 @@ def report_metadata(date: str, pdf_timestamp: str, demo_mark: str | None = None)
 
 
 def _write_text(path: Path, text: str) -> None:
-    from barometre.pipeline import atomic_write_text
+    from barometre.io import atomic_write_text
 
     atomic_write_text(path, text)
 

@@ -602,7 +602,7 @@ def write_qpv_chapter(
     ``exports/territoire-<slug>-qpv-{engagement,domaines,associations,contrats}.csv|xlsx``;
     return the chapter's report variables (``qpv`` block of ``_variables.yml``) with the written
     paths under ``paths``."""
-    from barometre.pipeline import atomic_write_text
+    from barometre.io import atomic_write_text
     from barometre.publish.exports import export_table
 
     tables, figures, exports = out / "tables", out / "figures", out / "exports"

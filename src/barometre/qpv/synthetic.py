@@ -339,7 +339,7 @@ def write_synthetic_qpv_list(
 ) -> dict[str, Path]:
     """Write the synthetic list (:data:`LIST_NAME`), its populations (:data:`POPULATION_NAME`)
     and a ``README.md`` saying they are synthetic into ``folder``; returns the paths."""
-    from barometre.pipeline import atomic_write_text
+    from barometre.io import atomic_write_text
 
     rows, populations = synthetic_qpv_list(cog_year, seed, magnitudes)
     folder = Path(folder)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from barometre.io import atomic_write_text
 from barometre.sources.matching import MATCH_EXACT, MATCH_NONE, MATCH_RULE, REASON_AMBIGUOUS
 
 REPORT_COLUMNS: tuple[str, ...] = (
@@ -227,9 +228,7 @@ class QuarantineStage:
         written = {}
         for source, frame in self._frames.items():
             target = self.directory / f"{source}.csv"
-            tmp = self.directory / f".{source}.csv.tmp"
-            tmp.write_text(frame.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
-            os.replace(tmp, target)
+            atomic_write_text(target, frame.to_csv(index=False, lineterminator="\n"))
             written[source] = target
         for source, staged in self._staged.items():
             target = self.directory / f"{source}.csv"
