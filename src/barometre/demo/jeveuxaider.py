@@ -1,0 +1,135 @@
+"""Synthetic JeVeuxAider extracts: missions and mises en relation.
+
+Part of :mod:`barometre.demo`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from barometre.demo.communes import _Communes
+from barometre.demo.model import (
+    _MATCH_STATES,
+    _MISSION_NAMES,
+    _THEMES,
+    FRANCE_POPULATION,
+    JVA_LAUNCH,
+    DemoMagnitudes,
+    _choice,
+    _days,
+    _format,
+    _ts,
+    _uniform_times,
+)
+
+# --------------------------------------------------------------------------------------------
+# JeVeuxAider
+
+
+def _jeveuxaider(
+    communes: _Communes,
+    mults: Mapping[str, np.ndarray],
+    data_year: int,
+    scale: float,
+    rng: np.random.Generator,
+    magnitudes: DemoMagnitudes,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
+    extract_end = _days(data_year + 1, 4, 1)
+    launch = _ts(JVA_LAUNCH) if data_year >= 2021 else _days(data_year - 1)
+    year_start, year_end = _days(data_year), _days(data_year + 1)
+    # Three periods: before the data year (lower activity), the data year, the next quarter.
+    bounds = np.array([launch, year_start, year_end, extract_end])
+    lengths = np.maximum((bounds[1:] - bounds[:-1]).astype(np.int64), 0) / (365.25 * 86_400)
+    weights = lengths * np.array([magnitudes.jva_earlier_years_factor, 1.0, 1.0])
+    per_year = (
+        scale * magnitudes.jva_matches / magnitudes.jva_matches_per_mission / FRANCE_POPULATION
+    )
+    mean = per_year * communes.population * mults["jva_missions"]
+    counts = rng.poisson(np.outer(mean, weights))
+    commune = np.repeat(np.tile(np.arange(communes.n), 3), counts.T.ravel())
+    period = np.repeat(np.repeat(np.arange(3), communes.n), counts.T.ravel())
+    created = _uniform_times(rng, bounds[:-1][period], bounds[1:][period])
+    order = np.lexsort((commune, created))
+    commune, created = commune[order], created[order]
+    n = len(commune)
+    mission_id = np.arange(1, n + 1, dtype=np.int64)
+    remote = rng.random(n) < 0.08
+    start = created + (rng.integers(0, 31, size=n) * 86_400).astype("timedelta64[s]")
+    end = start + (rng.integers(7, 181, size=n) * 86_400).astype("timedelta64[s]")
+    cancelled = rng.random(n) < 0.03
+    state = np.where(
+        cancelled, "Annulée", np.where(end < extract_end, "Terminée", "Validée")
+    ).astype(object)
+    postcodes = communes.pick_postcodes(rng, commune)
+    postcodes, cities = communes.city_spellings(rng, commune, postcodes)
+    latitude, longitude = communes.coordinates(rng, commune)
+    for arr in (postcodes, cities, latitude, longitude):
+        arr[remote] = ""
+    placeable = ~remote & (communes.n_postcodes[commune] > 0)
+    structure_id = 1_000 + commune.astype(np.int64) * 10 + rng.integers(0, 5, size=n)
+    structure_theme = structure_id % len(_THEMES)
+    missions = pd.DataFrame(
+        {
+            "id": mission_id,
+            "structure_id": structure_id,
+            "structure_name": np.array([t[1] for t in _THEMES], dtype=object)[structure_theme]
+            + " de "
+            + communes.nom[commune].astype(object),
+            "name": np.array(_MISSION_NAMES, dtype=object)[
+                rng.integers(0, len(_MISSION_NAMES), size=n)
+            ],
+            "type": np.where(remote, "Mission à distance", "Mission en présentiel"),
+            "state": state,
+            "postal_code": postcodes,
+            "city": cities,
+            "department": communes.dep[commune],
+            "latitude": latitude,
+            "longitude": longitude,
+            "participations_max": rng.integers(1, 21, size=n),
+            "start_date": _format(start, "D"),
+            "end_date": _format(end, "D"),
+            "created_at": _format(created),
+        }
+    )
+    visible_end = np.minimum(end, extract_end)
+    share = (visible_end - created).astype(np.int64) / np.maximum(
+        (end - created).astype(np.int64), 1
+    )
+    audience = (
+        rng.gamma(0.8, 1 / 0.8, size=n)
+        * mults["jva_audience"][commune]
+        * np.where(cancelled, 0.3, 1.0)
+    )
+    n_matches = rng.poisson(magnitudes.jva_matches_per_mission * audience * share)
+    match_mission = np.repeat(np.arange(n), n_matches)
+    match_created = _uniform_times(rng, created[match_mission], visible_end[match_mission])
+    order = np.lexsort((match_mission, match_created))
+    match_mission, match_created = match_mission[order], match_created[order]
+    m = len(match_mission)
+    updated = np.minimum(
+        match_created + (rng.random(m) * 30 * 86_400).astype(np.int64).astype("timedelta64[s]"),
+        extract_end - np.timedelta64(1, "s"),
+    )
+    states = np.array([s for s, _ in _MATCH_STATES], dtype=object)[
+        _choice(rng, np.array([p for _, p in _MATCH_STATES]), m)
+    ]
+    participations = pd.DataFrame(
+        {
+            "id": np.arange(1, m + 1, dtype=np.int64),
+            "mission_id": mission_id[match_mission],
+            "state": states,
+            "created_at": _format(match_created),
+            "updated_at": _format(updated),
+        }
+    )
+    return (
+        missions,
+        participations,
+        {
+            "mission_commune": commune,
+            "mission_placeable": placeable,
+            "match_mission": match_mission,
+        },
+    )
