@@ -1,4 +1,4 @@
-"""Atomic file writes shared by every writer of the project.
+"""Atomic file writes shared by every writer of the project, and the file checksum.
 
 A reader (a later step, a resumed build, a user opening a table) must never see a half-written
 file: each helper writes to a temporary file of the target's folder (``.<name>.<random>.tmp``,
@@ -11,6 +11,7 @@ Files are created by :func:`tempfile.mkstemp`, hence readable and writable by th
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -43,3 +44,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 def atomic_write_text(path: Path, text: str) -> None:
     """Write a text file atomically, UTF-8 with the newlines of ``text`` untranslated (``\\n``)."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file's bytes (hexadecimal), read in chunks of ``chunk`` bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()

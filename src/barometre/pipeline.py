@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from barometre.config import PROJECT_ROOT
-from barometre.io import atomic_write_text
+from barometre.io import atomic_write_text, sha256_file
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
@@ -50,14 +50,6 @@ TRACKED_PACKAGES = (
 
 class PipelineError(RuntimeError):
     """A step that failed; the message names the step and where to look."""
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def sha256_tree(paths: Iterable[Path], root: Path) -> str:

@@ -18,7 +18,6 @@ compute nothing: every number is written here into ``_variables.yml`` or a Markd
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import platform
 import shutil
@@ -49,6 +48,7 @@ from barometre.consultation.scoring import (
 )
 from barometre.consultation.themes import UNCLASSIFIED, assign_themes, lexicon_table, theme_table
 from barometre.disclosure import DEFAULT_THRESHOLD
+from barometre.io import sha256_file
 from barometre.publish.fmt import (
     dataframe_to_markdown,
     escape_markdown,
@@ -86,14 +86,6 @@ class ConsultationBuild:
     summary: dict[str, Any] = field(default_factory=dict)
     manifest: Path | None = None
     renderer: str = ""
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _text(path: Path, text: str) -> Path:
@@ -356,7 +348,7 @@ def build_consultation(
             engagement_input = {
                 "file": str(engagement_file),
                 "column": engagement_column,
-                "sha256": _sha256(Path(engagement_file)),
+                "sha256": sha256_file(Path(engagement_file)),
             }
     timings["territories"] = time.perf_counter() - tick
 
@@ -709,7 +701,7 @@ def build_consultation(
         "layout": layout,
         "demo": demo,
         "mark": DEMO_MARK if demo else "",
-        "input": {"file": Path(input_path).name, "sha256": _sha256(Path(input_path))},
+        "input": {"file": Path(input_path).name, "sha256": sha256_file(Path(input_path))},
         "demo_provenance": provenance.name if provenance else None,
         "engagement_input": engagement_input,
         "parameters": {
@@ -722,7 +714,7 @@ def build_consultation(
         "renderer": result.renderer or None,
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
         "outputs": {
-            str(p.relative_to(out)): _sha256(p)
+            str(p.relative_to(out)): sha256_file(p)
             for p in sorted(out.rglob("*"))
             if p.is_file() and p.name != "manifest.json" and not p.relative_to(out).parts[0].startswith(".")
         },

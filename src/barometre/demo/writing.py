@@ -4,7 +4,6 @@ Part of :mod:`barometre.demo`."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import asdict
@@ -16,21 +15,13 @@ import pyarrow.parquet as pq
 
 from barometre.demo.model import DEMO_MARK, GENERATOR_VERSION, MAGNITUDES, DemoData
 from barometre.demo.synthesis import synthesize_demo
-from barometre.io import atomic_path, atomic_write_bytes
+from barometre.io import atomic_path, atomic_write_bytes, sha256_file
 
 
 def _write_csv(frame: pd.DataFrame, path: Path, sep: str) -> None:
     atomic_write_bytes(
         path, frame.to_csv(index=False, sep=sep, lineterminator="\n").encode("utf-8")
     )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_demo_inputs(
@@ -80,7 +71,7 @@ def write_demo_inputs(
             name: {
                 "path": path.relative_to(out_dir).as_posix(),
                 "rows": rows[name],
-                "sha256": _sha256(path),
+                "sha256": sha256_file(path),
             }
             for name, path in files.items()
         },

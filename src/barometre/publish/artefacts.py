@@ -25,8 +25,8 @@ import yaml
 
 from barometre.composite import load_spec
 from barometre.config import EditionConfig, count_labels, exposure_phrase
-from barometre.io import atomic_write_text
-from barometre.pipeline import git_commit, package_versions, sha256_file
+from barometre.io import atomic_write_text, sha256_file
+from barometre.pipeline import git_commit, package_versions
 from barometre.publish import PALETTE, method_text
 from barometre.publish.fmt import (
     dataframe_to_markdown,
