@@ -247,7 +247,7 @@ def test_the_attacks_recover_nothing_from_both_demo_editions(demo_builds):
 @pytest.mark.slow
 def test_the_annex_says_which_rules_apply_and_what_the_attacks_recovered(demo_builds):
     for edition, build in demo_builds.items():
-        text = (build / "report" / "tables" / "disclosure_rules.md").read_text(encoding="utf-8")
+        text = (build / "report" / "disclosure" / "disclosure_rules.md").read_text(encoding="utf-8")
         assert "## Secret statistique" in text and f"« < {T} »" in text
         assert "aucune attaque n'en retrouve aucun" in text
         table = pd.read_csv(build / "tables" / "disclosure_attacks.csv")

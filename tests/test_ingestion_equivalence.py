@@ -169,9 +169,13 @@ def test_csv_extracts_get_the_pandera_verdicts(
     assert_same(duckdb_outcome(path, tmp_path), pandera_outcome(path))
 
 
+# Random instants stop at the end of 2037: pandas and Arrow convert with the tz database's
+# explicit transitions, which end in 2037 (a summer instant of 2038 comes out one hour behind),
+# while DuckDB (ICU) and Python's zoneinfo go on applying the rule. The year of an item is
+# unaffected (New Year is in winter time either way), which the far winter boundaries check.
 TYPED_DATES = st.one_of(
     st.none(),
-    st.datetimes(min_value=pd.Timestamp("1990-01-01").to_pydatetime(), max_value=pd.Timestamp("2120-01-01").to_pydatetime()),
+    st.datetimes(min_value=pd.Timestamp("1990-01-01").to_pydatetime(), max_value=pd.Timestamp("2037-12-31").to_pydatetime()),
     st.sampled_from([pd.Timestamp("2007-12-31 23:59:59.999").to_pydatetime(), pd.Timestamp("2008-01-01").to_pydatetime(),
                      pd.Timestamp("2099-12-31 23:59:59").to_pydatetime(), pd.Timestamp("2100-01-01").to_pydatetime(),
                      pd.Timestamp("2023-12-31 23:30:00").to_pydatetime()]),

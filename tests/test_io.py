@@ -35,3 +35,13 @@ def test_a_failed_write_leaves_the_target_and_no_temporary_file(tmp_path: Path) 
         atomic_write_text(target, "\ud800")  # a lone surrogate cannot be written
     assert target.read_text() == "a\n1\n"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.csv"]
+
+
+def test_a_written_file_has_the_mode_a_plain_write_gives(tmp_path: Path) -> None:
+    """mkstemp creates 0600 files; a published table must be readable like any file the user
+    writes (0644 under the usual umask 022), whatever the umask is."""
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x", encoding="utf-8")
+    target = tmp_path / "atomic.txt"
+    atomic_write_text(target, "x")
+    assert target.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777

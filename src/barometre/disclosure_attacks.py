@@ -223,7 +223,7 @@ def load_published(build_dir: Path | str) -> PublishedEdition:
     definitions = {k: str(v) for k, v in (config.get("definitions") or {}).items()}
     # the eligibility rule the annex states (« au moins 5 sources d'information distinctes … »)
     information_rule = dict((config.get("eligibility") or {}).get("min_information") or {})
-    annex = build / "report" / "tables" / "disclosure_rules.md"
+    annex = build / "report" / "disclosure" / "disclosure_rules.md"
     if annex.exists() and INFORMATION_RULE in annex.read_text(encoding="utf-8"):
         information_rule["suppressed_counts_as_one"] = True
     exports: dict[str, pd.DataFrame] = {}

@@ -189,7 +189,7 @@ def palmares_step(build_dir: Path, edition_config: str) -> None:
 def disclosure_step(build_dir: Path, previous_dir: str | None) -> None:
     """Replay the disclosure attacks on what this build publishes (and on the previous edition's
     publications, differenced with it), write the results (``tables/disclosure_attacks.csv``)
-    and the annex section (``report/tables/disclosure_rules.md``); warn when a count is
+    and the annex section (``report/disclosure/disclosure_rules.md``); warn when a count is
     recovered (:mod:`barometre.disclosure_attacks`)."""
     import warnings
 
@@ -209,7 +209,7 @@ def disclosure_step(build_dir: Path, previous_dir: str | None) -> None:
     )
     editions = [r.edition for r in reports]
     atomic_write_text(
-        build_dir / "report" / "tables" / "disclosure_rules.md",
+        build_dir / "report" / "disclosure" / "disclosure_rules.md",
         disclosure_rules_markdown(current, editions, fr_number),
     )
     if current.total_recovered:
@@ -607,7 +607,7 @@ def edition_steps(
                     else []
                 ),
             ],
-            outputs=["tables/disclosure_attacks.csv", "report/tables/disclosure_rules.md"],
+            outputs=["tables/disclosure_attacks.csv", "report/disclosure/disclosure_rules.md"],
             params={"previous_dir": str(previous_dir) if previous_dir else None},
             func=disclosure_step,
         ),
@@ -618,6 +618,7 @@ def edition_steps(
                 "report/_variables.yml",
                 "report/figures",
                 "report/tables",
+                "report/disclosure/disclosure_rules.md",
                 *(
                     f"territories/{slug}/{name}"
                     for slug in territory_slugs

@@ -18,17 +18,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+#: The process umask, read once (reading it means setting it): files written atomically get the
+#: mode a plain ``open(..., "w")`` would give (0644 under the usual 022), not mkstemp's 0600.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+FILE_MODE = 0o666 & ~_UMASK
+
 
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """A temporary path next to ``path`` for a writer that wants a file name (``to_csv``,
     ``pyarrow.parquet.write_table``); renamed over ``path`` when the block succeeds, removed when
-    it raises. Creates the parent folders."""
+    it raises. Creates the parent folders; the file gets the umask's usual mode."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

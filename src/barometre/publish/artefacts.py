@@ -129,7 +129,9 @@ def figure_scores_by_class(
         ax=ax,
         color=HIGHLIGHT,
         size=4.5,
-        jitter=0.12,
+        # no jitter: seaborn draws it from NumPy's global state, which would make the figure
+        # differ from one build to the next; the laureates' scores differ, so the dots do too
+        jitter=False,
         zorder=3,
         label="Lauréats",
         legend=False,
