@@ -163,3 +163,59 @@ def test_model_based_rates_normalised_values_and_the_ratio_are_hidden_with_the_c
     )
     assert out.loc[0, "ha_campaigns"] == 3 and out.loc[1, "ha_participants_per_campaign"] == 10.0
     assert out.loc[0, "jva_matches_normalised"] == 60.0
+
+
+def _bounds_leak(values: list[int], blank: list[bool], threshold: int = 11) -> bool:
+    """Brute force: does the sum of the hidden cells narrow one of them? A labelled cell ranges
+    over 1 … T−1, a blank one over 0 … 3T (a stand-in for « any count »); the sum leaks when, for
+    some cell, a value of its public range (capped at T−1 for a blank cell) is impossible."""
+    import itertools
+
+    ranges = [range(3 * threshold) if b else range(1, threshold) for b in blank]
+    total = sum(values)
+    for j, b in enumerate(blank):
+        public = set(range(threshold)) if b else set(range(1, threshold))
+        possible = set()
+        for combo in itertools.product(*ranges):
+            if sum(combo) == total:
+                possible.add(combo[j])
+        if not public <= possible:
+            return True
+    return False
+
+
+def test_hidden_remainder_is_safe_agrees_with_brute_force():
+    from barometre.disclosure import hidden_remainder_is_safe, total_is_safe
+
+    cases = [
+        ([9, 8, 7], [False] * 3),  # Lens-Liévin: 24 over three labelled cells → each in 4 … 10
+        ([5, 9], [False, False]),
+        ([6, 5], [False, False]),  # 11: each still 1 … 10
+        ([8, 6, 0], [False, False, True]),  # Saint-Omer with an ineligible commune at 0
+        ([0], [True]),  # a lone ineligible commune with no participant
+        ([25], [True]),  # a lone ineligible commune: the sum is its unpublished count
+        ([3, 30], [False, True]),
+        ([3, 4], [False, True]),
+    ]
+    for values, blank in cases:
+        assert hidden_remainder_is_safe(values, blank) == (not _bounds_leak(values, blank)), values
+    assert not hidden_remainder_is_safe([9, 8, 7], [False] * 3)
+    for a in range(1, 11):
+        for b in range(1, 11):
+            assert hidden_remainder_is_safe([a, b], [False, False]) == total_is_safe([a, b])
+
+
+def test_hidden_cells_read_what_the_published_table_says():
+    from barometre.disclosure import PUBLISHED, SUPPRESSED, UNPUBLISHED, hidden_cells
+
+    published = pd.DataFrame(
+        {
+            "code_commune": ["a", "b", "c"],
+            "ha_participants": ["12", "< 11", ""],
+            "jva_matches": ["0", "3.0", ""],
+        }
+    )
+    codes = hidden_cells(published)
+    assert codes["ha_participants"].tolist() == [PUBLISHED, SUPPRESSED, UNPUBLISHED]
+    assert codes["jva_matches"].tolist() == [PUBLISHED, PUBLISHED, UNPUBLISHED]
+    assert "ha_donations" not in codes.columns

@@ -564,3 +564,38 @@ def test_field_of_action_from_the_waldec_nomenclature() -> None:
         "Non renseigné",
         "Non renseigné",
     ]
+
+
+def test_contracts_table_withholds_a_rate_that_narrows_labelled_or_blank_cells() -> None:
+    """The referee's two cases: three « < 11 » cells summing to 24 (each then in 4 … 10), and
+    an EPCI whose only other hidden cell is an ineligible commune's blank count of 0."""
+    from barometre.disclosure import PUBLISHED, SUPPRESSED, UNPUBLISHED
+
+    codes = [f"k{i}" for i in range(6)]
+    table = pd.DataFrame(
+        {
+            "code_commune": codes,
+            "population": [40_000, 20_000, 10_000, 10_000, 30_000, 3_000],
+            "rna_creations": [4, 3, 2, 1, 5, 0],
+            "jva_matches": [200, 9, 8, 7, 6, 0],
+        }
+    )
+    territory = table[["code_commune", "population"]].assign(
+        has_qpv=True, code_epci=["e1", "e1", "e1", "e1", "e2", "e2"]
+    )
+    pairs = pd.DataFrame({"code_commune": codes, "code_qp": [f"Q{i}" for i in range(6)]})
+    hidden = pd.DataFrame(
+        {"jva_matches": [PUBLISHED, SUPPRESSED, SUPPRESSED, SUPPRESSED, SUPPRESSED, UNPUBLISHED]},
+        index=pd.Index(codes, name="code_commune"),
+    )
+    measures = [m for m in MEASURES if m.count in {"rna_creations", "jva_matches"}]
+    out = qp.contracts_table(
+        territory, table, pairs, measures, {"e1": "Un", "e2": "Deux"}, suppressed=hidden
+    ).set_index("epci")
+    assert np.isnan(out.loc["Un", "jva_matches"])  # 224 − 200 = 24 over three labelled cells
+    assert np.isnan(out.loc["Deux", "jva_matches"])  # 6 + a blank 0: 6 bounds the blank cell
+    # the territory: 230 − 200 = 30 over four labelled cells and a blank one: nothing narrowed
+    assert out.loc["Ensemble du territoire", "jva_matches"] == pytest.approx(230 / 113_000 * 1000)
+    assert out["rna_creations"].notna().all()
+    # booleans (« < 11 » only) still work
+    assert qp.withhold(table, codes[:4], "jva_matches", hidden.astype(bool))

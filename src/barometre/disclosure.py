@@ -180,6 +180,58 @@ def total_is_safe(cells: Iterable[object], threshold: int = DEFAULT_THRESHOLD) -
     return total >= threshold + k - 2 and total <= (k - 1) * (threshold - 1) + 1
 
 
+#: Codes of :func:`hidden_cells`: what a published table says of a person-count cell.
+PUBLISHED, SUPPRESSED, UNPUBLISHED = 0, 1, 2
+
+
+def hidden_cells(published: pd.DataFrame, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """What the published per-commune table (``tables/communes.csv`` read as text, one row per
+    commune) says of each person count, by ``code_commune``: :data:`PUBLISHED` (a number),
+    :data:`SUPPRESSED` (a label such as « < 11 »: the reader knows 1 … threshold − 1) or
+    :data:`UNPUBLISHED` (blank: an ineligible commune, the reader knows only ≥ 0)."""
+    wanted = [c for c in (columns or PERSON_COUNTS) if c in published.columns]
+    out = pd.DataFrame(index=pd.Index(published["code_commune"].astype(str), name="code_commune"))
+    for column in wanted:
+        text = published[column].astype(str).str.strip()
+        text = text.where(published[column].notna(), "")
+        number = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+        code = np.where(text == "", UNPUBLISHED, np.where(number.notna(), PUBLISHED, SUPPRESSED))
+        out[column] = code.astype(int)
+    return out
+
+
+def hidden_remainder_is_safe(
+    values: Iterable[object],
+    unpublished: Iterable[bool],
+    threshold: int = DEFAULT_THRESHOLD,
+) -> bool:
+    """Whether publishing the sum of a group of communes' counts (or a rate giving it) keeps
+    every cell the tables hide protected, the published cells being known exactly.
+
+    ``values`` are the exact counts of the hidden cells; ``unpublished`` says which of them the
+    tables leave blank (the reader knows ``0 … ∞``) rather than label (« < 11 »: ``1 … T − 1``).
+    The remainder ``R`` (the group's total minus its published cells) bounds each hidden cell
+    ``j`` to ``[R − Σ_{i≠j} hi_i, R − Σ_{i≠j} lo_i]``; the sum is safe when, for every ``j``, that
+    interval still holds ``lo_j`` and reaches ``T − 1``: the reader cannot tell the cell from any
+    value of the public range, nor a blank cell from a count of ``T − 1`` or more. With labelled
+    cells only this is :func:`total_is_safe`; a lone hidden cell is never safe (the sum is
+    that cell)."""
+    cells = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").fillna(0.0)
+    blank = np.asarray(list(unpublished), dtype=bool)
+    if len(cells) == 0:
+        return True
+    lo = np.where(blank, 0.0, 1.0)
+    hi = np.where(blank, np.inf, float(threshold - 1))
+    remainder = float(cells.sum())
+    for j in range(len(cells)):
+        others = np.arange(len(cells)) != j
+        upper = remainder - lo[others].sum()
+        lower = remainder - hi[others].sum()
+        if upper < threshold - 1 or lower > lo[j]:
+            return False
+    return True
+
+
 def protect_total_text(
     cells: Iterable[object], formatter, threshold: int = DEFAULT_THRESHOLD
 ) -> str:

@@ -183,6 +183,7 @@ class PublishedEdition:
     territory_rates: dict[str, pd.DataFrame]
     definitions: dict[str, str]
     information_rule: dict[str, Any] = field(default_factory=dict)
+    cog_year: int | None = None
 
     def sources(self) -> dict[str, pd.DataFrame]:
         """Every published per-commune table, by name."""
@@ -249,6 +250,7 @@ def load_published(build_dir: Path | str) -> PublishedEdition:
         territory_rates=territory_rates,
         definitions=definitions,
         information_rule=dict(information_rule),
+        cog_year=int(config["cog_year"]) if config.get("cog_year") else None,
     )
 
 
@@ -272,6 +274,44 @@ def suppressed_cells(published: PublishedEdition) -> dict[tuple[str, str], set[s
             for code in table.loc[hidden, "code_commune"]:
                 cells.setdefault((code, column), set()).add(name)
     return cells
+
+
+def blank_cells(published: PublishedEdition) -> set[tuple[str, str]]:
+    """(commune, person count) left blank by the national table: a commune it does not rank
+    (its counts are not published anywhere; the reader knows only ``≥ 0``)."""
+    table = published.communes
+    cells: set[tuple[str, str]] = set()
+    for column in PERSON_COUNTS:
+        if column in table.columns:
+            blank = table[column].astype(str).str.strip() == ""
+            cells.update((code, column) for code in table.loc[blank, "code_commune"])
+    return cells
+
+
+def qpv_groups(published: PublishedEdition, slug: str) -> dict[str, tuple[str, ...]]:
+    """The communes holding a QPV of a territory, by EPCI, as anyone rebuilds them from public
+    data (the QPV list and the COG's EPCI of each commune); ``""``: the whole territory."""
+    from barometre import geography
+    from barometre.qpv.chapter import default_qpv_file
+    from barometre.qpv.reader import read_qpv_list
+
+    qpv_file = default_qpv_file(published.build_dir)
+    if qpv_file is None or not published.cog_year:
+        return {}
+    pairs = read_qpv_list(qpv_file, published.cog_year).pairs
+    communes = geography.load_communes(published.cog_year)
+    with_qpv = communes[communes["code_commune"].isin(set(pairs["code_commune"]))]
+    kind, _, rest = slug.partition("-")
+    code = rest.split("-", 1)[0]
+    column = {"region": "code_region", "department": "code_departement"}.get(kind)
+    if column is None:
+        return {}
+    inside = with_qpv[with_qpv[column].astype(str) == code]
+    groups = {
+        str(epci): tuple(members["code_commune"]) for epci, members in inside.groupby("code_epci")
+    }
+    groups[""] = tuple(inside["code_commune"])
+    return groups
 
 
 def published_value(published: PublishedEdition, code: str, column: str) -> str | None:
@@ -702,6 +742,7 @@ def published_totals(published: PublishedEdition) -> list[PublishedTotal]:
                 totals.append(
                     PublishedTotal(f"{slug}.key.{count}", count, members, value - 0.5, value + 0.5)
                 )
+        totals.extend(contract_totals(published, slug))
         rates = published.territory_rates.get(slug)
         if rates is None or rates.empty:
             continue
@@ -732,6 +773,41 @@ def published_totals(published: PublishedEdition) -> list[PublishedTotal]:
                         (rate + half) * pop / 1000.0,
                     )
                 )
+    return totals
+
+
+def contract_totals(published: PublishedEdition, slug: str) -> list[PublishedTotal]:
+    """The totals the QPV export by EPCI (``*-qpv-contrats.csv``) gives: each rate per 1 000 ×
+    the published population of the EPCI's communes holding a QPV, over those communes (blank
+    EPCI code: the whole territory's)."""
+    export = next(
+        (t for n, t in published.exports.items() if f"/{slug}/" in n and n.endswith("-qpv-contrats.csv")),
+        pd.DataFrame(),
+    )  # fmt: skip
+    if export.empty:
+        return []
+    groups = qpv_groups(published, slug)
+    totals = []
+    for _, row in export.iterrows():
+        members = groups.get(str(row.get("code_epci", "")).strip())
+        population = parse_number(row.get("population_with_qpv"))
+        if not members or not population:
+            continue
+        for count in PERSON_COUNTS:
+            text = str(row.get(f"{count}_per_1000", "")).strip()
+            rate = parse_number(text)
+            if rate is None:
+                continue
+            half = printed_tolerance(text)
+            totals.append(
+                PublishedTotal(
+                    f"{slug}.qpv-contrats.{row.get('code_epci') or 'ensemble'}.{count}",
+                    count,
+                    members,
+                    (rate - half) * population / 1000.0,
+                    (rate + half) * population / 1000.0,
+                )
+            )
     return totals
 
 
@@ -958,13 +1034,24 @@ def attack_edition(
         cell = knowledge[(code, column)]
         if not cell.by:
             cell.lo, cell.hi = max(cell.lo, 1), min(cell.hi, threshold - 1)
+    blank = blank_cells(published)
     for _ in range(2):  # twice: what one total reveals can open another
         for total in published_totals(published):
             for code, interval in margin_attack(total, knowledge).items():
                 key = (code, total.count)
-                if key in hidden:
+                if key in blank:
+                    knowledge.setdefault(key, CellKnowledge())
+                if key in hidden or key in blank:
                     log.setdefault(key, {})[f"margins:{total.name}"] = interval
                     knowledge[key].narrow(*interval, f"margins:{total.name}")
+        # logical links: a donation is one kind of participation (donations ≤ participants)
+        for (code, column), cell in list(knowledge.items()):
+            if column != "ha_participants" or not math.isfinite(cell.hi):
+                continue
+            key = (code, "ha_donations")
+            if (key in hidden or key in blank) and key in knowledge:
+                log.setdefault(key, {}).setdefault("margins:donations≤participants", (0.0, cell.hi))
+                knowledge[key].narrow(0.0, cell.hi, "margins:donations≤participants")
     return knowledge
 
 
@@ -985,7 +1072,8 @@ def score_knowledge(
     examples: dict[str, list[str]] = {a: [] for a in ATTACKS}
     small = 0
     recovered_cells: set[tuple[str, str]] = set()
-    for key in hidden:
+    # the labelled cells and the blank ones (counts of communes the tables do not rank)
+    for key in sorted(set(hidden) | blank_cells(published)):
         code, column = key
         if code not in truth.index or column not in truth.columns:
             continue
@@ -996,12 +1084,17 @@ def score_knowledge(
         by_family: dict[str, list[tuple[float, float]]] = {}
         for attack, interval in log.get(key, {}).items():
             by_family.setdefault(attack.split(":", 1)[0], []).append(interval)
+        labelled = key in hidden
         for family, intervals in by_family.items():
             attempted[family] += 1
-            lo = max((i[0] for i in intervals if not math.isnan(i[0])), default=-math.inf)
-            hi = min((i[1] for i in intervals if not math.isnan(i[1])), default=math.inf)
             if any(math.isnan(i[0]) for i in intervals):
                 continue  # refuted
+            # the family's intervals met as the attacker meets them: one that contradicts
+            # what the others say is a wrong model of the attacker's, and is dropped
+            cell = CellKnowledge(1.0, threshold - 1.0) if labelled else CellKnowledge()
+            for interval in intervals:
+                cell.narrow(*interval, family)
+            lo, hi = cell.lo, cell.hi
             if is_recovered(value, lo, hi, threshold, need):
                 recovered[family] += 1
                 recovered_cells.add(key)
@@ -1011,6 +1104,9 @@ def score_knowledge(
                     examples[family].append(
                         f"{code} {column}: true {value:g}, attacker [{lo:g}, {hi:g}]"
                     )
+        known = knowledge.get(key)
+        if known is not None and is_recovered(value, known.lo, known.hi, threshold, need):
+            recovered_cells.add(key)  # every attack together
     return AttackReport(
         published.edition,
         threshold,
@@ -1118,8 +1214,10 @@ def disclosure_rules_markdown(report: AttackReport, editions: Sequence[str], fr_
             "du palmarès (sa valeur serait citée) ;"
         ),
         (
-            "- un total (ou un taux) de territoire ou de la France n'est publié que si, retranché des "
-            f"cellules publiées, il laisse chaque comptage masqué libre entre 1 et {threshold - 1} ; sinon le "
+            "- un total (ou un taux) de territoire, d'intercommunalité, de contrat de ville, de groupe de "
+            "communes (avec ou sans quartier prioritaire) ou de la France n'est publié que si, retranché "
+            f"des cellules publiées, il laisse chaque comptage masqué libre entre 1 et {threshold - 1} et ne "
+            f"borne pas sous {threshold - 1} le comptage, non publié, d'une commune non classée ; sinon le "
             "texte dit « au moins » ce que les cellules publiées disent déjà et le tableau « secret "
             "statistique » ; une table dont un seul comptage serait masqué en masque un second (secret secondaire)."
         ),
@@ -1147,7 +1245,7 @@ def disclosure_rules_markdown(report: AttackReport, editions: Sequence[str], fr_
         else f"les attaques en retrouvent {fr_number(total)} : la publication ne doit pas être diffusée en l'état."
     )
     lines.append(
-        f"Sur les {fr_number(report.small)} comptages de moins de {threshold} masqués de l'édition {report.edition}, {verdict}"
+        f"Sur les {fr_number(report.small)} comptages de moins de {threshold} masqués ou non publiés (communes non classées) de l'édition {report.edition}, {verdict}"
     )
     lines.append("")
     return "\n".join(lines)

@@ -570,6 +570,7 @@ def edition_steps(
                 inputs=[
                     "work/communes.csv",
                     "work/count_model_input.csv",
+                    "tables/communes.csv",
                     "tables/palmares.csv",
                     "tables/robustness",
                     REPORT_DIR / "territoire.qmd",

@@ -21,7 +21,7 @@ import pandas as pd
 
 from barometre import geography
 from barometre.config import PROJECT_ROOT, EditionConfig
-from barometre.disclosure import primary_mask, secondary_mask
+from barometre.disclosure import hidden_cells, primary_mask, secondary_mask
 from barometre.publish.fmt import (
     dataframe_to_markdown,
     escape_markdown,
@@ -52,6 +52,9 @@ class QpvInputs:
     table: pd.DataFrame
     fits: Mapping[str, Any]
     associations: pd.DataFrame | None
+    hidden: pd.DataFrame | None = None
+    """What the published commune table says of each person count
+    (:func:`barometre.disclosure.hidden_cells`); ``None``: recomputed from the exact counts."""
 
 
 @dataclass
@@ -148,7 +151,11 @@ def load_qpv_inputs(
     associations = None
     if raw is not None and (Path(raw) / "rna").is_dir():
         associations = read_associations(Path(raw), config.cog_year)
-    return QpvInputs(table, fits, associations)
+    published = build_dir / "tables" / "communes.csv"
+    hidden = None
+    if published.exists():
+        hidden = hidden_cells(pd.read_csv(published, dtype=str, keep_default_na=False))
+    return QpvInputs(table, fits, associations, hidden)
 
 
 def territory_codes(kind: str, codes: Sequence[str], reference: pd.DataFrame) -> set[str]:
@@ -190,11 +197,14 @@ def compute_qpv_profile(
     regions = sorted(territory["code_region"].unique())
     pool, national = qp.comparison_communes(flagged, regions, labels)
     measures = qp.measures_from_meta(meta, list(table.columns))
-    # cells of person counts the commune tables publish as « < 11 » (primary and secondary)
-    counts = table.set_index("code_commune").loc[
-        territory["code_commune"], list(dict.fromkeys(m.count for m in measures))
-    ]
-    suppressed = secondary_mask(counts, primary_mask(counts), None)
+    # cells of person counts the commune tables hide: « < 11 » (primary and secondary) and the
+    # blank counts of ineligible communes, as published; recomputed when no table is at hand
+    columns = list(dict.fromkeys(m.count for m in measures))
+    if inputs.hidden is not None:
+        suppressed = inputs.hidden.reindex(columns=[c for c in columns if c in inputs.hidden])
+    else:
+        counts = table.set_index("code_commune").loc[territory["code_commune"], columns]
+        suppressed = secondary_mask(counts, primary_mask(counts), None)
     engagement, compared, left_out = qp.engagement_table(
         table,
         territory,

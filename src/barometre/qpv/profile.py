@@ -17,8 +17,9 @@ Conventions:
   the group's rate being the population-weighted mean of its communes' drawn rates);
 - person counts (participations, mises en relation) follow :mod:`barometre.disclosure`: a
   group's rate is withheld with its interval when the group's count is small, when the group's
-  count minus what the per-commune export publishes would give a small residual, or when the
-  complementary group (the other side of the same territory total) is withheld.
+  count minus the cells the per-commune tables publish would narrow a cell they hide (a
+  « < 11 » or an ineligible commune's unpublished count), or when the complementary group (the
+  other side of the same territory total) is withheld.
 """
 
 from __future__ import annotations
@@ -30,7 +31,13 @@ import numpy as np
 import pandas as pd
 
 from barometre.countmodel import CountModelFit
-from barometre.disclosure import DEFAULT_THRESHOLD, PERSON_COUNTS, is_small
+from barometre.disclosure import (
+    DEFAULT_THRESHOLD,
+    PERSON_COUNTS,
+    UNPUBLISHED,
+    hidden_remainder_is_safe,
+    is_small,
+)
 
 WITH, WITHOUT, COMPARISON = (
     "Communes avec QPV",
@@ -255,9 +262,11 @@ def withhold(
     threshold: int = DEFAULT_THRESHOLD,
 ) -> bool:
     """Whether a group's person count (and any rate giving it back) must be withheld: its total
-    is small, or the part of it that the commune tables hide (``suppressed``: mask of the cells
-    published as « < 11 », by ``code_commune``) is small — the total minus the published cells
-    would give it back. Never for a count that is not of people."""
+    is small, or the total minus the cells the commune tables publish would narrow a hidden
+    cell (:func:`barometre.disclosure.hidden_remainder_is_safe`). ``suppressed`` says, by
+    ``code_commune``, which cells the tables hide: :func:`barometre.disclosure.hidden_cells`
+    codes (1: « < 11 », 2: blank, the commune's counts are not published) or booleans (« < 11 »).
+    Never for a count that is not of people."""
     if count not in PERSON_COUNTS:
         return False
     values = table.set_index("code_commune")[count].reindex(list(codes))
@@ -265,8 +274,11 @@ def withhold(
         return True
     if suppressed is None or count not in suppressed.columns:
         return False
-    mask = suppressed[count].reindex(list(codes)).fillna(False).astype(bool).to_numpy()
-    return is_small(float(values[mask].sum()), threshold)
+    codes_of = suppressed[count].reindex(list(codes)).fillna(0).astype(int).to_numpy()
+    hidden = codes_of > 0
+    return not hidden_remainder_is_safe(
+        values.to_numpy()[hidden], codes_of[hidden] == UNPUBLISHED, threshold
+    )
 
 
 def _group_total(table: pd.DataFrame, codes: pd.Index, column: str) -> float:
@@ -554,6 +566,7 @@ def contracts_table(
     by_epci = contracts.groupby("code_epci") if contracts is not None else None
     rows = []
     groups = list(with_qpv.groupby("code_epci")) + [("Ensemble", with_qpv)]
+    members_of = [list(members["code_commune"]) for _, members in groups]
     for code_epci, members in groups:
         sub = counts.reindex(members["code_commune"])
         row: dict[str, object] = {
@@ -596,5 +609,11 @@ def contracts_table(
         if int(hidden.sum()) == 1 and len(body) > 1:
             shown = body.loc[~hidden, m.code] * body.loc[~hidden, "population_with_qpv"]
             frame.loc[shown.idxmin(), m.code] = np.nan
+        # the territory's row minus the published rows is the withheld rows' total: it must
+        # not narrow a hidden cell of theirs either
+        withheld = frame.iloc[:-1].index[frame.iloc[:-1][m.code].isna()]
+        union = [c for i in withheld for c in members_of[i]]
+        if union and withhold(table, union, m.count, suppressed, threshold):
+            frame.loc[frame.index[-1], m.code] = np.nan
     body = frame.iloc[:-1].sort_values(["n_qpv", "population_with_qpv"], ascending=False)
     return pd.concat([body, frame.iloc[-1:]], ignore_index=True)
