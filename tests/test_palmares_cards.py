@@ -272,7 +272,7 @@ def test_fact_table_units_are_the_indicators_own():
     # the common unit in the header, once; the other unit in its own cell
     assert (
         table.count("pour 1 000 habitants") == 1
-        and "Taux pour 1 000 habitants (intervalle à 90 %)" in table
+        and "Taux pour 1 000 habitants sauf mention (intervalle à 90 %)" in table
     )
     assert "1,23 par campagne (1,00 à 1,50)" in table
 
@@ -296,3 +296,13 @@ def test_distinction_sentence_has_a_verb_and_can_withhold_its_figure():
     assert distinction_sentence("Circourt", ratio, None, 2023) == (
         "Circourt se distingue notamment par l'audience de ses campagnes"
     )
+
+
+def test_a_share_of_scenarios_is_never_rounded_to_all_or_none():
+    from barometre.publish.cards import share_of_runs
+
+    assert share_of_runs(0.9992) == "plus de 99\u00a0%"
+    assert share_of_runs(1.0) == "100\u00a0%"
+    assert share_of_runs(0.0004) == "moins de 1\u00a0%"
+    assert share_of_runs(0.0) == "0\u00a0%"
+    assert share_of_runs(0.634) == "63\u00a0%"

@@ -258,7 +258,7 @@ def fact_table(
             {
                 "Indicateur": capitalise(ind["short"]),
                 "Nombre": count_text,
-                f"Taux {common} (intervalle à {credible})": rate_text,
+                f"Taux {common} sauf mention (intervalle à {credible})": rate_text,
                 "Provenance": behind,
             }
         )
@@ -266,6 +266,16 @@ def fact_table(
     return dataframe_to_markdown(
         frame, formats={c: (lambda v: v) for c in frame.columns}, align={"Nombre": "right"}
     )
+
+
+def share_of_runs(p: float) -> str:
+    """A share of scenarios in whole percent that never prints 100 % or 0 % for what is not all
+    or none: « plus de 99 % », « moins de 1 % »."""
+    if 0.995 <= p < 1:
+        return f"plus de {fr_percent(99, 0)}"
+    if 0 < p < 0.005:
+        return f"moins de {fr_percent(1, 0)}"
+    return fr_percent(p * 100, 0)
 
 
 def laureate_card(
@@ -303,7 +313,8 @@ def laureate_card(
         f"{row.sentence}.",
         f"La commune compte {nombre(row.population, Noun('habitant', 'habitants'))}.",
         (
-            f"Dans {fr_percent(row.p_top * 100, 0)} des {n_runs} scénarios, elle figure parmi les "
+            f"Dans {share_of_runs(row.p_top)} des {n_runs} scénarios (tirages du modèle de comptage "
+            f"croisés avec les choix de méthode), elle figure parmi les "
             f"{top_k} premières de sa classe ; son rang médian est {median_text} et, dans "
             f"{interval} des scénarios, {spread}."
         ),
@@ -312,9 +323,11 @@ def laureate_card(
     if pd.notna(getattr(row, "cs_lower", float("nan"))):
         same = int(row.cs_lower) == int(row.cs_upper)
         sentences.append(
-            f"Avec une confiance de {simultaneous}, son rang est le {fr_rank(row.cs_lower, superscript=True)}."
+            f"Compte tenu du seul bruit d'échantillonnage, avec une confiance de {simultaneous} valable pour "
+            f"toute la classe à la fois, son rang est le {fr_rank(row.cs_lower, superscript=True)}."
             if same
-            else f"Avec une confiance de {simultaneous}, son rang se situe entre le "
+            else f"Compte tenu du seul bruit d'échantillonnage, avec une confiance de {simultaneous} valable "
+            f"pour toute la classe à la fois, son rang se situe entre le "
             f"{fr_rank(row.cs_lower, superscript=True)} et le {fr_rank(row.cs_upper, superscript=True)}."
         )
     missing = [
