@@ -112,3 +112,25 @@ def test_the_optional_bound_on_the_rank_set_turns_wide_laureates_into_mentions()
     decided = decide_class(table, strict, size=4).set_index("nom")
     assert decided["status"].to_dict() == {"Albi": LAUREATE, "Brest": MENTION, "Caen": MENTION}
     assert decide_class(table, RULE, size=4).set_index("nom").loc["Brest", "status"] == LAUREATE
+
+
+def test_the_bound_relative_to_the_class_scales_with_its_size():
+    """Villages: a rank set of 1–1 885 in a class of 2 044 is no evidence of being among the
+    best; a métropole's 3–8 in a class of 11 passes the absolute floor of 8."""
+    rule = PalmaresRule(max_rank_upper=8, max_rank_upper_share=0.10)
+    assert rule.rank_bound(2044) == 205 and rule.rank_bound(11) == 8 and rule.rank_bound(349) == 35
+    assert PalmaresRule(max_rank_upper_share=0.10).rank_bound(10) == 1
+    assert PalmaresRule().rank_bound(100) is None
+    villages = pd.DataFrame(
+        {
+            "nom": ["Autrans", "Ézy", "Reichstett"],
+            "p_top": [0.63, 0.55, 0.40],
+            "in_tau_best": [True, True, True],
+            "cs_lower": [1, 1, 1],
+            "cs_upper": [1885, 2019, 2044],
+        }
+    )
+    big = pd.concat([villages] + [villages.assign(nom=f"v{i}", p_top=0.0) for i in range(700)])
+    decided = decide_class(big.reset_index(drop=True), rule, size=4)
+    assert (decided["status"] == LAUREATE).sum() == 0
+    assert set(decided.loc[decided["status"] == MENTION, "nom"]) == {"Autrans", "Ézy", "Reichstett"}

@@ -123,6 +123,9 @@ def test_class_sentences():
     assert awards_sentence(100, 0, 4, "50 %").startswith(
         "La classe ne décerne aucun prix : aucune commune n'atteint"
     )
+    bounded = awards_sentence(2044, 0, 4, "50 %", 205)
+    assert bounded.startswith("La classe ne décerne aucun prix : aucune commune n'atteint")
+    assert "s'arrête au 205" in bounded and bounded.endswith("rang au plus.")
     one = pd.DataFrame({"nom": ["Thilouze"], "p_top": [0.49]})
     assert mentions_sentence(one, 4).startswith("1\u00a0commune reçoit une mention")
     assert mentions_sentence(pd.concat([one, one]), 4).startswith(

@@ -7,6 +7,7 @@ later stages. Paths in the file are relative to the project root.
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -125,6 +126,24 @@ class PalmaresRule(_Strict):
         "with the stated confidence); a commune that passes the other conditions but not this "
         "one gets a mention. None: not applied.",
     )
+    max_rank_upper_share: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="Optional rule relative to the class: a laureate's simultaneous rank "
+        "confidence set must end within this share of the class's eligible communes (rounded "
+        "up; or at ``max_rank_upper`` when that is larger), so that the data place it among the "
+        "best of its class whatever the class's size; otherwise it gets a mention. A class whose "
+        "rank sets all span most of the class (villages) then awards no prize. None: not applied.",
+    )
+
+    def rank_bound(self, class_size: int) -> int | None:
+        """The last rank a laureate's simultaneous rank set may reach in a class of
+        ``class_size`` eligible communes (None: no bound)."""
+        bounds = [b for b in (self.max_rank_upper,) if b is not None]
+        if self.max_rank_upper_share is not None:
+            bounds.append(math.ceil(self.max_rank_upper_share * class_size - 1e-9))
+        return max(bounds) if bounds else None
 
     @model_validator(mode="after")
     def _ordered(self) -> PalmaresRule:

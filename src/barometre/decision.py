@@ -13,8 +13,9 @@ awarded only when the evidence says it belongs there, by a rule declared in the 
 * « Lauréat »: ``p_top ≥ laureate_min_probability`` and in the τ-best set; « Mention »: the other
   members of the τ-best set with ``p_top ≥ mention_min_probability``; a class awards fewer
   prizes when fewer communes qualify (never more than ``size`` laureates);
-* optionally (``max_rank_upper``), a laureate's simultaneous rank set must end at or above that
-  rank, otherwise it gets a mention;
+* optionally (``max_rank_upper``, ``max_rank_upper_share`` of the class), a laureate's
+  simultaneous rank set must end at or above that rank, otherwise it gets a mention: a laureate is
+  then among the best of its class with the stated confidence, not merely likely to be;
 * **ex aequo**: laureates whose simultaneous rank confidence sets overlap cannot be ordered by
   the data: they form one group (connected components of the overlap graph), listed
   alphabetically.
@@ -95,10 +96,11 @@ def decide_class(
     """
     out = communes.copy()
     out["status"] = prize_status(out["p_top"], out["in_tau_best"], rule, size)
-    if rule.max_rank_upper is not None:
-        # the stricter rule: the data must place a laureate among the best max_rank_upper
+    bound = rule.rank_bound(len(out))
+    if bound is not None:
+        # the stricter rule: the data must place a laureate among the best ``bound`` communes
         upper = pd.to_numeric(out["cs_upper"], errors="coerce")
-        too_wide = (out["status"] == LAUREATE) & ~(upper <= rule.max_rank_upper)
+        too_wide = (out["status"] == LAUREATE) & ~(upper <= bound)
         out.loc[too_wide, "status"] = MENTION
     out["ex_aequo_group"] = 0
     laureates = out["status"] == LAUREATE

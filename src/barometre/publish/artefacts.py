@@ -24,7 +24,7 @@ import pandas as pd
 import yaml
 
 from barometre.composite import load_spec
-from barometre.config import EditionConfig, count_labels, exposure_phrase
+from barometre.config import EditionConfig, PalmaresRule, count_labels, exposure_phrase
 from barometre.io import atomic_write_text, sha256_file
 from barometre.pipeline import git_commit, package_versions
 from barometre.publish import PALETTE, method_text
@@ -365,13 +365,27 @@ def palmares_rule_sentence(config: EditionConfig, n_runs: int) -> str:
         f"{fr_percent(rule.mention_min_probability * 100, 0)} reçoivent une mention. Une classe peut "
         f"donc décerner moins de {k} prix ; des lauréates dont les ensembles de confiance des rangs "
         f"({fr_percent(rule.simultaneous_coverage * 100, 0)}) se recouvrent sont ex aequo et citées "
-        "par ordre alphabétique."
-        + (
-            f" Une lauréate doit de plus avoir un ensemble de confiance de son rang qui s'arrête au "
-            f"{fr_number(rule.max_rank_upper)}e rang au plus ; sinon, elle reçoit une mention."
-            if rule.max_rank_upper is not None
-            else ""
+        "par ordre alphabétique." + rank_bound_sentence(rule)
+    )
+
+
+def rank_bound_sentence(rule: PalmaresRule) -> str:
+    """The optional bound on a laureate's rank set in French (empty when not applied)."""
+    share, rank = rule.max_rank_upper_share, rule.max_rank_upper
+    if share is None and rank is None:
+        return ""
+    if share is None:
+        where = f"au {fr_number(rank)}e rang au plus"
+    else:
+        where = (
+            f"dans les {fr_percent(share * 100, 0)} premières communes éligibles de sa classe"
+            + (f" (ou au {fr_number(rank)}e rang si c'est plus loin)" if rank is not None else "")
         )
+    return (
+        " Une lauréate doit de plus avoir un ensemble de confiance simultané de son rang qui "
+        f"s'arrête {where} : les données la placent alors parmi les meilleures de sa classe, "
+        "pas seulement probablement ; sinon, elle reçoit une mention. Une classe où ces ensembles "
+        "couvrent presque toute la classe ne décerne donc pas de prix."
     )
 
 
@@ -921,7 +935,13 @@ def write_report_artefacts(
             "::: {.keep-with-next}\n",
             palmares_pages.class_intro(classes[slug(label)]["bounds"], eligible)
             + " "
-            + palmares_pages.awards_sentence(eligible, n_laureates, top_k, laureate_threshold)
+            + palmares_pages.awards_sentence(
+                eligible,
+                n_laureates,
+                top_k,
+                laureate_threshold,
+                config.palmares_rule.rank_bound(eligible),
+            )
             + (
                 " " + palmares_pages.mentions_sentence(rows[rows["status"] == "Mention"], top_k)
                 if (rows["status"] == "Mention").any()

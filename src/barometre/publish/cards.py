@@ -346,12 +346,24 @@ def laureate_card(
     return f"{header}\n\n{' '.join(sentences)}\n\n{table}"
 
 
-def awards_sentence(eligible: int, laureates: int, top_k: int, laureate_threshold: str) -> str:
-    """How many prizes the class awards, and why fewer than ``top_k`` when it does."""
+def awards_sentence(
+    eligible: int,
+    laureates: int,
+    top_k: int,
+    laureate_threshold: str,
+    rank_bound: int | None = None,
+) -> str:
+    """How many prizes the class awards, and why fewer than ``top_k`` when it does
+    (``rank_bound``: the last rank a laureate's simultaneous rank set may reach, if any)."""
     condition = (
         f"une probabilité d'au moins {laureate_threshold} d'être parmi les {top_k} "
         "premières tout en appartenant à l'ensemble de confiance des meilleures"
     )
+    if rank_bound is not None:
+        condition += (
+            f", avec un ensemble de confiance de son rang qui s'arrête au "
+            f"{fr_rank(rank_bound, superscript=True)} rang au plus"
+        )
     if eligible == 0:
         return "La classe ne décerne aucun prix : aucune commune n'y est éligible."
     if laureates >= top_k:
