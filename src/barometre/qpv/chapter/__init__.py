@@ -1,0 +1,66 @@
+"""The « Politique de la ville » chapter of a territorial report: inputs, profile, text, writers.
+
+:func:`compute_qpv_profile` (:mod:`~barometre.qpv.chapter.compute`) writes nothing: it takes the
+QPV list, the build's confidential count table, the count models and the RNA's associations,
+and returns a :class:`QpvProfile`. :func:`load_qpv_inputs`
+(:mod:`~barometre.qpv.chapter.inputs`) reads a build's inputs for it.
+:mod:`~barometre.qpv.chapter.text` turns the profile into the chapter's Markdown and report
+variables (no I/O); :mod:`~barometre.qpv.chapter.exports` holds the export frames and their data
+dictionary; :func:`write_qpv_chapter` (:mod:`~barometre.qpv.chapter.writer`) writes the chapter's
+Markdown (``tables/qpv.md``, included by ``report/territoire.qmd``), its map and its exports
+(CSV and XLSX with their data dictionary).
+"""
+
+from barometre.qpv.chapter.compute import N_DRAWS, QpvProfile, compute_qpv_profile, territory_codes
+from barometre.qpv.chapter.exports import (
+    EXPORT_DOCS_SPEC,
+    export_docs,
+    export_frames,
+    write_chapter_exports,
+)
+from barometre.qpv.chapter.inputs import (
+    NOMENCLATURE,
+    QpvInputs,
+    default_qpv_file,
+    load_qpv_inputs,
+    raw_dir_of,
+    read_associations,
+)
+from barometre.qpv.chapter.text import (
+    CONTRACT_HEADERS,
+    MAX_LISTED_CREATIONS,
+    SECRET,
+    SHORT_HEADERS,
+    chapter_markdown,
+    chapter_variables,
+    creations_digest,
+    engagement_sentence,
+)
+from barometre.qpv.chapter.writer import figure_qpv_map, write_qpv_chapter
+
+__all__ = [
+    "CONTRACT_HEADERS",
+    "EXPORT_DOCS_SPEC",
+    "MAX_LISTED_CREATIONS",
+    "NOMENCLATURE",
+    "N_DRAWS",
+    "SECRET",
+    "SHORT_HEADERS",
+    "QpvInputs",
+    "QpvProfile",
+    "chapter_markdown",
+    "chapter_variables",
+    "compute_qpv_profile",
+    "creations_digest",
+    "default_qpv_file",
+    "engagement_sentence",
+    "export_docs",
+    "export_frames",
+    "figure_qpv_map",
+    "load_qpv_inputs",
+    "raw_dir_of",
+    "read_associations",
+    "territory_codes",
+    "write_chapter_exports",
+    "write_qpv_chapter",
+]
