@@ -4,8 +4,8 @@
 QPV list, the build's confidential count table, the count models and the RNA's associations,
 and returns a :class:`QpvProfile`. :func:`load_qpv_inputs`
 (:mod:`~barometre.qpv.chapter.inputs`) reads a build's inputs for it.
-:mod:`~barometre.qpv.chapter.text` turns the profile into the chapter's Markdown and report
-variables (no I/O); :mod:`~barometre.qpv.chapter.exports` holds the export frames and their data
+:mod:`~barometre.qpv.chapter.text` turns the profile into the chapter's Markdown (its tables in
+:mod:`~barometre.qpv.chapter.tables`) and report variables (no I/O); :mod:`~barometre.qpv.chapter.exports` holds the export frames and their data
 dictionary; :func:`write_qpv_chapter` (:mod:`~barometre.qpv.chapter.writer`) writes the chapter's
 Markdown (``tables/qpv.md``, included by ``report/territoire.qmd``), its map and its exports
 (CSV and XLSX with their data dictionary).
@@ -26,11 +26,18 @@ from barometre.qpv.chapter.inputs import (
     raw_dir_of,
     read_associations,
 )
-from barometre.qpv.chapter.text import (
+from barometre.qpv.chapter.tables import (
     CONTRACT_HEADERS,
-    MAX_LISTED_CREATIONS,
     SECRET,
     SHORT_HEADERS,
+    class_rates_markdown,
+    contracts_markdown,
+    engagement_markdown,
+    reconciliation_markdown,
+    with_interval,
+)
+from barometre.qpv.chapter.text import (
+    MAX_LISTED_CREATIONS,
     chapter_markdown,
     chapter_variables,
     creations_digest,
@@ -50,9 +57,12 @@ __all__ = [
     "QpvProfile",
     "chapter_markdown",
     "chapter_variables",
+    "class_rates_markdown",
     "compute_qpv_profile",
+    "contracts_markdown",
     "creations_digest",
     "default_qpv_file",
+    "engagement_markdown",
     "engagement_sentence",
     "export_docs",
     "export_frames",
@@ -60,7 +70,9 @@ __all__ = [
     "load_qpv_inputs",
     "raw_dir_of",
     "read_associations",
+    "reconciliation_markdown",
     "territory_codes",
+    "with_interval",
     "write_chapter_exports",
     "write_qpv_chapter",
 ]

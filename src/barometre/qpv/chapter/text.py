@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from barometre.publish.fmt import (
@@ -22,50 +21,21 @@ from barometre.publish.fmt import (
 )
 from barometre.qpv import profile as qp
 from barometre.qpv.chapter.compute import N_DRAWS, QpvProfile
+from barometre.qpv.chapter.tables import (
+    class_rates_markdown,
+    contracts_markdown,
+    engagement_markdown,
+    reconciliation_markdown,
+    with_interval,
+)
 
 #: Associations created in the year listed in the report (all of them in the export).
 MAX_LISTED_CREATIONS = 24
 
 
-#: Column headers of the wide tables (per 1 000 inhabitants), by indicator code.
-SHORT_HEADERS = {
-    "rna_creations": "Créations d'associations",
-    "ha_new_organizations": "Nouvelles sur HelloAsso",
-    "ha_campaigns": "Campagnes HelloAsso",
-    "ha_participants": "Participants",
-    "ha_participants_per_campaign": "Participants",
-    "jva_matches": "Mises en relation",
-    "ha_donations": "Dons",
-}
-#: Shorter still, for the contrats de ville table (nine columns).
-CONTRACT_HEADERS = {
-    "rna_creations": "Créations",
-    "ha_new_organizations": "Nouvelles HelloAsso",
-    "ha_campaigns": "Campagnes",
-    "ha_participants": "Participants",
-    "ha_participants_per_campaign": "Participants",
-    "jva_matches": "Mises en relation",
-}
-SECRET = "secret"
-
-
 def _key(value: int, singular: str, plural: str) -> str:
     """A key-figure line: the number in bold, then its noun (singular for 0 and 1)."""
     return f"- **{fr_number(value)}** {singular if value < 2 else plural}"
-
-
-def _header(measure: qp.Measure) -> str:
-    return SHORT_HEADERS.get(measure.code, measure.label)
-
-
-def _rate(value: float, decimals: int = 2) -> str:
-    return SECRET if pd.isna(value) else fr_number(value, decimals)
-
-
-def _with_interval(value: float, lower: float, upper: float, decimals: int = 2) -> str:
-    if pd.isna(value):
-        return SECRET
-    return f"{fr_number(value, decimals)} [{fr_number(lower, decimals)} ; {fr_number(upper, decimals)}]"
 
 
 def _short(profile: QpvProfile, code: str) -> str:
@@ -134,39 +104,6 @@ def creations_digest(creations: pd.DataFrame, limit: int) -> pd.DataFrame:
         for f in order
     ]
     return pd.concat(parts, ignore_index=True).head(limit) if parts else merged.head(0)
-
-
-def reconciliation_markdown(profile: QpvProfile) -> str:
-    """The table of communes with and without QPV by class (with + without = all)."""
-    return dataframe_to_markdown(
-        pd.DataFrame(
-            {
-                "Classe": profile.reconciliation["population_class"],
-                "Communes": profile.reconciliation["communes"],
-                "Avec QPV": profile.reconciliation["with_qpv"],
-                "Sans QPV": profile.reconciliation["without_qpv"],
-                "Population des communes avec QPV": profile.reconciliation["population_with_qpv"],
-                "Part de la population": profile.reconciliation["share_population_with_qpv"],
-            }
-        ),
-        formats={
-            "Communes": fr_number,
-            "Avec QPV": fr_number,
-            "Sans QPV": fr_number,
-            "Population des communes avec QPV": fr_number,
-            "Part de la population": lambda v: fr_percent(v, 0),
-        },
-        align={
-            c: "right"
-            for c in (
-                "Communes",
-                "Avec QPV",
-                "Sans QPV",
-                "Population des communes avec QPV",
-                "Part de la population",
-            )
-        },
-    ).rstrip()
 
 
 def _intro_lines(profile: QpvProfile) -> list[str]:
@@ -254,62 +191,6 @@ def comparison_paragraph(profile: QpvProfile) -> str:
             else ""
         )
     )
-
-
-def engagement_markdown(engagement: pd.DataFrame) -> str:
-    """The engagement table: each measure's rate with its interval for the communes with QPV and
-    their comparison, their ratio, and the rate of the territory's communes without QPV."""
-    return dataframe_to_markdown(
-        pd.DataFrame(
-            {
-                "Mesure (pour 1 000 habitants)": engagement["label"].map(escape_markdown),
-                "Communes avec QPV": [
-                    _with_interval(r.rate_with, r.lower_with, r.upper_with)
-                    for r in engagement.itertuples()
-                ],
-                "Comparaison": [
-                    _with_interval(r.rate_comparison, r.lower_comparison, r.upper_comparison)
-                    for r in engagement.itertuples()
-                ],
-                "Rapport": [
-                    _with_interval(r.ratio, r.ratio_lower, r.ratio_upper)
-                    for r in engagement.itertuples()
-                ],
-                "Sans QPV (territoire)": [_rate(v) for v in engagement["rate_without"]],
-            }
-        ),
-        align={
-            c: "right"
-            for c in (
-                "Communes avec QPV",
-                "Comparaison",
-                "Rapport",
-                "Sans QPV (territoire)",
-            )
-        },
-    ).rstrip()
-
-
-def class_rates_markdown(profile: QpvProfile) -> str:
-    """The rates of the communes with and without QPV of each class, in the territory."""
-    by_class = profile.class_rates
-    codes = [m.code for m in profile.measures]
-    return dataframe_to_markdown(
-        pd.DataFrame(
-            {
-                "Classe": by_class["population_class"],
-                "Groupe": by_class["group"].str.replace("Communes ", "", regex=False),
-                "Communes": by_class["communes"],
-                **{
-                    _header(m): [_rate(v) for v in by_class[m.code]]
-                    for m in profile.measures
-                    if m.code in codes
-                },
-            }
-        ),
-        formats={"Communes": fr_number},
-        align={c: "right" for c in ["Communes", *[_header(m) for m in profile.measures]]},
-    ).rstrip()
 
 
 def _engagement_lines(profile: QpvProfile) -> list[str]:
@@ -458,7 +339,6 @@ def _contracts_lines(profile: QpvProfile, source: str) -> list[str]:
     """The contrats de ville table and the chapter's sources."""
     synthetic = profile.qpv.synthetic
     lines: list[str] = []
-    contracts = profile.contracts
     lines += [
         "## Les contrats de ville",
         "",
@@ -470,38 +350,7 @@ def _contracts_lines(profile: QpvProfile, source: str) -> list[str]:
         ),
         "",
         "::: {.small}",
-        dataframe_to_markdown(
-            pd.DataFrame(
-                {
-                    "Intercommunalité": contracts["epci"].map(escape_markdown),
-                    "QPV": contracts["n_qpv"],
-                    "Communes avec QPV": contracts["communes_with_qpv"],
-                    "Habitants des QPV (2015)": contracts.get(
-                        "pop_qpv_2015", pd.Series(np.nan, index=contracts.index)
-                    ),
-                    **{
-                        CONTRACT_HEADERS.get(m.code, _header(m)): [
-                            _rate(v) for v in contracts[m.code]
-                        ]
-                        for m in profile.measures
-                    },
-                }
-            ),
-            formats={
-                "QPV": fr_number,
-                "Communes avec QPV": fr_number,
-                "Habitants des QPV (2015)": lambda v: "–" if pd.isna(v) else fr_number(v),
-            },
-            align={
-                c: "right"
-                for c in [
-                    "QPV",
-                    "Communes avec QPV",
-                    "Habitants des QPV (2015)",
-                    *[CONTRACT_HEADERS.get(m.code, _header(m)) for m in profile.measures],
-                ]
-            },
-        ).rstrip(),
+        contracts_markdown(profile),
         ":::",
         "",
         "::: {.source}",
@@ -561,7 +410,7 @@ def chapter_variables(profile: QpvProfile, written: Mapping[str, Path]) -> dict[
         "population_share": fr_percent(total["share_population_with_qpv"], 0),
         "contracts": fr_number(len(contracts) - 1),
         "ratios": {
-            r.measure: _with_interval(r.ratio, r.ratio_lower, r.ratio_upper)
+            r.measure: with_interval(r.ratio, r.ratio_lower, r.ratio_upper)
             for r in shown.itertuples()
         },
         "paths": {k: str(v) for k, v in written.items()},
