@@ -208,3 +208,20 @@ def test_territory_codes_by_kind(kind: str, codes: tuple[str, ...], expected: se
         }
     )
     assert territory_codes(kind, codes, reference) == expected
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"engagement": engagement().iloc[0:0]},
+        {"creations": pd.DataFrame(columns=["field", "name", "commune"])},
+    ],
+)
+def test_every_heading_and_the_map_start_a_block(changes: dict[str, object]) -> None:
+    """Pandoc reads ``## …`` or an image as a heading or a figure only after a blank line: the
+    one-line messages (no comparison, no RNA file, no creation) must end with one."""
+    lines = chapter_markdown(make_profile(**changes), "epci-1", "Source : démo.").splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith(("## ", "![", "::: {"))]
+    assert len(starts) >= 8
+    assert all(lines[i - 1] == "" for i in starts if i > 0)

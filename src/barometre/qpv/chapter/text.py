@@ -198,7 +198,8 @@ def _engagement_lines(profile: QpvProfile) -> list[str]:
     engagement = profile.engagement
     if engagement.empty:
         return [
-            "Aucune commune de comparaison (même classe de population, sans QPV) n'existe dans la région : la comparaison n'est pas calculée."
+            "Aucune commune de comparaison (même classe de population, sans QPV) n'existe dans la région : la comparaison n'est pas calculée.",
+            "",
         ]
     lines = [
         comparison_paragraph(profile),
@@ -235,9 +236,10 @@ def _fields_lines(profile: QpvProfile) -> list[str]:
     lines: list[str] = []
     fields = profile.fields
     if fields is None:
-        lines.append(
-            "Le fichier du Répertoire national des associations n'est pas disponible pour cette analyse : les domaines d'action ne sont pas calculés."
-        )
+        lines += [
+            "Le fichier du Répertoire national des associations n'est pas disponible pour cette analyse : les domaines d'action ne sont pas calculés.",
+            "",
+        ]
     else:
         top = fields[fields["field"] != "Toutes"].head(1)
         lines += [
@@ -296,11 +298,12 @@ def _creations_lines(profile: QpvProfile, slug: str) -> list[str]:
     creations = profile.creations
     lines += [f"## Les associations créées en {year} dans les communes avec QPV", ""]
     if creations is None:
-        lines.append("Liste non disponible (fichier du RNA absent).")
+        lines += ["Liste non disponible (fichier du RNA absent).", ""]
     elif creations.empty:
-        lines.append(
-            f"Aucune association créée en {year} n'a son siège dans une commune avec QPV du territoire."
-        )
+        lines += [
+            f"Aucune association créée en {year} n'a son siège dans une commune avec QPV du territoire.",
+            "",
+        ]
     else:
         listed = creations_digest(creations, MAX_LISTED_CREATIONS)
         lines += [
