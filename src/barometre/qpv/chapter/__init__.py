@@ -11,7 +11,13 @@ Markdown (``tables/qpv.md``, included by ``report/territoire.qmd``), its map and
 (CSV and XLSX with their data dictionary).
 """
 
-from barometre.qpv.chapter.compute import N_DRAWS, QpvProfile, compute_qpv_profile, territory_codes
+from barometre.qpv.chapter.compute import (
+    N_DRAWS,
+    QpvProfile,
+    compute_qpv_profile,
+    hidden_counts,
+    territory_codes,
+)
 from barometre.qpv.chapter.exports import (
     EXPORT_DOCS_SPEC,
     export_docs,
@@ -67,6 +73,7 @@ __all__ = [
     "export_docs",
     "export_frames",
     "figure_qpv_map",
+    "hidden_counts",
     "load_qpv_inputs",
     "raw_dir_of",
     "read_associations",

@@ -58,6 +58,22 @@ def territory_codes(kind: str, codes: Sequence[str], reference: pd.DataFrame) ->
     return set(reference.loc[reference[column].isin(set(codes)), "code_commune"])
 
 
+def hidden_counts(
+    inputs: QpvInputs, territory: pd.DataFrame, measures: Sequence[qp.Measure]
+) -> pd.DataFrame:
+    """Which person-count cells of the ``measures`` the commune tables hide: « < 11 » (primary
+    and secondary) and the blank counts of ineligible communes, as published
+    (``inputs.hidden``); recomputed on the ``territory``'s exact counts when no table is at hand."""
+    table = inputs.table
+    columns = list(dict.fromkeys(m.count for m in measures))
+    if inputs.hidden is not None:
+        suppressed = inputs.hidden.reindex(columns=[c for c in columns if c in inputs.hidden])
+    else:
+        counts = table.set_index("code_commune").loc[territory["code_commune"], columns]
+        suppressed = secondary_mask(counts, primary_mask(counts), None)
+    return suppressed
+
+
 def compute_qpv_profile(
     qpv: QpvList,
     inputs: QpvInputs,
@@ -83,14 +99,7 @@ def compute_qpv_profile(
     regions = sorted(territory["code_region"].unique())
     pool, national = qp.comparison_communes(flagged, regions, labels)
     measures = qp.measures_from_meta(meta, list(table.columns))
-    # cells of person counts the commune tables hide: « < 11 » (primary and secondary) and the
-    # blank counts of ineligible communes, as published; recomputed when no table is at hand
-    columns = list(dict.fromkeys(m.count for m in measures))
-    if inputs.hidden is not None:
-        suppressed = inputs.hidden.reindex(columns=[c for c in columns if c in inputs.hidden])
-    else:
-        counts = table.set_index("code_commune").loc[territory["code_commune"], columns]
-        suppressed = secondary_mask(counts, primary_mask(counts), None)
+    suppressed = hidden_counts(inputs, territory, measures)
     engagement, compared, left_out = qp.engagement_table(
         table,
         territory,
