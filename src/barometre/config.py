@@ -397,6 +397,16 @@ def load_indicator_meta(config: EditionConfig, spec: Any = None) -> dict[str, An
                 f"exposure is {ind['exposure']!r}{why}: the spec must say denominator: "
                 f"{expected or 'null'}"
             )
+    from barometre.disclosure import unprotected_indicators
+
+    unprotected = unprotected_indicators({"indicators": [by_code[c] for c in spec.indicator_codes]})
+    if unprotected:
+        raise ConfigError(
+            f"{config.indicators_meta}: indicators {unprotected} would publish what the "
+            "suppression rules cannot protect: an indicator computed from a person count is "
+            "named like the count or declared in barometre.disclosure.DERIVED_INDICATORS, and "
+            "none is computed from a confidential cluster statistic"
+        )
     criteria = {c["code"]: c for c in meta["criteria"]}
     used = [a.code for a in spec.aggregates if a.code in criteria]
     return {

@@ -70,6 +70,29 @@ DERIVED_INDICATORS: dict[str, tuple[str, ...]] = {
 """Indicators computed from a person count (participants per campaign × campaigns gives the
 participants back): hidden, with their revealing suffixes, wherever that count is."""
 
+
+def unprotected_indicators(meta: Mapping[str, object]) -> list[str]:
+    """Indicators of the metadata ``meta`` whose published values the suppression rules would
+    not protect (empty when there is none). Suppression finds a column by its name, so
+
+    - an indicator computed from a person count (its ``count`` or ratio ``numerator``) must be
+      named like the count or be declared in :data:`DERIVED_INDICATORS`, else its published
+      value would give a suppressed count back;
+    - no indicator may be computed from a confidential column (:data:`CONFIDENTIAL_COLUMNS`:
+      the cluster statistics, which only ``work/`` may hold)."""
+    unprotected = []
+    for indicator in meta["indicators"]:  # type: ignore[index]
+        code = indicator["code"]
+        base = indicator.get("count") or indicator.get("numerator")
+        used = {base, indicator.get("denominator_count")} - {None}
+        hidden_person_count = (
+            base in PERSON_COUNTS and code != base and code not in DERIVED_INDICATORS.get(base, ())
+        )
+        if hidden_person_count or used & CONFIDENTIAL_COLUMNS:
+            unprotected.append(code)
+    return unprotected
+
+
 # Phrases of the publications that quote a person count: "12 participations", "(7)" after a
 # "bénévoles" distinction...
 _TEXT_PATTERNS = [

@@ -65,7 +65,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from barometre.disclosure import DEFAULT_THRESHOLD, PERSON_COUNTS
+from barometre.disclosure import DEFAULT_THRESHOLD, DERIVED_INDICATORS, PERSON_COUNTS
 
 #: Candidate counts tried by the single-count attacks: far above the threshold, so that a
 #: secondary suppression (a count ≥ T hidden to protect another) is found when it can be.
@@ -184,6 +184,9 @@ class PublishedEdition:
     definitions: dict[str, str]
     information_rule: dict[str, Any] = field(default_factory=dict)
     cog_year: int | None = None
+    criteria: dict[str, list[str]] = field(default_factory=dict)
+    """Criterion → its indicators, as the methodology annex publishes the hierarchy (read from
+    the index spec the manifest names; empty when it cannot be read)."""
 
     def sources(self) -> dict[str, pd.DataFrame]:
         """Every published per-commune table, by name."""
@@ -227,6 +230,7 @@ def load_published(build_dir: Path | str) -> PublishedEdition:
     annex = build / "report" / "disclosure" / "disclosure_rules.md"
     if annex.exists() and INFORMATION_RULE in annex.read_text(encoding="utf-8"):
         information_rule["suppressed_counts_as_one"] = True
+    criteria = published_criteria(config.get("index_spec"))
     exports: dict[str, pd.DataFrame] = {}
     territory_variables: dict[str, dict[str, Any]] = {}
     territory_rates: dict[str, pd.DataFrame] = {}
@@ -251,7 +255,28 @@ def load_published(build_dir: Path | str) -> PublishedEdition:
         definitions=definitions,
         information_rule=dict(information_rule),
         cog_year=int(config["cog_year"]) if config.get("cog_year") else None,
+        criteria=criteria,
     )
+
+
+def published_criteria(index_spec: str | None) -> dict[str, list[str]]:
+    """Criterion → its indicators in the index spec at ``index_spec`` (relative to the project
+    root, or absolute), the hierarchy the methodology annex publishes; empty when absent."""
+    from barometre.composite import SpecError, load_spec
+    from barometre.config import project_path
+
+    if not index_spec or not project_path(index_spec).is_file():
+        return {}
+    try:
+        spec = load_spec(project_path(index_spec))
+    except SpecError:
+        return {}
+    indicators = set(spec.indicator_codes)
+    return {
+        a.code: [c for c in spec.children(a.code) if c in indicators]
+        for a in spec.aggregates
+        if any(c in indicators for c in spec.children(a.code))
+    }
 
 
 def ground_truth(build_dir: Path | str) -> pd.DataFrame:
@@ -944,12 +969,26 @@ class AttackReport:
         )
 
 
+#: The baromètre's criteria holding a person count, for a published edition whose hierarchy
+#: cannot be read (:attr:`PublishedEdition.criteria` empty).
+KNOWN_CRITERIA: dict[str, list[str]] = {
+    "dynamisme": ["ha_campaigns", "ha_participants", "ha_participants_per_campaign"],
+    "engagement": ["jva_matches"],
+    "generosite": ["ha_donations"],
+}
+
+
+def _reveals_person_count(code: str) -> bool:
+    return code in PERSON_COUNTS or any(code in d for d in DERIVED_INDICATORS.values())
+
+
 def _criteria_of(published: PublishedEdition) -> dict[str, list[str]]:
-    """Criterion → its indicators, as the annex and the published column names say."""
+    """Criterion → its indicators, as the annex and the published column names say: the
+    criteria with an indicator that reveals a person count (the others hide none)."""
     known = {
-        "dynamisme": ["ha_campaigns", "ha_participants", "ha_participants_per_campaign"],
-        "engagement": ["jva_matches"],
-        "generosite": ["ha_donations"],
+        c: members
+        for c, members in (published.criteria or KNOWN_CRITERIA).items()
+        if any(_reveals_person_count(m) for m in members)
     }
     return {
         c: [m for m in members if f"{m}_normalised" in published.communes.columns]

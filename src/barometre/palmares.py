@@ -163,6 +163,8 @@ def palmares_table(
     )
     distinct = distinguishing_indicator(build, excluded=excluded)
     criteria = [c for c in spec.children(spec.root)]
+    # the observed count of every count indicator (not the ratios), in the metadata's order
+    key_counts = [ind["code"] for ind in meta["indicators"] if "count" in ind]
     rows = []
     for code, row in top.iterrows():
         ind_code = distinct.at[code, "indicator"]
@@ -195,17 +197,7 @@ def palmares_table(
                 "distinguishing_value": raw_value,
                 "distinguishing_class_percentile": distinct.at[code, "class_percentile"],
                 "sentence": distinction_sentence(row["nom"], ind, value_text, data_year),
-                **{
-                    c: counts.at[code, c]
-                    for c in (
-                        "rna_creations",
-                        "ha_new_organizations",
-                        "ha_campaigns",
-                        "ha_participants",
-                        "jva_matches",
-                    )
-                    if c in counts.columns
-                },
+                **{c: counts.at[code, c] for c in key_counts if c in counts.columns},
                 **({c: awarded.at[code, c] for c in AWARD_COLUMNS} if awarded is not None else {}),
             }
         )

@@ -1,5 +1,6 @@
 """Composite-indicator engine: declarative spec, pure steps, every stage kept for audit."""
 
+from barometre.composite.arguments import StepArguments
 from barometre.composite.engine import DataError, IndexBuild, build_index, load_data, write_stages
 from barometre.composite.spec import IndexSpec, SpecError, load_spec, spec_from_dict
 
@@ -8,6 +9,7 @@ __all__ = [
     "IndexBuild",
     "IndexSpec",
     "SpecError",
+    "StepArguments",
     "build_index",
     "load_data",
     "load_spec",

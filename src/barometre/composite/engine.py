@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from barometre.composite import steps
+from barometre.composite.arguments import AggregateArguments, StepArguments
 from barometre.composite.spec import IndexSpec, SpecError
 
 
@@ -139,16 +140,8 @@ def build_index(spec: IndexSpec, data: pd.DataFrame, weight_set: str | None = No
     raw = frame[ind_codes].astype(float)
     raw.index.name = code
     st = spec.steps
-
-    if st.denominate.enabled:
-        denominated = steps.denominate(
-            raw,
-            {i.code: i.denominator for i in spec.indicators},
-            frame,
-            scale=st.denominate.scale,
-        )
-    else:
-        denominated = raw.copy()
+    args = StepArguments.from_spec(spec)
+    denominated = args.denominate.apply(raw, frame)
 
     groups = frame[st.impute.group] if st.impute.group else None
     imputed = steps.impute(denominated, st.impute.method, groups)
@@ -168,33 +161,11 @@ def build_index(spec: IndexSpec, data: pd.DataFrame, weight_set: str | None = No
             {"data_share": steps.data_share(availability), "kept": True, "reason": ""}
         )
 
-    treated, details, _ = steps.treat(
-        screened,
-        st.treat.method,
-        per_indicator={k: v.method for k, v in st.treat.per_indicator.items()},
-        winmax=st.treat.winmax,
-        skew_threshold=st.treat.skew_threshold,
-        kurt_threshold=st.treat.kurt_threshold,
-        quantiles=st.treat.quantiles,
-        boxcox_lambda=st.treat.boxcox_lambda,
-    )
-
-    nm = st.normalise
-    normalised = steps.normalise(
-        treated,
-        nm.method,
-        directions={i.code: i.direction for i in spec.indicators},
-        goalposts={i.code: i.goalposts for i in spec.indicators},
-        reference_unit=nm.reference_unit,
-        low=nm.low,
-        high=nm.high,
-        mean=nm.mean,
-        sd=nm.sd,
-        scale=nm.scale,
-    )
+    treated, details, _ = args.treat.apply(screened)
+    normalised = args.normalise.apply(treated)
 
     weights = spec.weight_map(weight_set)
-    aggregated = aggregate_spec(spec, normalised, weights)
+    aggregated = args.aggregate.apply(normalised, weights)
     results, group_ranks = rank_results(spec, aggregated, units.loc[aggregated.index])
     return IndexBuild(
         spec=spec,
@@ -218,19 +189,7 @@ def aggregate_spec(
     spec: IndexSpec, normalised: pd.DataFrame, weights: dict[str, float]
 ) -> pd.DataFrame:
     """Aggregate normalised indicators through the spec's hierarchy with the given weights."""
-    agg = spec.steps.aggregate
-    levels = spec.levels()
-    order = spec.aggregation_order()
-    return steps.aggregate(
-        normalised,
-        order,
-        {c: spec.children(c) for c in order},
-        weights,
-        levels,
-        method=agg.method,
-        p=agg.p,
-        min_share={lv: agg.min_share_at(lv) for lv in set(levels.values())},
-    )
+    return AggregateArguments.from_spec(spec).apply(normalised, weights)
 
 
 def rank_results(

@@ -31,7 +31,9 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import pandas as pd
 
+from barometre.composite.arguments import NormaliseArguments, StepArguments, TreatArguments
 from barometre.composite.engine import build_index
+from barometre.composite.spec import NormaliseStep
 from barometre.robustness.batch import normalise_batch, treat_batch
 from barometre.robustness.design import RunDesign
 from barometre.robustness.ranking import rank_desc_min
@@ -110,14 +112,15 @@ class JointEvaluator:
         table = model.tables[nominal_label].set_index(spec.units.code)
         table.index = table.index.astype(str)
         units = table.loc[model.unit_codes]
-        step = spec.steps.denominate
-        self._scale = float(step.scale) if step.enabled else 1.0
+        denominate = StepArguments.from_spec(spec).denominate
+        self._scale = denominate.factor
         self._denominators: list[np.ndarray | None] = []
-        for indicator in spec.indicators:
-            if not step.enabled or indicator.denominator is None:
+        for code in spec.indicator_codes:
+            column = denominate.denominator(code)
+            if column is None:
                 self._denominators.append(None)
             else:
-                den = units[indicator.denominator].astype(float).to_numpy()
+                den = units[column].astype(float).to_numpy()
                 self._denominators.append(np.where(den != 0, den, np.nan))
         # missing-value pattern of the nominal data (model order), fixed across draws
         screened = model._screened_table(nominal_label)[spec.indicator_codes]
@@ -192,17 +195,12 @@ class JointEvaluator:
     def treated(self, x: np.ndarray, treatment: int) -> np.ndarray:
         """Outlier treatment of denominated values (rows × units × indicators), indicator by
         indicator with the engine's per-indicator options (batch version of ``steps.treat``)."""
-        tr = self.model.space.treatments[treatment]
+        tr = TreatArguments.from_step(self.model.space.treatments[treatment])
         out = np.empty_like(x)
-        for k, indicator in enumerate(self.model.spec.indicators):
-            method = (
-                tr.per_indicator[indicator.code].method
-                if indicator.code in tr.per_indicator
-                else tr.method
-            )
+        for k, code in enumerate(self.model.spec.indicator_codes):
             out[:, :, k] = treat_batch(
                 x[:, :, k],
-                method,
+                tr.method_for(code),
                 winmax=tr.winmax,
                 skew_threshold=tr.skew_threshold,
                 kurt_threshold=tr.kurt_threshold,
@@ -210,24 +208,17 @@ class JointEvaluator:
             )
         return out
 
-    def normalise_treated(self, treated: np.ndarray, normalise) -> np.ndarray:
+    def normalise_treated(self, treated: np.ndarray, normalise: NormaliseStep) -> np.ndarray:
         """Normalisation of treated values (batch version of ``steps.normalise``)."""
+        args = NormaliseArguments.from_step(normalise, self.model.spec.indicators)
         out = np.empty_like(treated)
-        for k, indicator in enumerate(self.model.spec.indicators):
+        for k, code in enumerate(self.model.spec.indicator_codes):
             out[:, :, k] = normalise_batch(
-                treated[:, :, k],
-                normalise.method,
-                direction=indicator.direction,
-                low=normalise.low,
-                high=normalise.high,
-                mean=normalise.mean,
-                sd=normalise.sd,
-                scale=normalise.scale,
-                goalposts=indicator.goalposts,
+                treated[:, :, k], args.method, **args.column_options(code)
             )
         return out
 
-    def normalised(self, x: np.ndarray, treatment: int, normalise) -> np.ndarray:
+    def normalised(self, x: np.ndarray, treatment: int, normalise: NormaliseStep) -> np.ndarray:
         """Treated then normalised values (runs × units × indicators) of one treatment and
         normalisation step."""
         return self.normalise_treated(self.treated(x, treatment), normalise)

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from barometre.composite import steps
+from barometre.composite.arguments import AggregateArguments, StepArguments
 from barometre.composite.engine import IndexBuild, build_index
 from barometre.composite.spec import IndexSpec, NormaliseStep, TreatStep, spec_from_dict
 from barometre.robustness.assumptions import RobustnessAssumptions
@@ -327,36 +328,19 @@ class RobustnessModel:
 
     def normalised_matrix(self, rates: int, treatment: int, normalise: NormaliseStep) -> np.ndarray:
         """Normalised units × indicators (class order) of one input, treatment and normalisation,
-        computed with the engine's step functions as :func:`build_index` calls them."""
+        computed with the engine's step functions and the same :class:`StepArguments` as
+        :func:`build_index`."""
         key = (rates, treatment, normalise.model_dump_json())
         with self._lock:
             if key in self._matrices:
                 return self._matrices[key]
             spec = self.spec
             screened = self._screened_table(self.space.discrete["rates"].labels[rates])
-            tr = self.space.treatments[treatment]
-            treated, _, _ = steps.treat(
-                screened,
-                tr.method,
-                per_indicator={k: v.method for k, v in tr.per_indicator.items()},
-                winmax=tr.winmax,
-                skew_threshold=tr.skew_threshold,
-                kurt_threshold=tr.kurt_threshold,
-                quantiles=tr.quantiles,
-                boxcox_lambda=tr.boxcox_lambda,
+            args = StepArguments.from_spec(
+                spec, treat=self.space.treatments[treatment], normalise=normalise
             )
-            normalised = steps.normalise(
-                treated,
-                normalise.method,
-                directions={i.code: i.direction for i in spec.indicators},
-                goalposts={i.code: i.goalposts for i in spec.indicators},
-                reference_unit=normalise.reference_unit,
-                low=normalise.low,
-                high=normalise.high,
-                mean=normalise.mean,
-                sd=normalise.sd,
-                scale=normalise.scale,
-            )
+            treated, _, _ = args.treat.apply(screened)
+            normalised = args.normalise.apply(treated)
             matrix = normalised[spec.indicator_codes].to_numpy(dtype=np.float64)[self._order]
             matrix = np.ascontiguousarray(matrix)
             self._matrices[key] = matrix
@@ -379,19 +363,19 @@ class RobustnessModel:
             if bits in structure.plans:
                 return structure.plans[bits]
         spec = structure.spec
-        levels = spec.levels()
-        agg_step = spec.steps.aggregate
+        aggregate = AggregateArguments.from_spec(spec)
         nominal = dict(zip(self._nodes, self.space.nominal_weights, strict=True))
         present = dict(zip(spec.indicator_codes, map(bool, pattern), strict=True))
         kept_children: dict[str, list[str]] = {}
-        for agg in spec.aggregation_order():
-            kids = spec.children(agg)
+        for agg in aggregate.order:
+            kids = aggregate.children[agg]
             here = [k for k in kids if present[k]]
             share = len(here) / len(kids)
             total = sum(nominal[k] for k in here)
             # the engine's rule (steps.weighted_mean): some child present, enough of them,
             # and a positive weight among them (positive weights stay positive when perturbed)
-            present[agg] = bool(here) and share >= agg_step.min_share_at(levels[agg]) and total > 0
+            minimum = aggregate.min_share_at(aggregate.levels[agg])
+            present[agg] = bool(here) and share >= minimum and total > 0
             kept_children[agg] = here
         root = spec.root
         parents = spec.parent_map()
@@ -591,6 +575,18 @@ class RobustnessModel:
         if variant.geometric:
             np.exp(scores, out=scores)
         return scores
+
+    def variant_scores(
+        self, key: tuple[int, int, int, int, int], weights: np.ndarray
+    ) -> np.ndarray:
+        """Root scores (runs × units, class order, NaN = no score) of one variant for node
+        weights: what :meth:`variant_ranks` ranks."""
+        variant = self._variant(*key)
+        scores = self._scores(variant, weights)
+        out = np.full((weights.shape[0], self.n_units), np.nan)
+        for (a, b), (rows_c, _, inverse_c) in zip(self.class_slices, variant.classes, strict=True):
+            out[:, a:b] = scores[:, rows_c[inverse_c]]
+        return out
 
     def variant_ranks(self, key: tuple[int, int, int, int, int], weights: np.ndarray) -> np.ndarray:
         """Ranks (runs × units, class order, 0 = unranked) of one variant for node weights."""
