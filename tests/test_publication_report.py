@@ -604,3 +604,30 @@ def test_funnel_axis_reaches_every_laureate():
     zero = pd.Series([0.0, 0.0])
     assert funnel_upper_limit(zero, 0.0, pd.Series([False, False])) == 1.0
     assert math.isfinite(funnel_upper_limit(rates, 1.0, pd.Series([False] * 200)))
+
+
+def test_class_chart_rows_order_and_empty_class(tmp_path):
+    from barometre.publish.cards import class_chart_rows, figure_class_palmares
+
+    decision = pd.DataFrame(
+        {
+            "population_class": ["Village"] * 4 + ["Métropole"],
+            "nom": ["Cuts", "Bray", "Airion", "Dives", "Lyon"],
+            "p_top": [0.5, 0.9, 0.5, np.nan, np.nan],
+            "rank_median": [3.0, 1.0, 3.0, 9.0, 1.0],
+        }
+    )
+    # the most likely is drawn last (top of the chart); ties by median rank, then by name
+    assert class_chart_rows(decision, "Village", n=2)["nom"].tolist() == ["Airion", "Bray"]
+    assert class_chart_rows(decision, "Village")["nom"].tolist() == ["Cuts", "Airion", "Bray"]
+    figure = figure_class_palmares(
+        decision,
+        "Métropole",
+        tmp_path / "x.png",
+        top_k=4,
+        laureate_min=0.5,
+        mention_min=0.1,
+        source_note="",
+        interval="90" + PCT,
+    )
+    assert figure is None and not (tmp_path / "x.png").exists()
