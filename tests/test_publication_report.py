@@ -607,7 +607,7 @@ def test_funnel_axis_reaches_every_laureate():
 
 
 def test_class_chart_rows_order_and_empty_class(tmp_path):
-    from barometre.publish.cards import class_chart_rows, figure_class_palmares
+    from barometre.publish.report.figures import class_chart_rows, figure_class_palmares
 
     decision = pd.DataFrame(
         {

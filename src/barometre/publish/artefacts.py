@@ -39,6 +39,7 @@ from barometre.publish.report.common import (
     table_label,
 )
 from barometre.publish.report.figures import (
+    figure_class_palmares,
     figure_class_top,
     figure_correlations,
     figure_funnels,
@@ -193,7 +194,6 @@ def _write_palmares(
     """Per class, the palmarès table, the chart and the laureates' cards; then the classes'
     summary (``frames``: ``communes``, ``palmares`` and ``decision``)."""
     from barometre.geography import load_departements
-    from barometre.publish.cards import figure_class_palmares
 
     palmares, decision = frames["palmares"], frames["decision"]
     awards = read_table(build_dir / "tables" / "palmares_awards.csv").set_index("population_class")
