@@ -1,5 +1,5 @@
-"""The palmarès pages of the baromètre: per class, a chart, the prizes awarded and why, and a
-fact sheet per laureate.
+"""The palmarès pages of the baromètre: per class, the prizes awarded and why, and a fact sheet
+per laureate (the class's chart is :func:`barometre.publish.report.figures.figure_class_palmares`).
 
 Every count of people printed here goes through disclosure control
 (:func:`barometre.disclosure.protect_count_text`): a count below the threshold reads « moins de
@@ -14,14 +14,8 @@ import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
 from barometre.disclosure import (
@@ -31,9 +25,7 @@ from barometre.disclosure import (
     is_small,
     protect_count_text,
 )
-from barometre.publish import PALETTE
 from barometre.publish.fmt import (
-    NBSP,
     dataframe_to_markdown,
     escape_markdown,
     fr_list,
@@ -404,98 +396,3 @@ def mentions_sentence(mentions: pd.DataFrame, top_k: int) -> str:
         f"{capitalise(nombre(len(mentions), COMMUNE))} {verb} une mention (entre parenthèses, la "
         f"probabilité d'être parmi les {top_k} premières) : {names}."
     )
-
-
-def figure_class_palmares(
-    decision: pd.DataFrame,
-    label: str,
-    path: Path,
-    *,
-    top_k: int,
-    laureate_min: float,
-    mention_min: float,
-    source_note: str,
-    interval: str,
-    n: int = 15,
-) -> Path | None:
-    """The class's ``n`` communes most likely to be in its top ``top_k``: their probability
-    (bars, with the laureate and mention thresholds) and their rank interval (5th–95th
-    percentile of the scenarios, median as a dot), laureates and mentions in colour. None when
-    the class has no ranked commune."""
-    members = decision[(decision["population_class"] == label) & decision["p_top"].notna()]
-    if members.empty:
-        return None
-    top = members.sort_values(["p_top", "rank_median", "nom"], ascending=[False, True, True]).head(
-        n
-    )
-    top = top.iloc[::-1]
-    colours = {"Lauréat": PALETTE["accent"], "Mention": PALETTE["highlight"]}
-    colour = [colours.get(s, PALETTE["rule"]) for s in top["status"].fillna("")]
-    plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 8})
-    height = 0.26 * len(top) + 1.2
-    fig, (left, right) = plt.subplots(
-        1,
-        2,
-        figsize=(7.0, height),
-        sharey=True,
-        gridspec_kw={"width_ratios": [1, 1.15], "wspace": 0.12},
-    )
-    y = np.arange(len(top))
-    left.barh(y, top["p_top"] * 100, color=colour)
-    for value, yy in zip(top["p_top"], y, strict=True):
-        # a probability that rounds to 0 % is not zero: « < 1 % »
-        label = fr_percent(value * 100, 0) if value >= 0.005 or value == 0 else f"<{NBSP}1{NBSP}%"
-        left.text(value * 100 + 1.5, yy, label, va="center", fontsize=7)
-    left.axvline(laureate_min * 100, color=PALETTE["muted"], lw=0.8, ls="--")
-    left.axvline(mention_min * 100, color=PALETTE["muted"], lw=0.8, ls=":")
-    left.set_xlim(0, 112)
-    left.set_yticks(y, [str(v) for v in top["nom"]])
-    left.set_title(
-        f"Probabilité d'être parmi les {top_k} premières", loc="left", fontsize=8, fontweight="bold"
-    )
-    left.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: fr_percent(v, 0)))
-    right.hlines(y, top["rank_p05"], top["rank_p95"], color=colour, lw=2.2)
-    right.scatter(top["rank_median"], y, color="black", s=10, zorder=3)
-    right.set_xscale("log")
-    right.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: fr_number(v)))
-    right.set_title(
-        "Rang dans la classe (échelle logarithmique)", loc="left", fontsize=8, fontweight="bold"
-    )
-    right.set_xlabel(f"point : rang médian ; trait : rangs de {interval} des scénarios", fontsize=7)
-    right.tick_params(axis="y", length=0)
-    for ax in (left, right):
-        ax.spines[["top", "right"]].set_visible(False)
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    handles = [
-        Patch(color=PALETTE["accent"], label="Lauréat"),
-        Patch(color=PALETTE["highlight"], label="Mention"),
-        Line2D(
-            [],
-            [],
-            color=PALETTE["muted"],
-            ls="--",
-            label=f"Seuil des lauréats ({fr_percent(laureate_min * 100, 0)})",
-        ),
-        Line2D(
-            [],
-            [],
-            color=PALETTE["muted"],
-            ls=":",
-            label=f"Seuil des mentions ({fr_percent(mention_min * 100, 0)})",
-        ),
-    ]
-    fig.legend(
-        handles=handles,
-        loc="lower left",
-        bbox_to_anchor=(0.0, 1.0),
-        ncol=4,
-        frameon=False,
-        fontsize=7,
-    )
-    fig.text(0, -0.02, source_note, fontsize=6.5, color=PALETTE["muted"], va="top")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=160, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
-    return path
