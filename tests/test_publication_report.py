@@ -128,7 +128,7 @@ def test_methods_and_reproducibility_variables():
 def test_palmares_variables_count_prizes(config):
     palmares = pd.DataFrame({"status": ["Lauréat", "Lauréat", "Mention"]})
     section = variables.palmares_variables(config, palmares, 300)
-    assert section["counts"] == f"Cette édition compte 2{NBSP}lauréats et 1{NBSP}mention."
+    assert section["counts"] == f"Cette édition compte 2{NBSP}communes lauréates et 1{NBSP}mention."
     assert "estimée sur 300 scénarios" in section["rule"]
     assert section["eligibility"] == sentences.eligibility_sentence(config)
 
@@ -542,7 +542,7 @@ def test_year_over_year_section():
     )
     intro = editions.yoy_intro(yoy, changes, 2025, "2024")
     assert intro == (
-        "Parmi les 2 lauréats de 2025, 1 l'était déjà en 2024 dans la même classe et 1 fait son "
+        "Parmi les 2 communes lauréates de 2025, 1 l'était déjà en 2024 dans la même classe et 1 fait son "
         "entrée au palmarès. Sur les 3 communes classées dans la même classe les deux années, "
         f"25{PCT} ont gagné ou perdu au plus 10 places.\n"
     )

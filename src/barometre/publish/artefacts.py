@@ -236,8 +236,9 @@ def _write_palmares(
 
 
 def _write_edition_extras(writer: ReportWriter, build_dir: Path, config: EditionConfig) -> None:
-    """From 2025: the year-over-year changes and the departmental palmarès (an empty include
-    when the build has neither)."""
+    """From 2025: the year-over-year changes and a pointer to the departmental palmarès, whose
+    table (``departmental``) the methodology annex prints (empty includes when the build has
+    neither)."""
     tables = build_dir / "tables"
     extras: list[str] = []
     yoy_laureates_path = tables / "yoy_laureates.csv"
@@ -252,14 +253,20 @@ def _write_edition_extras(writer: ReportWriter, build_dir: Path, config: Edition
         from barometre.geography import load_departements
 
         dep_names = load_departements(config.cog_year).set_index("code_departement")["nom"]
-        extras.append(
+        departmental = read_table(departmental_path)
+        # the long table goes to the annex; the baromètre says where it is
+        extras.append(editions.departmental_pointer(departmental))
+        writer.markdown(
+            "departmental",
             editions.departmental_section(
-                read_table(departmental_path),
+                departmental,
                 dep_names,
                 config.departmental_palmares_size,
                 config.palmares_rule.laureate_min_probability,
-            )
+            ),
         )
+    else:
+        writer.markdown("departmental", "")
     writer.markdown("edition_extras", "\n\n".join(extras) if extras else "")
 
 

@@ -119,7 +119,7 @@ def ptop_heatmap(
 ) -> Path:
     """Heatmap of P(top k) (seaborn): for each class, the ``n_best`` communes most often in its
     top k, each cell annotated with the full commune name (wrapped, never truncated) and its
-    probability; nominal laureates are in bold."""
+    probability; the nominal top ``top`` (edition's scores) in bold."""
     import seaborn as sns
 
     column = f"p_top{top}"
@@ -158,7 +158,8 @@ def ptop_heatmap(
     ax.tick_params(axis="y", rotation=0, labelsize=7)
     ax.tick_params(axis="x", labelsize=7)
     ax.set_xlabel(
-        f"Communes les plus souvent dans le top {top} (gras : lauréates publiées)", fontsize=7
+        f"Communes les plus souvent dans le top {top} (gras : les {top} premières selon le score de l'édition)",
+        fontsize=7,
     )
     fig.tight_layout()
     return _save(fig, path)

@@ -19,7 +19,7 @@ HIGHLIGHT = PALETTE["accent"]
 TINT = PALETTE["primary-tint"]
 MUTED = PALETTE["muted"]
 CREATION = Noun("création", "créations", feminine=True)
-LAUREATE = Noun("lauréat", "lauréats")
+LAUREATE = Noun("commune lauréate", "communes lauréates")
 SOBOL_CLIP_NOTE = (
     "Un indice de Sobol est positif ou nul : une estimation négative, due au bruit de "
     "l'estimateur, est affichée comme 0,00, et son intervalle de confiance à 95 % (bootstrap) "
@@ -40,7 +40,7 @@ TABLE_CAPTIONS = {
     "eligibility": "Communes écartées du classement, par règle d'éligibilité et par classe.",
     "count_model": "Modèle de comptage : paramètres estimés par indicateur.",
     "count_model_calibration": "Calibration du modèle de comptage sur simulation.",
-    "shrinkage_weights": "Poids médian de la donnée propre de la commune dans son taux classé.",
+    "shrinkage_weights": "Poids médian de la prévision du modèle dans le taux classé (le complément est le poids des données de la commune).",
     "rates_effect": "Effet du modèle de comptage sur le palmarès (taux classés ou taux bruts).",
     "methods_comparison": "Ce que change l'autre méthode, classe par classe.",
     "treatment": "Traitement des valeurs extrêmes, par indicateur.",

@@ -16,15 +16,15 @@ def yoy_intro(yoy: pd.DataFrame, changes: pd.DataFrame, edition: int, previous: 
     retained = yoy[yoy.status == "retained"]
     new = yoy[yoy.status == "new"]
     return (
-        f"Parmi les {fr_number(len(retained) + len(new))} lauréats de {edition}, "
+        f"Parmi les {fr_number(len(retained) + len(new))} communes lauréates de {edition}, "
         + (
-            "aucun ne l'était"
+            "aucune ne l'était"
             if len(retained) == 0
             else fr_number(len(retained)) + " " + plural(len(retained), "l'était", "l'étaient")
         )
         + f" déjà en {previous} dans la même classe et "
         + (
-            "aucun ne fait son entrée"
+            "aucune ne fait son entrée"
             if len(new) == 0
             else f"{fr_number(len(new))} {plural(len(new), 'fait son', 'font leur')} entrée"
         )
@@ -183,3 +183,23 @@ def departmental_section(
     else:
         intro, table = nominal_departmental_markdown(dep, dep_names, size)
     return f"## Le palmarès départemental\n\n{intro}\n\n" + table
+
+
+def departmental_pointer(dep: pd.DataFrame) -> str:
+    """The baromètre's paragraph that sends the reader to the departmental palmarès, printed in
+    the methodology annex (a long table): how many communes it names, and with which status."""
+    if "status" in dep.columns:
+        laureates = int((dep["status"] == "Lauréat").sum())
+        mentions = int((dep["status"] == "Mention").sum())
+        departments = int(dep["code_departement"].nunique())
+        what = (
+            f"{fr_number(laureates)} communes lauréates et {fr_number(mentions)} mentions dans "
+            f"{fr_number(departments)} départements"
+        )
+    else:
+        what = f"les communes au meilleur score de {fr_number(dep['code_departement'].nunique())} départements"
+    return (
+        "## Le palmarès départemental\n\n"
+        f"Le palmarès départemental ({what}) figure en annexe du document méthodologique, "
+        "avec la règle qui le décide."
+    )

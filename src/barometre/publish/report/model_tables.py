@@ -116,7 +116,8 @@ def shrinkage_weights_table(
     titles: Mapping[str, str],
     labels: Sequence[str],
 ) -> Table:
-    """Median weight of the commune's own data in its ranked rate, per indicator and class
+    """Median weight of the model's prediction (the prior mean; ``shrinkage_weight``) in the
+    ranked rate, per indicator and class
     (``work/shrinkage.csv``; ``communes`` gives each commune's class)."""
     shrink = shrink.merge(
         communes[["code_commune", "population_class"]], on="code_commune", how="left"

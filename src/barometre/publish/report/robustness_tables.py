@@ -41,13 +41,13 @@ def robustness_laureates_table(stability: pd.DataFrame, top_k: int, interval_tex
 
 def robustness_classes_table(class_summary: pd.DataFrame) -> Table:
     """Per class (``tables/robustness/class_summary.csv``): communes, mean rank shift, mean
-    stability of the laureates, share of nominal ranks in their interval and within ±3 ranks."""
+    stability of the nominal top k (not the decided laureates), share of nominal ranks in their interval and within ±3 ranks."""
     frame = pd.DataFrame(
         {
             "Classe": class_summary["population_class"],
             "Communes": class_summary["n_units"],
             "Écart moyen de rang": class_summary["mean_abs_shift"],
-            "Stabilité moyenne des lauréats": class_summary["laureate_stability_mean"],
+            "Stabilité moyenne des premières nominales": class_summary["laureate_stability_mean"],
             "Rang nominal dans l'intervalle": class_summary["share_nominal_in_interval"],
             "À ±3 rangs du nominal": class_summary["share_within_3"],
         }
@@ -56,7 +56,7 @@ def robustness_classes_table(class_summary: pd.DataFrame) -> Table:
     formats = {
         "Communes": fr_number,
         "Écart moyen de rang": lambda v: fr_number(v, 1 if abs(v) < 10 else 0),
-        "Stabilité moyenne des lauréats": lambda v: fr_percent(v * 100, 0),
+        "Stabilité moyenne des premières nominales": lambda v: fr_percent(v * 100, 0),
         "Rang nominal dans l'intervalle": lambda v: fr_percent(v * 100, 0),
         "À ±3 rangs du nominal": lambda v: fr_percent(v * 100, 0),
     }
