@@ -631,3 +631,14 @@ def test_class_chart_rows_order_and_empty_class(tmp_path):
         interval="90" + PCT,
     )
     assert figure is None and not (tmp_path / "x.png").exists()
+
+
+def test_the_baromètre_points_to_the_departmental_palmarès_in_the_annex():
+    from barometre.publish.report.editions import departmental_pointer
+
+    one = pd.DataFrame(
+        {"status": ["Lauréat", "Mention", "Mention"], "code_departement": ["60"] * 3}
+    )
+    text = departmental_pointer(one)
+    assert "(1\u00a0commune lauréate et 2\u00a0mentions dans 1\u00a0département)" in text
+    assert text.startswith("## Le palmarès départemental") and "annexe" in text

@@ -19,7 +19,7 @@ HIGHLIGHT = PALETTE["accent"]
 TINT = PALETTE["primary-tint"]
 MUTED = PALETTE["muted"]
 CREATION = Noun("création", "créations", feminine=True)
-LAUREATE = Noun("commune lauréate", "communes lauréates")
+LAUREATE = Noun("commune lauréate", "communes lauréates", feminine=True)
 SOBOL_CLIP_NOTE = (
     "Un indice de Sobol est positif ou nul : une estimation négative, due au bruit de "
     "l'estimateur, est affichée comme 0,00, et son intervalle de confiance à 95 % (bootstrap) "

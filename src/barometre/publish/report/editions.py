@@ -7,6 +7,9 @@ import pandas as pd
 
 from barometre.publish.fmt import dataframe_to_markdown, fr_number, fr_percent
 from barometre.publish.french import Noun, nombre, plural
+from barometre.publish.report.common import LAUREATE, MENTION
+
+DEPARTMENT = Noun("département", "départements")
 
 
 def yoy_intro(yoy: pd.DataFrame, changes: pd.DataFrame, edition: int, previous: str) -> str:
@@ -193,11 +196,14 @@ def departmental_pointer(dep: pd.DataFrame) -> str:
         mentions = int((dep["status"] == "Mention").sum())
         departments = int(dep["code_departement"].nunique())
         what = (
-            f"{fr_number(laureates)} communes lauréates et {fr_number(mentions)} mentions dans "
-            f"{fr_number(departments)} départements"
+            f"{nombre(laureates, LAUREATE)} et {nombre(mentions, MENTION)} dans "
+            f"{nombre(departments, DEPARTMENT)}"
         )
     else:
-        what = f"les communes au meilleur score de {fr_number(dep['code_departement'].nunique())} départements"
+        what = (
+            "les communes au meilleur score de "
+            f"{nombre(int(dep['code_departement'].nunique()), DEPARTMENT)}"
+        )
     return (
         "## Le palmarès départemental\n\n"
         f"Le palmarès départemental ({what}) figure en annexe du document méthodologique, "
