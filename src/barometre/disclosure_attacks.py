@@ -946,6 +946,8 @@ class AttackReport:
     exact: dict[str, int]
     examples: dict[str, list[str]]
     cells_recovered: int = 0
+    #: small counts among the labelled cells (« < 11 »), the blank cells of unranked communes aside
+    small_labelled: int = 0
 
     @property
     def total_recovered(self) -> int:
@@ -1109,7 +1111,7 @@ def score_knowledge(
     recovered = dict.fromkeys(ATTACKS, 0)
     exact = dict.fromkeys(ATTACKS, 0)
     examples: dict[str, list[str]] = {a: [] for a in ATTACKS}
-    small = 0
+    small = small_labelled = 0
     recovered_cells: set[tuple[str, str]] = set()
     # the labelled cells and the blank ones (counts of communes the tables do not rank)
     for key in sorted(set(hidden) | blank_cells(published)):
@@ -1120,6 +1122,7 @@ def score_knowledge(
         if not 1 <= value < threshold:
             continue
         small += 1
+        small_labelled += key in hidden
         by_family: dict[str, list[tuple[float, float]]] = {}
         for attack, interval in log.get(key, {}).items():
             by_family.setdefault(attack.split(":", 1)[0], []).append(interval)
@@ -1157,6 +1160,7 @@ def score_knowledge(
         exact,
         examples,
         len(recovered_cells),
+        small_labelled,
     )
 
 

@@ -144,7 +144,12 @@ def nombre(n: Any, noun: Noun, *, decimals: int = 0, zero: str | None = None) ->
             if zero is not None
             else f"{'aucune' if noun.feminine else 'aucun'} {noun.singular}"
         )
-    return f"{fr_number(n, decimals)}{NBSP}{noun.form(n)}"
+    printed = fr_number(n, decimals)
+    # the noun agrees with the number the reader sees (1,5 rounded to « 2 » is plural)
+    shown = float(
+        "".join(c for c in printed if c.isdigit() or c in ",-−").replace(",", ".").replace("−", "-")
+    )
+    return f"{printed}{NBSP}{noun.form(shown)}"
 
 
 def de(phrase: str) -> str:
