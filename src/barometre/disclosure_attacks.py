@@ -227,8 +227,13 @@ def load_published(build_dir: Path | str) -> PublishedEdition:
     definitions = {k: str(v) for k, v in (config.get("definitions") or {}).items()}
     # the eligibility rule the annex states (« au moins 5 sources d'information distinctes … »)
     information_rule = dict((config.get("eligibility") or {}).get("min_information") or {})
+    # the annex says a suppressed count is one source (disclosure_rules_markdown always writes
+    # it, in the same step as the attacks: reading last build's file would make the attack
+    # table depend on whether a previous build left one); a hand-made folder may state it too
     annex = build / "report" / "disclosure" / "disclosure_rules.md"
-    if annex.exists() and INFORMATION_RULE in annex.read_text(encoding="utf-8"):
+    if (information_rule and manifest) or (
+        annex.exists() and INFORMATION_RULE in annex.read_text(encoding="utf-8")
+    ):
         information_rule["suppressed_counts_as_one"] = True
     criteria = published_criteria(config.get("index_spec"))
     exports: dict[str, pd.DataFrame] = {}
