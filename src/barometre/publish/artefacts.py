@@ -138,15 +138,13 @@ def _write_robustness(
         robustness_tables.robustness_laureates_table(stability, top_k, interval_text),
     )
     writer.table("robustness_classes", robustness_tables.robustness_classes_table(class_summary))
-    writer.markdown("robustness_sobol", robustness_tables.sobol_table(sobol).markdown())
+    writer.table("robustness_sobol", robustness_tables.sobol_table(sobol))
     available = {p.name for p in figures_dir.glob("robustness_intervals_*.png")}
     writer.markdown(
         "robustness_interval_figures",
         robustness_tables.interval_figures_markdown(labels, available),
     )
-    writer.markdown(
-        "robustness_split", robustness_tables.sampling_split_table(sobol, labels).markdown()
-    )
+    writer.table("robustness_split", robustness_tables.sampling_split_table(sobol, labels))
     writer.table("rank_sets", robustness_tables.rank_sets_table(decision, labels, top_k))
     return {
         "rank_sets": report_variables.rank_sets_variables(decision, labels, config),

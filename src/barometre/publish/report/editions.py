@@ -45,7 +45,11 @@ def yoy_laureates_markdown(yoy: pd.DataFrame, edition: int, previous: str) -> st
         {
             "Classe": yoy["population_class"],
             "Commune": yoy["nom"],
-            rank: yoy["rank_in_class"],
+            # an unranked commune says so (the table writer prints a missing value as « n.d. »
+            # before any formatter runs)
+            rank: yoy["rank_in_class"].map(
+                lambda v: fr_number(v) if pd.notna(v) else "non classée"
+            ),
             "Statut": yoy["status"].map(
                 {
                     "retained": f"déjà lauréate en {previous}",
@@ -57,7 +61,7 @@ def yoy_laureates_markdown(yoy: pd.DataFrame, edition: int, previous: str) -> st
     )
     return dataframe_to_markdown(
         frame,
-        formats={rank: lambda v: fr_number(v) if pd.notna(v) else "non classée"},
+        formats={rank: str},
         align={rank: "right"},
     )
 
