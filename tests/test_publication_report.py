@@ -552,7 +552,7 @@ def test_year_over_year_section():
     assert [c.strip() for c in cuts.strip("|").split("|")] == [
         "Village",
         "Cuts",
-            "non classée",  # an unranked commune says so, not « n.d. »
+        "non classée",  # an unranked commune says so, not « n.d. »
         "lauréate en 2024, sortie du palmarès",
     ]
     climbers = editions.climbers_markdown(changes, 2025, "2024")
