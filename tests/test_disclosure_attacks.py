@@ -295,3 +295,41 @@ def test_a_total_is_published_only_when_differencing_leaves_every_small_cell_in_
         for b in range(1, T):
             others = {x for x in range(1, T) if 1 <= a + b - x < T}
             assert total_is_safe([a, b]) == (others == set(range(1, T)))
+
+
+@pytest.mark.slow
+def test_the_qpv_export_by_epci_gives_counts_back_when_its_rates_are_not_withheld(
+    demo_builds, tmp_path
+):
+    """The referee's attack: the QPV export by EPCI published with every rate (exact counts
+    over the EPCI's QPV communes, nothing withheld) lets the margins recover suppressed counts;
+    the protected export lets them recover none."""
+    from barometre.disclosure_attacks import (
+        contract_totals,
+        ground_truth,
+        load_published,
+        qpv_groups,
+    )
+
+    source = demo_builds["2025"]
+    target = tmp_path / "qpv_unprotected"
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("publications", "*.pdf"))
+    published = load_published(target)
+    (slug,) = [s for s in published.territory_variables]
+    (path,) = (target / "territories" / slug / "exports").glob("*-qpv-contrats.csv")
+    export = pd.read_csv(path, dtype=str, keep_default_na=False)
+    groups = qpv_groups(published, slug)
+    truth = ground_truth(target)
+    population = pd.read_csv(target / "tables" / "communes.csv", dtype={"code_commune": str})
+    population = population.set_index("code_commune")["population"]
+    for i, row in export.iterrows():
+        members = list(groups[str(row["code_epci"]).strip()])
+        for count in ("ha_participants", "jva_matches", "ha_donations"):
+            rate = truth.loc[members, count].sum() / population[members].sum() * 1000
+            export.loc[i, f"{count}_per_1000"] = f"{rate:.6f}"
+    protected_totals = len(contract_totals(published, slug))
+    export.to_csv(path, index=False)
+    exposed = load_published(target)
+    assert len(contract_totals(exposed, slug)) > protected_totals  # rates the build withheld
+    (report,) = run_attacks([target])
+    assert report.recovered["margins"] > 0

@@ -331,6 +331,8 @@ def qpv_groups(published: PublishedEdition, slug: str) -> dict[str, tuple[str, .
     pairs = read_qpv_list(qpv_file, published.cog_year).pairs
     communes = geography.load_communes(published.cog_year)
     with_qpv = communes[communes["code_commune"].isin(set(pairs["code_commune"]))]
+    if "code_commune" in published.communes.columns:  # the build's scope (a département build)
+        with_qpv = with_qpv[with_qpv["code_commune"].isin(set(published.communes["code_commune"]))]
     kind, _, rest = slug.partition("-")
     code = rest.split("-", 1)[0]
     column = {"region": "code_region", "department": "code_departement"}.get(kind)
@@ -787,23 +789,34 @@ def published_totals(published: PublishedEdition) -> list[PublishedTotal]:
             ):
                 if column not in rates.columns:
                     continue
-                text = str(rates.iloc[row_index][column])
-                rate = parse_number(text)
-                if rate is None or not pop:
-                    continue
-                half = printed_tolerance(
-                    text.replace(",", ".").replace("\u202f", "").replace(" ", "")
+                total = rate_total(
+                    f"{slug}.rates.{column}.{count}",
+                    count,
+                    group,
+                    str(rates.iloc[row_index][column]),
+                    pop,
                 )
-                totals.append(
-                    PublishedTotal(
-                        f"{slug}.rates.{column}.{count}",
-                        count,
-                        group,
-                        (rate - half) * pop / 1000.0,
-                        (rate + half) * pop / 1000.0,
-                    )
-                )
+                if total is not None:
+                    totals.append(total)
     return totals
+
+
+def rate_total(
+    name: str, count: str, communes: tuple[str, ...], text: str, population: float | None
+) -> PublishedTotal | None:
+    """The total a printed rate per 1 000 gives over ``communes`` of ``population`` inhabitants,
+    within the rate's printing precision (None when the text is not a number)."""
+    rate = parse_number(text)
+    if rate is None or not population:
+        return None
+    half = printed_tolerance(text.replace(",", ".").replace("\u202f", "").replace(" ", ""))
+    return PublishedTotal(
+        name,
+        count,
+        communes,
+        (rate - half) * population / 1000.0,
+        (rate + half) * population / 1000.0,
+    )
 
 
 def contract_totals(published: PublishedEdition, slug: str) -> list[PublishedTotal]:
@@ -824,20 +837,15 @@ def contract_totals(published: PublishedEdition, slug: str) -> list[PublishedTot
         if not members or not population:
             continue
         for count in PERSON_COUNTS:
-            text = str(row.get(f"{count}_per_1000", "")).strip()
-            rate = parse_number(text)
-            if rate is None:
-                continue
-            half = printed_tolerance(text)
-            totals.append(
-                PublishedTotal(
-                    f"{slug}.qpv-contrats.{row.get('code_epci') or 'ensemble'}.{count}",
-                    count,
-                    members,
-                    (rate - half) * population / 1000.0,
-                    (rate + half) * population / 1000.0,
-                )
+            total = rate_total(
+                f"{slug}.qpv-contrats.{row.get('code_epci') or 'ensemble'}.{count}",
+                count,
+                members,
+                str(row.get(f"{count}_per_1000", "")).strip(),
+                population,
             )
+            if total is not None:
+                totals.append(total)
     return totals
 
 
