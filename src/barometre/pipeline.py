@@ -23,6 +23,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from barometre import guard
 from barometre.config import PROJECT_ROOT
 from barometre.io import atomic_write_text, sha256_file
 
@@ -184,6 +185,10 @@ class Step:
         path = Path(entry)
         return path if path.is_absolute() else build_dir / path
 
+    def allowed_reads(self, build_dir: Path) -> list[str]:
+        """What the step may read: its declared inputs and outputs, as absolute paths."""
+        return [str(self.resolve(build_dir, e)) for e in [*self.inputs, *self.outputs]]
+
     def code_files(self) -> list[Path]:
         """The package files this step can run: import closure of its notebook or function."""
         if self.notebook:
@@ -283,13 +288,21 @@ def check_notebook_parameters(step: Step) -> None:
 
 
 def run_notebook(step: Step, build_dir: Path) -> None:
-    """Execute a step's notebook with papermill; the executed copy is kept as the record."""
+    """Execute a step's notebook with papermill; the executed copy is kept as the record.
+
+    The kernel inherits the read guard of the step (:func:`barometre.guard.environment`):
+    ``import barometre`` in the notebook refuses reads of build files the step does not declare.
+    """
+    import os
+
     import papermill as pm
 
     source = NOTEBOOK_DIR / step.notebook  # type: ignore[operator]
     target = build_dir / "notebooks" / step.notebook  # type: ignore[operator]
     target.parent.mkdir(parents=True, exist_ok=True)
     parameters = {"build_dir": str(build_dir), **step.params}
+    saved = os.environ.get(guard.ENV_VAR)
+    os.environ.update(guard.environment(step.name, str(build_dir), step.allowed_reads(build_dir)))
     try:
         pm.execute_notebook(
             str(source),
@@ -307,6 +320,25 @@ def run_notebook(step: Step, build_dir: Path) -> None:
             f"step {step.name!r} failed in notebook {step.notebook} (cell {err.exec_count}): "
             f"{err.ename}: {err.evalue}\nexecuted notebook kept at {target}"
         ) from None
+    finally:
+        if saved is None:
+            os.environ.pop(guard.ENV_VAR, None)
+        else:
+            os.environ[guard.ENV_VAR] = saved
+
+
+def run_function(step: Step, build_dir: Path) -> None:
+    """Call a function step with its parameters, its reads of build files guarded
+    (:func:`barometre.guard.reading`): an undeclared one fails the step."""
+    try:
+        with guard.reading(step.name, str(build_dir), step.allowed_reads(build_dir)) as seen:
+            step.func(build_dir, **step.params)  # type: ignore[misc]
+    except guard.UndeclaredRead as err:
+        raise PipelineError(str(err)) from None
+    if seen:  # the step caught the error and went on
+        raise PipelineError(
+            f"step {step.name!r} read build files it does not declare as inputs: {seen}"
+        )
 
 
 def run_steps(
@@ -344,7 +376,7 @@ def run_steps(
         if step.notebook:
             run_notebook(step, build_dir)
         elif step.func is not None:
-            step.func(build_dir, **step.params)
+            run_function(step, build_dir)
         missing = [o for o in step.outputs if not step.resolve(build_dir, o).exists()]
         if missing:
             raise PipelineError(f"step {step.name!r} did not write its declared outputs {missing}")
