@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from barometre import catalogue
 from barometre.composite import IndexBuild, build_index, load_spec
 from barometre.composite.audit import audit_tables
 from barometre.config import EditionConfig
@@ -18,7 +19,7 @@ from barometre.disclosure import protect_table
 from barometre.indicators import rates_per_1000
 from barometre.palmares import award, class_ranks, palmares_table, rank_evidence
 from barometre.publish.fmt import fr_number
-from barometre.tables import read_table, save_table
+from barometre.tables import save_table
 
 
 @dataclass
@@ -113,7 +114,7 @@ def run_composite(
     Exact values stay under ``work/`` (confidential); ``tables/`` gets the published versions,
     with small person counts suppressed (:mod:`barometre.disclosure`)."""
     spec = load_spec(config.path(config.index_spec))
-    engine_table = read_table(build_dir / "work" / "indicators_input.csv")
+    engine_table = catalogue.read(build_dir, "work.indicators_input")
     if engine_table.empty:
         raise ValueError(
             "no commune of this build is eligible (tables/eligibility.csv gives the rule each "
@@ -121,9 +122,12 @@ def run_composite(
             "territory or review the eligibility rules of the edition config"
         )
     # observed counts (never shrunk) for the figures quoted in the publications
-    raw_table = read_table(build_dir / "work" / "indicators_input_raw.csv")
+    raw_table = catalogue.read(build_dir, "work.indicators_input_raw")
     build = build_index(spec, engine_table, weight_set=config.weights)
-    stages = build_dir / "work" / "stages"
+
+    def stage(name: str) -> Path:
+        return catalogue.path(build_dir, "work.stages.table", name=name)
+
     for name in (
         "denominated",
         "imputed",
@@ -133,12 +137,12 @@ def run_composite(
         "aggregated",
         "results",
     ):
-        save_table(getattr(build, name), stages / f"{name}.csv", key=["code_commune"])
-    save_table(build.treatment_details, stages / "treatment_details.csv", key=["indicator"])
+        save_table(getattr(build, name), stage(name), key=["code_commune"])
+    save_table(build.treatment_details, stage("treatment_details"), key=["indicator"])
     for group, table in build.group_ranks.items():
-        save_table(table, stages / f"group_ranks_{group}.csv", key=["code_commune"])
+        save_table(table, stage(f"group_ranks_{group}"), key=["code_commune"])
     communes = commune_results(build, raw_table, engine_table, meta)
-    save_table(communes, build_dir / "work" / "communes.csv", key=["code_commune"])
+    catalogue.save(communes, build_dir, "work.communes")
     # the nominal top of each class (confidential: the published palmarès is decided after the
     # robustness step, by the edition's rule, see run_palmares)
     palmares = palmares_table(
@@ -150,17 +154,12 @@ def run_composite(
         config.data_year,
         fr_number,
     )
-    save_table(
-        palmares,
-        build_dir / "work" / "nominal_top.csv",
-        key=["population_class", "rank_in_class", "code_commune"],
-        sort=False,
-    )
+    catalogue.save(palmares, build_dir, "work.nominal_top", sort=False)
     audit = audit_tables(build)
     for name, table in audit.items():
-        save_table(table, build_dir / "tables" / "audit" / f"{name}.csv")
+        save_table(table, catalogue.path(build_dir, "tables.audit.table", name=name))
     alternative_name = "raw" if config.rates == "shrunk" else "shrunk"
-    alternative_table = read_table(build_dir / "work" / f"indicators_input_{alternative_name}.csv")
+    alternative_table = catalogue.read(build_dir, f"work.indicators_input_{alternative_name}")
     alternative = build_index(spec, alternative_table, weight_set=config.weights)
     effect = rates_effect(
         build,
@@ -170,9 +169,7 @@ def run_composite(
         config.rates,
         alternative_name,
     )
-    save_table(
-        effect, build_dir / "tables" / "rates_effect.csv", key=["population_class"], sort=False
-    )
+    catalogue.save(effect, build_dir, "tables.rates_effect", sort=False)
     return CompositeOutcome(build, communes, palmares, audit, effect)
 
 
@@ -241,42 +238,33 @@ def run_palmares(build_dir: Path, config: EditionConfig, meta: Mapping[str, Any]
     ``work/palmares_decision.csv`` (every ranked commune with its evidence), ``tables/palmares.csv``
     (laureates and mentions), ``tables/palmares_awards.csv`` (prizes per class) and
     ``tables/communes.csv`` (every commune; suppression applied)."""
-    work, tables = build_dir / "work", build_dir / "tables"
     spec = load_spec(config.path(config.index_spec))
     size, rule, labels = config.palmares_size, config.palmares_rule, list(config.classes.labels)
-    engine_table = read_table(work / "indicators_input.csv")
-    raw_table = read_table(work / "indicators_input_raw.csv")
+    engine_table = catalogue.read(build_dir, "work.indicators_input")
+    raw_table = catalogue.read(build_dir, "work.indicators_input_raw")
     build = build_index(spec, engine_table, weight_set=config.weights)
-    results = read_table(work / "communes.csv").set_index("code_commune")
-    ranks = read_table(tables / "robustness" / "commune_ranks.csv").set_index("code_commune")
+    results = catalogue.read(build_dir, "work.communes").set_index("code_commune")
+    ranks = catalogue.read(build_dir, "tables.robustness.commune_ranks").set_index("code_commune")
     uncertainty = ranks.rename(columns={f"p_top{size}": "p_top", "median_rank": "rank_median"})[
         ["p_top", "rank_median", "rank_p05", "rank_p95"]
     ]
-    sampling = read_table(work / "score_sampling.csv").set_index("code_commune")
+    sampling = catalogue.read(build_dir, "work.score_sampling").set_index("code_commune")
     rng = np.random.default_rng(np.random.SeedSequence(config.seed).spawn(2)[1])
     evidence = rank_evidence(sampling, labels, size, rule, rng)
     decided = award(results, uncertainty, evidence, labels, size, rule)
-    save_table(
-        decided.reset_index(), work / "palmares_decision.csv", key=["code_commune"], sort=False
-    )
+    catalogue.save(decided.reset_index(), build_dir, "work.palmares_decision", sort=False)
     awarded = decided[decided["status"] != NO_PRIZE]
     palmares = palmares_table(
         build, raw_table, meta, labels, size, config.data_year, fr_number, awarded=awarded
     )
-    save_table(
-        protect_table(palmares, totals_published=False),
-        tables / "palmares.csv",
-        key=["population_class", "status", "code_commune"],
-        sort=False,
+    catalogue.save(
+        protect_table(palmares, totals_published=False), build_dir, "tables.palmares", sort=False
     )
-    save_table(
-        awards_summary(decided, labels, size),
-        tables / "palmares_awards.csv",
-        key=["population_class"],
-        sort=False,
+    catalogue.save(
+        awards_summary(decided, labels, size), build_dir, "tables.palmares_awards", sort=False
     )
-    status = read_table(work / "eligibility_communes.csv")
+    status = catalogue.read(build_dir, "work.eligibility_communes")
     info = config.eligibility.min_information.columns if config.eligibility.min_information else []
     communes = published_communes(results, status, decided, info)
-    save_table(protect_table(communes), tables / "communes.csv", key=["code_commune"])
+    catalogue.save(protect_table(communes), build_dir, "tables.communes")
     return palmares

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from barometre import catalogue
 from barometre.composite import load_spec
 from barometre.composite.spec import IndexSpec
 from barometre.config import EditionConfig
@@ -56,7 +57,6 @@ from barometre.publish.report.sentences import (
     rank_bound_sentence,
     structural_gaps_markdown,
 )
-from barometre.tables import read_table
 
 __all__ = [
     "DEMO_MARK",
@@ -85,6 +85,7 @@ class ReportWriter:
 
     tables_dir: Path
     labels: list[str]
+    figures_dir: Path
     written: list[Path] = field(default_factory=list)
 
     def table(self, name: str, table: Table) -> None:
@@ -111,7 +112,7 @@ def _reset_report_folders(build_dir: Path, tables_dir: Path, figures_dir: Path) 
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
     copied = []
-    for figure in sorted((build_dir / "figures").glob("*.png")):
+    for figure in sorted(catalogue.path(build_dir, "figures.robustness").glob("*.png")):
         shutil.copyfile(figure, figures_dir / figure.name)
         copied.append(figures_dir / figure.name)
     return copied
@@ -127,10 +128,11 @@ def _write_robustness(
 ) -> dict[str, Any]:
     """The uncertainty and sensitivity tables; returns the ``rank_sets`` and ``robustness``
     variables."""
-    robustness_dir = build_dir / "tables" / "robustness"
-    stability = read_table(robustness_dir / "laureate_stability.csv").set_index("code_commune")
-    class_summary = read_table(robustness_dir / "class_summary.csv")
-    sobol = read_table(robustness_dir / "sobol.csv")
+    stability = catalogue.read(build_dir, "tables.robustness.laureate_stability").set_index(
+        "code_commune"
+    )
+    class_summary = catalogue.read(build_dir, "tables.robustness.class_summary")
+    sobol = catalogue.read(build_dir, "tables.robustness.sobol")
     top_k, labels = config.palmares_size, writer.labels
     interval_text = report_variables.rank_interval_text()
     writer.table(
@@ -159,16 +161,15 @@ def _write_count_model(
 ) -> dict[str, Any]:
     """The count model's parameters and calibration and the other methodology's comparison;
     returns the ``methods`` variables."""
-    tables = build_dir / "tables"
     codes = list(titles)
-    params = read_table(tables / "count_model.csv")
+    params = catalogue.read(build_dir, "tables.count_model")
     writer.table("count_model", model_tables.count_model_table(params, codes, titles))
-    calibration = read_table(tables / "count_model_calibration.csv")
+    calibration = catalogue.read(build_dir, "tables.count_model_calibration")
     writer.table(
         "count_model_calibration",
         model_tables.calibration_table(calibration, config.shrinkage.credible),
     )
-    methods = read_table(tables / "methods_comparison.csv")
+    methods = catalogue.read(build_dir, "tables.methods_comparison")
     comparison = model_tables.methods_comparison_table(
         methods, config.edition, config.palmares_size
     )
@@ -194,16 +195,14 @@ def _write_palmares(
     from barometre.geography import load_departements
 
     palmares, decision = frames["palmares"], frames["decision"]
-    awards = read_table(build_dir / "tables" / "palmares_awards.csv").set_index("population_class")
-    rule, figures_dir = config.palmares_rule, writer.tables_dir.parent / "figures"
+    awards = catalogue.read(build_dir, "tables.palmares_awards").set_index("population_class")
+    rule, figures_dir = config.palmares_rule, writer.figures_dir
     # exact counts and their cluster statistics (confidential): printed only through disclosure
     counts = palmares_pages.published_counts(
-        read_table(build_dir / "work" / "commune_counts.csv").set_index("code_commune"),
+        catalogue.read(build_dir, "work.commune_counts").set_index("code_commune"),
         frames["communes"],
     )
-    rates = read_table(build_dir / "work" / "shrinkage.csv").set_index(
-        ["code_commune", "indicator"]
-    )
+    rates = catalogue.read(build_dir, "work.shrinkage").set_index(["code_commune", "indicator"])
     department_names = load_departements(config.cog_year).set_index("code_departement")["nom"]
     sections = []
     for label in writer.labels:
@@ -237,21 +236,20 @@ def _write_edition_extras(writer: ReportWriter, build_dir: Path, config: Edition
     """From 2025: the year-over-year changes and a pointer to the departmental palmarès, whose
     table (``departmental``) the methodology annex prints (empty includes when the build has
     neither)."""
-    tables = build_dir / "tables"
     extras: list[str] = []
-    yoy_laureates_path = tables / "yoy_laureates.csv"
+    yoy_laureates_path = catalogue.path(build_dir, "tables.yoy_laureates")
     if yoy_laureates_path.exists():
-        yoy = read_table(yoy_laureates_path)
-        changes = read_table(tables / "yoy_rank_changes.csv")
+        yoy = catalogue.read(build_dir, "tables.yoy_laureates")
+        changes = catalogue.read(build_dir, "tables.yoy_rank_changes")
         extras.append(
             editions.yoy_section(yoy, changes, config.edition, str(config.previous_edition))
         )
-    departmental_path = tables / "departmental_palmares.csv"
+    departmental_path = catalogue.path(build_dir, "tables.departmental_palmares")
     if departmental_path.exists():
         from barometre.geography import load_departements
 
         dep_names = load_departements(config.cog_year).set_index("code_departement")["nom"]
-        departmental = read_table(departmental_path)
+        departmental = catalogue.read(build_dir, "tables.departmental_palmares")
         # the long table goes to the annex; the baromètre says where it is
         extras.append(editions.departmental_pointer(departmental))
         writer.markdown(
@@ -277,23 +275,24 @@ def _write_methodology(
 ) -> None:
     """The index's tables of the methodology annex: indicators, definitions, treatment and the
     statistical audit."""
-    audit_dir = build_dir / "tables" / "audit"
+
+    def audit(name: str) -> pd.DataFrame:
+        return catalogue.read(build_dir, "tables.audit.table", name=f"audit_{name}")
+
     titles = {i["code"]: i["short"] for i in meta["indicators"]}
-    eff = read_table(audit_dir / "audit_effective_weights.csv").set_index("element")[
-        "effective_weight"
-    ]
+    eff = audit("effective_weights").set_index("element")["effective_weight"]
     writer.table("indicators", method_tables.indicators_table(meta, eff))
     writer.markdown("definitions", definitions_markdown(meta["indicators"]))
-    treatment = read_table(build_dir / "work" / "stages" / "treatment_details.csv")
+    treatment = catalogue.read(build_dir, "work.stages.table", name="treatment_details")
     writer.table("treatment", method_tables.treatment_table(treatment, titles))
     names = method_tables.element_names(meta)
-    corr = read_table(audit_dir / "audit_correlations_pearson.csv")
+    corr = audit("correlations_pearson")
     writer.table("correlations", method_tables.correlations_table(corr, names, spec.root))
-    alpha = read_table(audit_dir / "audit_cronbach.csv")
+    alpha = audit("cronbach")
     writer.table("cronbach", method_tables.cronbach_table(alpha, names, spec.root))
-    pca = read_table(audit_dir / "audit_pca_variance.csv")
+    pca = audit("pca_variance")
     writer.table("pca", method_tables.pca_table(pca, names, spec.root))
-    removal = read_table(audit_dir / "audit_weight_removal.csv")
+    removal = audit("weight_removal")
     n_ranked = max(int(communes["score"].notna().sum()), 1)
     criteria_codes = {c["code"] for c in meta["criteria"]}
     writer.table(
@@ -307,10 +306,10 @@ def _write_provenance(
 ) -> dict[str, Any]:
     """Matching of the sources, input fingerprints and software versions; returns the
     ``reproducibility`` variables."""
-    matches = read_table(build_dir / "tables" / "match_report.csv")
+    matches = catalogue.read(build_dir, "tables.match_report")
     writer.table("match_report", method_tables.match_report_table(matches, meta.get("sources", {})))
     versions = package_versions()
-    raw_dir = build_dir / "raw"
+    raw_dir = catalogue.path(build_dir, "raw")
     raw_files = sorted(p for p in raw_dir.rglob("*") if p.is_file()) if raw_dir.exists() else []
     fingerprints = [(str(p.relative_to(build_dir)), sha256_file(p)) for p in raw_files]
     writer.table("inputs", method_tables.inputs_table(fingerprints))
@@ -327,18 +326,17 @@ def _write_small_communes(
 ) -> dict[str, Any]:
     """Eligibility, structural gaps, shrinkage weights and the effect of the ranked rates;
     returns the ``small`` variables."""
-    tables = build_dir / "tables"
-    eligibility = read_table(tables / "eligibility.csv")
+    eligibility = catalogue.read(build_dir, "tables.eligibility")
     writer.table("eligibility", model_tables.eligibility_table(eligibility))
-    gaps = read_table(tables / "structural_gaps.csv")
+    gaps = catalogue.read(build_dir, "tables.structural_gaps")
     writer.markdown("structural_gaps", structural_gaps_markdown(config, gaps, titles))
     writer.markdown("limits_gaps", limits_gaps_markdown(config, titles))
-    shrink = read_table(build_dir / "work" / "shrinkage.csv")
+    shrink = catalogue.read(build_dir, "work.shrinkage")
     writer.table(
         "shrinkage_weights",
         model_tables.shrinkage_weights_table(shrink, communes, list(titles), titles, writer.labels),
     )
-    effect = read_table(tables / "rates_effect.csv")
+    effect = catalogue.read(build_dir, "tables.rates_effect")
     writer.table("rates_effect", model_tables.rates_effect_table(effect, config.rates))
     return {"small": report_variables.small_variables(config, effect, eligibility)}
 
@@ -354,7 +352,7 @@ def _write_figures(
     the indicators' correlations."""
     from barometre.publish.maps import department_choropleth, department_medians
 
-    figures_dir, labels = writer.tables_dir.parent / "figures", writer.labels
+    figures_dir, labels = writer.figures_dir, writer.labels
     titles = {i["code"]: i["short"] for i in meta["indicators"]}
     laureate_codes = set(palmares.loc[palmares["status"] == "Lauréat", "code_commune"])
     writer.written.append(
@@ -387,21 +385,21 @@ def write_report_artefacts(
     build_dir: Path, config: EditionConfig, meta: Mapping[str, Any], demo: bool
 ) -> list[Path]:
     """Write ``report/_variables.yml``, ``report/tables/*.md`` and ``report/figures/*.png``."""
-    report = build_dir / "report"
-    writer = ReportWriter(report / "tables", list(config.classes.labels))
-    figures_dir = report / "figures"
+    figures_dir = catalogue.path(build_dir, "report.figures")
+    labels = list(config.classes.labels)
+    writer = ReportWriter(catalogue.path(build_dir, "report.tables"), labels, figures_dir)
     writer.written += _reset_report_folders(build_dir, writer.tables_dir, figures_dir)
     # exact values: figures and medians only
-    communes = read_table(build_dir / "work" / "communes.csv")
-    palmares = read_table(build_dir / "tables" / "palmares.csv")
-    decision = read_table(build_dir / "work" / "palmares_decision.csv")
-    analysis = read_table(build_dir / "tables" / "robustness" / "analysis.csv")
+    communes = catalogue.read(build_dir, "work.communes")
+    palmares = catalogue.read(build_dir, "tables.palmares")
+    decision = catalogue.read(build_dir, "work.palmares_decision")
+    analysis = catalogue.read(build_dir, "tables.robustness.analysis")
     analysis = analysis.set_index("item")["value"]
     spec = load_spec(config.path(config.index_spec))
     titles = {i["code"]: i["short"] for i in meta["indicators"]}
     writer.markdown("demo_mark", demo_mark_markdown(demo))
     # national figures over every commune of the geography (ranked or not)
-    everyone = read_table(build_dir / "work" / "count_model_input.csv")
+    everyone = catalogue.read(build_dir, "work.count_model_input")
     variables = report_variables.edition_variables(
         config, spec, meta, communes, everyone, palmares, demo
     )
@@ -421,6 +419,6 @@ def write_report_artefacts(
     variables |= _write_provenance(writer, build_dir, meta)
     variables |= _write_small_communes(writer, build_dir, config, titles, communes)
     _write_figures(writer, meta, communes, palmares, demo)
-    path = report / "_variables.yml"
+    path = catalogue.path(build_dir, "report.variables")
     atomic_write_text(path, yaml.safe_dump(variables, allow_unicode=True, sort_keys=True))
     return [*writer.written, path]

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from barometre import catalogue
 from barometre.composite import IndexSpec
 from barometre.config import EditionConfig
 from barometre.robustness.assumptions import RobustnessAssumptions, parse_assumptions
@@ -36,7 +37,7 @@ from barometre.robustness.model import RobustnessModel
 from barometre.robustness.sampling import CountModelSampler
 from barometre.robustness.sensitivity import SensitivityResult, run_sensitivity
 from barometre.robustness.uncertainty import UncertaintyResult, run_uncertainty
-from barometre.tables import read_table, save_table
+from barometre.tables import save_table
 
 
 def edition_assumptions(
@@ -71,7 +72,7 @@ def edition_sampler(
     from barometre.indicators import fit_models, is_ratio, model_input_frame, ranking_fits
 
     model_input = model_input_frame(
-        read_table(Path(build_dir) / "work" / "count_model_input.csv"), config.classes.labels
+        catalogue.read(build_dir, "work.count_model_input"), config.classes.labels
     )
     fits = ranking_fits(
         fit_models(model_input, meta, config.shrinkage.credible),
@@ -139,22 +140,25 @@ def _rename(model: RobustnessModel, table: pd.DataFrame) -> pd.DataFrame:
 def write_tables(build_dir: Path, analysis: RobustnessAnalysis) -> list[Path]:
     """The annex tables of the analysis (see the module docstring)."""
     model, ua, sa = analysis.model, analysis.uncertainty, analysis.sensitivity
-    out = Path(build_dir) / "tables" / "robustness"
+
+    def out(name: str) -> Path:
+        return catalogue.path(build_dir, f"tables.robustness.{name}")
+
     code, klass = model.spec.units.code, model.class_column or "class"
-    written = [save_table(_rename(model, ua.communes), out / "commune_ranks.csv", key=[code])]
+    written = [save_table(_rename(model, ua.communes), out("commune_ranks"), key=[code])]
     written.append(
         save_table(
             _rename(model, laureate_stability(analysis)),
-            out / "laureate_stability.csv",
+            out("laureate_stability"),
             key=[klass, "nominal_rank", code],
             sort=False,
         )
     )
     indices = sa.indices.copy()
     indices.insert(2, "factor_label", indices["factor"].map(assumption_label))
-    written.append(save_table(indices, out / "sobol.csv", key=["output", "factor"], sort=False))
+    written.append(save_table(indices, out("sobol"), key=["output", "factor"], sort=False))
     written.append(
-        save_table(_rename(model, ua.classes), out / "class_summary.csv", key=[klass], sort=False)
+        save_table(_rename(model, ua.classes), out("class_summary"), key=[klass], sort=False)
     )
     info = pd.DataFrame(
         [
@@ -167,7 +171,7 @@ def write_tables(build_dir: Path, analysis: RobustnessAnalysis) -> list[Path]:
         ],
         columns=["item", "value"],
     )
-    written.append(save_table(info, out / "analysis.csv", key=["item"], sort=False))
+    written.append(save_table(info, out("analysis"), key=["item"], sort=False))
     return written
 
 
@@ -181,7 +185,7 @@ def write_sampling_table(build_dir: Path, analysis: RobustnessAnalysis, n_draws:
     moments.insert(0, model.class_column or "class", model.unit_classes)
     return save_table(
         moments.reset_index(),
-        Path(build_dir) / "work" / "score_sampling.csv",
+        catalogue.path(build_dir, "work.score_sampling"),
         key=[model.spec.units.code],
     )
 
@@ -190,7 +194,7 @@ def write_figures(build_dir: Path, analysis: RobustnessAnalysis, top_n: int = 15
     """The annex figures: one rank-interval plot per class, the P(top k) heatmap, Sobol' bars."""
     model, ua, sa = analysis.model, analysis.uncertainty, analysis.sensitivity
     # The publication step copies build_dir/figures/* next to the report sources.
-    figures = Path(build_dir) / "figures"
+    figures = catalogue.path(build_dir, "figures.robustness")
     top = model.assumptions.top
     written = []
     for label in model.class_labels:

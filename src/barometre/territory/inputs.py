@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from barometre import geography
+from barometre import catalogue, geography
 from barometre.tables import read_table
 from barometre.territory.scope import TerritoryError
 
@@ -30,9 +30,14 @@ REQUIRED_COLUMNS = (
 #: build folder.
 #: The exact commune table (``work/``, the confidential area) comes first: positions and
 #: aggregates are computed on exact values; only protected values are written out.
-COMMUNES_TABLES = ("work/communes.csv", "tables/communes.csv")
-PALMARES_TABLES = ("tables/palmares.csv", "work/palmares.csv")
-RANK_INTERVALS_TABLES = ("tables/robustness/commune_ranks.csv", "work/robustness/commune_ranks.csv")
+#: The second path of the palmarès and rank intervals is the layout of builds made before the
+#: decided palmarès (``work/``), which ``barometre territory`` still reads.
+COMMUNES_TABLES = (catalogue.relative("work.communes"), catalogue.relative("tables.communes"))
+PALMARES_TABLES = (catalogue.relative("tables.palmares"), "work/palmares.csv")  # catalogue: legacy
+RANK_INTERVALS_TABLES = (
+    catalogue.relative("tables.robustness.commune_ranks"),
+    "work/robustness/commune_ranks.csv",  # catalogue: legacy
+)
 
 
 @dataclass(frozen=True)

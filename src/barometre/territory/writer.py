@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from barometre import catalogue
 from barometre.composite import load_spec
 from barometre.config import PROJECT_ROOT, EditionConfig, load_indicator_meta
 from barometre.io import atomic_write_text
@@ -55,7 +56,12 @@ from barometre.territory.inputs import (
 )
 from barometre.territory.scope import Territory, parse_territory
 
-REPORT_SOURCE = PROJECT_ROOT / "report" / "territoire.qmd"
+REPORT_SOURCE = catalogue.path(PROJECT_ROOT, "report.territory_source")
+#: The parts of a territory's folder (``territories/<slug>/``), as the catalogue places them.
+TABLES, FIGURES, EXPORTS = (
+    catalogue.member(f"territory.{part}", "territory", slug="-")
+    for part in ("tables", "figures", "exports")
+)
 
 
 def _md_table(path: Path, markdown: str) -> Path:
@@ -70,7 +76,7 @@ def _md_text(path: Path, content: str) -> Path:
 
 def _fresh_folders(out: Path) -> None:
     """Empty (or create) ``tables/``, ``figures/`` and ``exports/`` under ``out``."""
-    for folder in (out / "tables", out / "figures", out / "exports"):
+    for folder in (out / TABLES, out / FIGURES, out / EXPORTS):
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
@@ -152,7 +158,7 @@ def write_qpv(
     paths under ``paths``)."""
     source = text.SOURCE_NOTE[demo]
     if qpv is None:
-        _md_text(out / "tables" / "qpv.md", text.no_qpv_note(place.spec, config.edition))
+        _md_text(out / TABLES / "qpv.md", text.no_qpv_note(place.spec, config.edition))
         return {"provided": "non", "quartiers": "n.d.", "communes": "n.d."}
     inputs = load_qpv_inputs(build_dir, config, meta, raw_dir)
     profile = compute_qpv_profile(
@@ -230,19 +236,19 @@ def build_territory_report(
         communes, selected, tables.palmares, meta, labels, config.palmares_size, has_intervals
     )
 
-    out = build_dir / "territories" / place.slug
+    out = catalogue.path(build_dir, "territory", slug=place.slug)
     _fresh_folders(out)
     source = text.SOURCE_NOTE[demo]
     written: dict[str, Path] = {"dir": out}
-    write_tables(out / "tables", analysis, meta, config, demo)
-    write_figures(out / "figures", communes, selected, analysis, place, labels, source)
+    write_tables(out / TABLES, analysis, meta, config, demo)
+    write_figures(out / FIGURES, communes, selected, analysis, place, labels, source)
     qpv_variables = write_qpv(
         qpv, out, place, selected, geo, config, meta, build_dir, raw_dir, demo
     )
     written.update({role: Path(path) for role, path in qpv_variables.pop("paths", {}).items()})
     columns = export_columns(meta, criteria, has_intervals, qpv is not None)
     export = export_frame(selected, columns, geo.departements, geo.epci_names)
-    stem = out / "exports" / f"territoire-{place.slug}"
+    stem = out / EXPORTS / f"territoire-{place.slug}"
     readme = export_readme(place, config, demo, source)
     written.update(write_communes_export(export, meta, stem, readme, qpv is not None))
 
@@ -259,10 +265,10 @@ def build_territory_report(
         qpv_variables,
         has_laureates=not analysis.local.empty,
     )
-    variables_path = out / "_variables.yml"
+    variables_path = catalogue.path(build_dir, "territory.variables", slug=place.slug)
     atomic_write_text(variables_path, yaml.safe_dump(variables, allow_unicode=True, sort_keys=True))
     written["variables"] = variables_path
-    local_qmd = out / "territoire.qmd"
+    local_qmd = catalogue.path(build_dir, "territory.report_source", slug=place.slug)
     shutil.copyfile(Path(report_source) if report_source is not None else REPORT_SOURCE, local_qmd)
     if render:
         written.update(_render(local_qmd, variables, out, config, demo, place.slug))
@@ -283,7 +289,7 @@ def _render(
     return render_document(
         local_qmd,
         variables,
-        out / "publications",
+        (out / catalogue.member("territory.publication", "territory", slug=slug, ext="pdf")).parent,
         formats=("pdf", "html"),
         demo_mark=text.DEMO_MARK if demo else None,
         timestamp=_dt.datetime(config.edition, 6, 15, 12, tzinfo=_dt.UTC),

@@ -13,13 +13,13 @@ from typing import Any
 
 import pandas as pd
 
-from barometre import geography
+from barometre import catalogue, geography
 from barometre.config import PROJECT_ROOT, EditionConfig
 from barometre.disclosure import hidden_cells
 from barometre.qpv import profile as qp
 from barometre.qpv.synthetic import LIST_NAME
 
-NOMENCLATURE = PROJECT_ROOT / "data" / "reference" / "rna" / "waldec_nomenclature.csv"
+NOMENCLATURE = catalogue.path(PROJECT_ROOT, "reference.rna") / "waldec_nomenclature.csv"
 
 
 @dataclass
@@ -40,7 +40,7 @@ class QpvInputs:
 
 def default_qpv_file(build_dir: Path) -> Path | None:
     """The demo inputs' synthetic list of a build (``raw/qpv/``), when there is one."""
-    path = Path(build_dir) / "raw" / "qpv" / LIST_NAME
+    path = catalogue.path(build_dir, "raw.qpv_list", name=LIST_NAME)
     return path if path.is_file() else None
 
 
@@ -53,7 +53,8 @@ def raw_dir_of(build_dir: Path) -> Path | None:
             if step.get("name") == "sources" and step.get("params", {}).get("raw_dir"):
                 raw = Path(step["params"]["raw_dir"])
                 return raw if raw.is_absolute() else build_dir / raw
-    return build_dir / "raw" if (build_dir / "raw").is_dir() else None
+    raw = catalogue.path(build_dir, "raw")
+    return raw if raw.is_dir() else None
 
 
 def read_associations(raw_dir: Path, cog_year: int) -> pd.DataFrame:
@@ -96,11 +97,10 @@ def load_qpv_inputs(
 ) -> QpvInputs:
     """Read a build's inputs for the profile (see :class:`QpvInputs`)."""
     from barometre.indicators import fit_models, model_input_frame
-    from barometre.tables import read_table
 
     build_dir = Path(build_dir)
     table = model_input_frame(
-        read_table(build_dir / "work" / "count_model_input.csv"), config.classes.labels
+        catalogue.read(build_dir, "work.count_model_input"), config.classes.labels
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -110,7 +110,7 @@ def load_qpv_inputs(
     associations = None
     if raw is not None and (Path(raw) / "rna").is_dir():
         associations = read_associations(Path(raw), config.cog_year)
-    published = build_dir / "tables" / "communes.csv"
+    published = catalogue.path(build_dir, "tables.communes")
     hidden = None
     if published.exists():
         hidden = hidden_cells(pd.read_csv(published, dtype=str, keep_default_na=False))

@@ -69,11 +69,15 @@ def write_qpv_chapter(
     ``exports/territoire-<slug>-qpv-{engagement,domaines,associations,contrats}.csv|xlsx``;
     return the chapter's report variables (``qpv`` block of ``_variables.yml``) with the written
     paths under ``paths``."""
+    from barometre import catalogue
     from barometre.io import atomic_write_text
 
-    figure_qpv_map(profile, scores, departments, zoom, out / "figures" / "qpv_map.png", source)
-    atomic_write_text(out / "tables" / "qpv.md", chapter_markdown(profile, slug, source))
+    def part(name: str) -> Path:  # a part of the territory's folder, as the catalogue places it
+        return out / catalogue.member(f"territory.{name}", "territory", slug=slug)
+
+    figure_qpv_map(profile, scores, departments, zoom, part("figures") / "qpv_map.png", source)
+    atomic_write_text(part("tables") / "qpv.md", chapter_markdown(profile, slug, source))
     written = write_chapter_exports(
-        profile, meta, out / "exports" / f"territoire-{slug}-qpv", readme
+        profile, meta, part("exports") / f"territoire-{slug}-qpv", readme
     )
     return chapter_variables(profile, written)
