@@ -30,17 +30,16 @@ raw_dir = "raw"
 # %%
 from pathlib import Path
 
-from barometre import geography
+from barometre import catalogue, geography
 from barometre.config import load_edition, project_path
 from barometre.sources.counts import COUNT_COLUMNS, commune_counts
-from barometre.tables import save_table
 
 build = project_path(build_dir)
 config = load_edition(project_path(edition_config))
 raw = Path(raw_dir) if Path(raw_dir).is_absolute() else build / raw_dir
 communes = geography.load_communes(config.cog_year, departments=departments)
 links = geography.load_commune_links(config.cog_year)
-quarantine = build / "work" / "quarantine"  # rejected records, with their reason (confidential)
+quarantine = catalogue.path(build, "work.quarantine")  # rejected records, with their reason (confidential)
 quarantine.mkdir(parents=True, exist_ok=True)
 counts, match_report = commune_counts(
     raw, communes, config.data_year, config.counted_states or None,
@@ -49,8 +48,8 @@ counts, match_report = commune_counts(
     cog_year=config.cog_year, quarantine_dir=quarantine,
 )
 # exact counts and their cluster statistics: confidential
-save_table(counts, build / "work" / "commune_counts.csv", key=["code_commune"])
-save_table(match_report, build / "tables" / "match_report.csv", key=["source"], sort=False)
+catalogue.save(counts, build, "work.commune_counts")
+catalogue.save(match_report, build, "tables.match_report", sort=False)
 print(f"{len(communes)} communes (COG {config.cog_year}), {len(counts)} with counts")
 
 # %% [markdown]

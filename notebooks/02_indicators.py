@@ -27,29 +27,27 @@ departments = None
 demo = True
 
 # %%
-from barometre import geography
+from barometre import catalogue, geography
 from barometre.config import load_edition, load_indicator_meta, project_path
 from barometre.indicators import indicator_tables, rates_per_1000
-from barometre.tables import read_table, save_table
 
-build = project_path(build_dir)
-tables, work = build / "tables", build / "work"  # work/: confidential exact values
+build = project_path(build_dir)  # paths by key: config/artefacts.yml (work.*: confidential)
 config = load_edition(project_path(edition_config))
 meta = load_indicator_meta(config)
 communes = geography.load_communes(config.cog_year, departments=departments)
-counts = read_table(work / "commune_counts.csv")
+counts = catalogue.read(build, "work.commune_counts")
 result = indicator_tables(counts, communes, meta, config)
-save_table(result.raw, work / "indicators_input_raw.csv", key=["code_commune"])
-save_table(result.shrunk, work / "indicators_input_shrunk.csv", key=["code_commune"])
-save_table(result.chosen(config.rates), work / "indicators_input.csv", key=["code_commune"])
-save_table(result.shrinkage, work / "shrinkage.csv", key=["code_commune", "indicator"])
-save_table(result.model_input, work / "count_model_input.csv", key=["code_commune"])
-save_table(result.communes, work / "eligibility_communes.csv", key=["code_commune"])
-save_table(result.model_params, tables / "count_model.csv", key=["indicator", "term"], sort=False)
-save_table(result.eligibility, tables / "eligibility.csv", key=["population_class"], sort=False)
-save_table(result.gaps, tables / "structural_gaps.csv")
+catalogue.save(result.raw, build, "work.indicators_input_raw")
+catalogue.save(result.shrunk, build, "work.indicators_input_shrunk")
+catalogue.save(result.chosen(config.rates), build, "work.indicators_input")
+catalogue.save(result.shrinkage, build, "work.shrinkage")
+catalogue.save(result.model_input, build, "work.count_model_input")
+catalogue.save(result.communes, build, "work.eligibility_communes")
+catalogue.save(result.model_params, build, "tables.count_model", sort=False)
+catalogue.save(result.eligibility, build, "tables.eligibility", sort=False)
+catalogue.save(result.gaps, build, "tables.structural_gaps")
 rates = rates_per_1000(result.chosen(config.rates), meta)
-save_table(rates, work / "indicators.csv", key=["code_commune"])
+catalogue.save(rates, build, "work.indicators")
 print(f"rates ranked: {config.rates}")
 result.eligibility
 

@@ -30,6 +30,7 @@ departments = None  # subset builds: the input table is already restricted
 demo = True
 
 # %%
+from barometre import catalogue
 from barometre.composite import load_spec
 from barometre.config import load_edition, load_indicator_meta, project_path
 from barometre.robustness.annex import (
@@ -42,7 +43,6 @@ from barometre.robustness.annex import (
     write_sampling_table,
     write_tables,
 )
-from barometre.tables import read_table
 
 build = project_path(build_dir)
 config = load_edition(project_path(edition_config))
@@ -53,9 +53,9 @@ run_seed = edition_seed(config, hypotheses, seed)
 # with a "rates" assumption, both engine inputs are given (raw and shrunk rates); with
 # "sampling", every run takes a joint posterior draw of the count models
 if hypotheses.rates is not None:
-    table = {label: read_table(build / "work" / f"indicators_input_{label}.csv") for label in hypotheses.rates.options}
+    table = {label: catalogue.read(build, f"work.indicators_input_{label}") for label in hypotheses.rates.options}
 else:
-    table = read_table(build / "work" / "indicators_input.csv")
+    table = catalogue.read(build, "work.indicators_input")
 sampler = edition_sampler(build, config, meta, spec, run_seed) if hypotheses.sampling is not None else None
 analysis = analyse(spec, table, hypotheses, run_seed, config.weights, config.classes.labels, sampler=sampler)
 written = write_tables(build, analysis) + write_figures(build, analysis)

@@ -27,8 +27,11 @@ departments = None
 demo = True
 territory = "region:32"  # region:32, departement:59, epci:200093201 or communes:59350,59512
 qpv_file = None  # optional: the official 2024 QPV list (ANCT CSV layout)
+raw_dir = "raw"  # the raw extracts the build read (relative: to the build folder)
 
 # %%
+from pathlib import Path
+
 from IPython.display import Image, Markdown, display
 
 from barometre.config import load_edition, project_path
@@ -36,8 +39,10 @@ from barometre.territory import build_territory_report
 
 build = project_path(build_dir)
 config = load_edition(project_path(edition_config))
+raw = Path(raw_dir) if Path(raw_dir).is_absolute() else build / raw_dir
 outputs = build_territory_report(
     build, config, territory, demo=demo, qpv_file=project_path(qpv_file) if qpv_file else None,
+    raw_dir=raw if raw.is_dir() else None,
     render=False,  # the build's render step renders it, with the publications' renderer
 )
 folder = outputs["dir"]
