@@ -205,7 +205,8 @@ def demo_inputs_step(p: Plan) -> list[Step]:
 
 
 def sources_step(p: Plan) -> list[Step]:
-    inputs = [p.raw, p.cog, *p.config_refs]
+    # the geometries: commune points of the coordinate matching (sources.matching)
+    inputs = [p.raw, p.cog, ref("reference.geo"), *p.config_refs]
     outputs = refs("work.commune_counts", "tables.match_report", "work.quarantine")
     params = {**p.common, "raw_dir": p.raw_param}
     title = "Sources → table communale harmonisée"
@@ -384,7 +385,10 @@ def disclosure_step(p: Plan) -> list[Step]:
     for _, slug in p.territories:
         keys = ("territory.exports", "territory.tables", "territory.variables")
         inputs += [ref(k, slug=slug) for k in keys]
+    # the demo's QPV list, public data the attacks rebuild QPV groups from (disclosure_attacks)
+    inputs += refs("raw.qpv") if p.demo else []
     if p.previous_dir:
+        inputs += [ref("raw.qpv", build=p.previous_dir)] if p.demo else []
         inputs += [
             Ref("tables", build=p.previous_dir, area="tables"),  # every published table
             ref("report.variables", build=p.previous_dir),
