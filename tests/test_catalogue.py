@@ -347,3 +347,15 @@ def test_no_build_path_literal_in_src_outside_the_catalogue():
 def test_the_catalogue_model_is_the_projects_file():
     assert isinstance(load_catalogue(), Catalogue)
     assert catalogue.CATALOGUE_FILE == PROJECT_ROOT / "config" / "artefacts.yml"
+
+
+def test_only_reads_of_existing_content_are_guarded():
+    import os
+
+    assert guard._is_read("r", None) and guard._is_read("rb", None) and guard._is_read("r+", None)
+    assert not guard._is_read("w", None) and not guard._is_read("w+b", None)
+    assert not guard._is_read("a", None) and not guard._is_read("x", None)
+    assert guard._is_read(None, os.O_RDONLY) and guard._is_read(None, os.O_RDWR)
+    # a temporary file created next to an output (atomic writes) is not a read
+    assert not guard._is_read(None, os.O_RDWR | os.O_CREAT | os.O_EXCL)
+    assert not guard._is_read(None, os.O_WRONLY)

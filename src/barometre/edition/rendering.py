@@ -8,9 +8,13 @@ with the build's renderer.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from barometre import catalogue
 from barometre.config import EditionConfig
+
+if TYPE_CHECKING:
+    from barometre.publish.render import Renderer
 
 DEMO_MARK = "Données de démonstration synthétiques"
 REPORT_DIR = catalogue.path("", "report.sources")
@@ -35,16 +39,8 @@ def render_step(
     by hand renders the same folder the same way.
     """
     import shutil
-    import warnings
 
-    from barometre.publish.render import (
-        BIBLIOGRAPHY_FILE,
-        render_project,
-        report_metadata,
-        resolve_renderer,
-        unexpected_quarto_warnings,
-        write_report_project,
-    )
+    from barometre.publish.render import BIBLIOGRAPHY_FILE, report_metadata, resolve_renderer
 
     engine = resolve_renderer(renderer)
     if engine.version != renderer_version:
@@ -73,11 +69,28 @@ def render_step(
     ]
     for slug in territories:
         projects.append(territory_project(build_dir, slug, metadata))
-    for folder, documents, output_dir, folder_metadata in projects:
-        write_report_project(folder, documents, output_dir, folder_metadata)
-        done = render_project(folder, engine)
-        for message in unexpected_quarto_warnings(done.warnings):
-            warnings.warn(f"quarto ({folder.name}): {message}", stacklevel=2)
+    for project in projects:
+        render_folder(project, engine)
+
+
+def render_folder(project: tuple[Path, list[str], str, dict], engine: Renderer) -> Path:
+    """Write a report folder's Quarto project (folder, documents, output folder, metadata) and
+    render it with ``engine``, warning of Quarto's unexpected warnings; returns the output
+    folder."""
+    import warnings
+
+    from barometre.publish.render import (
+        render_project,
+        unexpected_quarto_warnings,
+        write_report_project,
+    )
+
+    folder, documents, output_dir, metadata = project
+    write_report_project(folder, documents, output_dir, metadata)
+    done = render_project(folder, engine)
+    for message in unexpected_quarto_warnings(done.warnings):
+        warnings.warn(f"quarto ({folder.name}): {message}", stacklevel=3)
+    return folder / output_dir
 
 
 def territory_project(
@@ -98,15 +111,7 @@ def render_territory(
 ) -> dict[str, Path]:
     """Render one territory's report (``barometre territory``) as the render step does: PDF and
     HTML under ``territories/<slug>/publications/``; returns them by format."""
-    import warnings
-
-    from barometre.publish.render import (
-        render_project,
-        report_metadata,
-        resolve_renderer,
-        unexpected_quarto_warnings,
-        write_report_project,
-    )
+    from barometre.publish.render import report_metadata, resolve_renderer
 
     engine = resolve_renderer(renderer)
     metadata = report_metadata(
@@ -114,12 +119,7 @@ def render_territory(
         f"{config.edition}-06-15T12:00:00",
         DEMO_MARK if demo else None,
     )
-    folder, documents, output_dir, folder_metadata = territory_project(build_dir, slug, metadata)
-    write_report_project(folder, documents, output_dir, folder_metadata)
-    done = render_project(folder, engine)
-    for message in unexpected_quarto_warnings(done.warnings):
-        warnings.warn(f"quarto ({folder.name}): {message}", stacklevel=2)
-    out = folder / output_dir
+    out = render_folder(territory_project(build_dir, slug, metadata), engine)
     return {
         ext: out / f"territoire-{slug}.{ext}"
         for ext in ("pdf", "html")
