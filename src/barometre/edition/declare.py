@@ -187,6 +187,7 @@ def refs(*keys: str) -> list[Ref]:
 
 
 def demo_inputs_step(p: Plan) -> list[Step]:
+    """The synthetic raw extracts (``--demo`` only)."""
     if not p.demo:
         return []
     params = {
@@ -205,6 +206,7 @@ def demo_inputs_step(p: Plan) -> list[Step]:
 
 
 def sources_step(p: Plan) -> list[Step]:
+    """Raw extracts → exact counts per commune (``01_sources``)."""
     # the geometries: commune points of the coordinate matching (sources.matching)
     inputs = [p.raw, p.cog, ref("reference.geo"), *p.config_refs]
     outputs = refs("work.commune_counts", "tables.match_report", "work.quarantine")
@@ -233,6 +235,7 @@ ENGINE_INPUTS = (
 
 
 def indicators_step(p: Plan) -> list[Step]:
+    """Counts → rates, count models and eligibility (``02_indicators``)."""
     inputs = [*refs("work.commune_counts"), p.cog, *p.config_refs]
     return [
         p.step("indicators", "Indicateurs par commune", inputs, refs(*INDICATOR_TABLES), p.common,
@@ -241,6 +244,7 @@ def indicators_step(p: Plan) -> list[Step]:
 
 
 def calibration_step(p: Plan) -> list[Step]:
+    """The count model's calibration on a simulation."""
     params = {"seed": p.config.seed, "credible": p.config.shrinkage.credible}
     title = "Modèle de comptage : calibration sur simulation"
     outputs = refs("tables.count_model_calibration")
@@ -248,6 +252,7 @@ def calibration_step(p: Plan) -> list[Step]:
 
 
 def composite_step(p: Plan) -> list[Step]:
+    """The composite index, its stages and audit (``03_composite``)."""
     outputs = refs(
         "work.stages", "work.communes", "work.nominal_top", "tables.audit", "tables.rates_effect"
     )
@@ -257,6 +262,7 @@ def composite_step(p: Plan) -> list[Step]:
 
 
 def robustness_step(p: Plan) -> list[Step]:
+    """Uncertainty and sensitivity analysis (``04_robustness``)."""
     inputs = [*refs(*ENGINE_INPUTS, "work.count_model_input"), *p.config_refs]
     outputs = refs("tables.robustness", "figures.robustness", "work.score_sampling")
     # seed and assumptions: the notebook's overrides for a researcher; None in a build
@@ -266,6 +272,7 @@ def robustness_step(p: Plan) -> list[Step]:
 
 
 def palmares_step(p: Plan) -> list[Step]:
+    """The decided palmarès and the published commune table."""
     inputs = refs(
         "work.indicators_input",
         "work.indicators_input_raw",
@@ -286,6 +293,7 @@ def palmares_step(p: Plan) -> list[Step]:
 
 
 def methods_step(p: Plan) -> list[Step]:
+    """« Ce que change l'autre méthode »."""
     inputs = [*refs("work.commune_counts", "work.palmares_decision"), p.cog, *p.config_refs]
     params = {"edition_config": str(p.config_file), "departments": p.departments}
     outputs = refs("tables.methods_comparison")
@@ -304,6 +312,7 @@ def editions_outputs(p: Plan) -> list[Ref]:
 
 
 def editions_step(p: Plan) -> list[Step]:
+    """Departmental palmarès and year-over-year tables, when the edition has them."""
     if not (p.previous_dir or p.config.departmental_palmares_size):
         return []
     previous = [ref(k, build=p.previous_dir) for k in ("tables.communes", "tables.palmares")]
@@ -343,6 +352,7 @@ PUBLICATION_INPUTS = (
 
 
 def publication_step(p: Plan) -> list[Step]:
+    """The report variables, tables and figures (``05_publication``)."""
     inputs = [
         ref(k, name="treatment_details") if k == "work.stages.table" else ref(k)
         for k in PUBLICATION_INPUTS
@@ -356,6 +366,7 @@ def publication_step(p: Plan) -> list[Step]:
 
 
 def territory_steps(p: Plan) -> list[Step]:
+    """One territorial analysis per territory of the edition in the build (``06_territory``)."""
     inputs = refs(
         "work.communes",
         "work.count_model_input",
@@ -375,6 +386,7 @@ def territory_steps(p: Plan) -> list[Step]:
 
 
 def disclosure_step(p: Plan) -> list[Step]:
+    """The disclosure attacks on what the build (and the previous edition) publishes."""
     inputs = refs(
         "tables.communes",
         "tables.palmares",
@@ -404,6 +416,7 @@ PROJECT_FILES = ("_quarto.yml", "_metadata.yml", "_templates")
 
 
 def render_step(p: Plan) -> list[Step]:
+    """Every publication rendered to PDF and HTML."""
     inputs = refs("report.variables", "report.figures", "report.tables", "report.disclosure_rules")
     outputs = [
         ref("publications.document", report=name, ext=ext)
