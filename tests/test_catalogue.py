@@ -9,7 +9,6 @@ import json
 import re
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from barometre import catalogue, guard
@@ -223,18 +222,26 @@ def test_a_function_step_reading_an_undeclared_build_file_fails(tmp_path):
 
 
 def _notebook(path: Path, relative: str) -> None:
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}  # fmt: skip
-    parameters = nbformat.v4.new_code_cell('build_dir = "build"')
-    parameters.metadata["tags"] = ["parameters"]
-    body = nbformat.v4.new_code_cell(
+    """A two-cell notebook (nbformat 4): a ``build_dir`` parameters cell, then a read of
+    ``relative`` under it copied to ``out.txt``."""
+
+    def cell(source: str, tags: list[str]) -> dict:
+        return {"cell_type": "code", "execution_count": None, "id": f"c{len(tags)}",
+                "metadata": {"tags": tags}, "outputs": [], "source": source}  # fmt: skip
+
+    body = (
         "from pathlib import Path\nimport barometre\n"
         f"text = (Path(build_dir) / {relative!r}).read_text()\n"
         "(Path(build_dir) / 'out.txt').write_text(text)"
     )
-    notebook.cells = [parameters, body]
-    nbformat.write(notebook, path)
+    notebook = {
+        "cells": [cell('build_dir = "build"', ["parameters"]), cell(body, [])],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                    "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }  # fmt: skip
+    path.write_text(json.dumps(notebook), encoding="utf-8")
 
 
 @pytest.mark.slow
