@@ -219,3 +219,28 @@ def test_hidden_cells_read_what_the_published_table_says():
     assert codes["ha_participants"].tolist() == [PUBLISHED, SUPPRESSED, UNPUBLISHED]
     assert codes["jva_matches"].tolist() == [PUBLISHED, PUBLISHED, UNPUBLISHED]
     assert "ha_donations" not in codes.columns
+
+
+def test_scan_reads_workbook_sheets_and_parquet_schemas(tmp_path):
+    """A workbook is scanned sheet by sheet (columns and small counts); a Parquet schema for its
+    columns; confidential columns are allowed in the working area only."""
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "work").mkdir()
+    with pd.ExcelWriter(tmp_path / "tables" / "export.xlsx") as writer:
+        pd.DataFrame({"code_commune": ["01001", "01002"], "jva_matches": [40, 3]}).to_excel(
+            writer, sheet_name="communes", index=False
+        )
+        pd.DataFrame({"payer_email": ["a@b.fr"], "jva_matches_cluster_max": [9]}).to_excel(
+            writer, sheet_name="detail", index=False
+        )
+    frame = pd.DataFrame({"payer_email": ["a@b.fr"], "jva_matches_cluster_max": [9]})
+    frame.to_parquet(tmp_path / "tables" / "p.parquet")
+    frame.to_parquet(tmp_path / "work" / "p.parquet")
+    assert [(v.path, v.kind, v.detail) for v in scan_build(tmp_path)] == [
+        ("tables/export.xlsx:communes", "small count", "row 3, jva_matches = 3"),
+        ("tables/export.xlsx:detail", "personal column", "payer_email"),
+        ("tables/export.xlsx:detail", "confidential column", "jva_matches_cluster_max"),
+        ("tables/p.parquet", "personal column", "payer_email"),
+        ("tables/p.parquet", "confidential column", "jva_matches_cluster_max"),
+        ("work/p.parquet", "personal column", "payer_email"),
+    ]

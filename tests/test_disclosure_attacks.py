@@ -50,6 +50,59 @@ def test_recovered_means_a_narrower_range_holding_the_truth():
     assert not is_recovered(4, 2, 10, min_ambiguity=9)  # 9 values left: protected at 9
 
 
+def test_a_published_column_reads_as_numbers_and_an_absent_one_as_nan():
+    from barometre.disclosure_attacks import numeric_column, parse_number
+
+    table = pd.DataFrame({"x": ["12,5", "< 11", "", "1\u202f234", "−3"]})
+    assert numeric_column(table, "x").tolist() == pytest.approx(
+        [12.5, math.nan, math.nan, 1234.0, -3.0], nan_ok=True
+    )
+    assert numeric_column(table, "y").isna().all() and len(numeric_column(table, "y")) == 5
+    assert parse_number("n.d.") is None and parse_number(7) == 7.0
+
+
+def test_a_ratio_links_its_numerator_to_its_denominator():
+    from barometre.disclosure_attacks import RATIOS, ratio_links
+
+    assert ratio_links(RATIOS, "ha_participants") == [
+        ("ha_participants_per_campaign", "ha_campaigns")
+    ]
+    assert ratio_links(RATIOS, "jva_matches") == []
+
+
+def test_an_attack_narrows_a_cell_unless_refuted_and_evidence_beats_the_label():
+    from barometre.disclosure_attacks import record_interval, to_public_range
+
+    cell = CellKnowledge()
+    to_public_range(cell, T)
+    assert (cell.lo, cell.hi) == (1, T - 1)
+    knowledge, log = {("01001", "jva_matches"): cell}, {}
+    key = ("01001", "jva_matches")
+    record_interval(knowledge, log, key, "a", None)  # nothing tried: nothing logged
+    assert log == {}
+    record_interval(knowledge, log, key, "b", (math.nan, math.nan))  # refuted: logged only
+    assert list(log) == [key] and all(math.isnan(v) for v in log[key]["b"])
+    assert (cell.lo, cell.hi, cell.by) == (1, T - 1, set())
+    record_interval(knowledge, log, key, "c", (2.3, 6.7))  # integer bounds of the interval
+    assert (cell.lo, cell.hi, cell.by) == (3, 6, {"c"})
+    # a count found above the public range was a secondary suppression: the evidence wins
+    record_interval(knowledge, log, key, "d", (14.0, 14.0))
+    assert (cell.lo, cell.hi, cell.by) == (14, 14, {"c", "d"})
+    assert list(log[key]) == ["b", "c", "d"]
+
+
+def test_the_attacks_on_one_row_are_products_distinguishing_value_and_eligibility():
+    from barometre.disclosure_attacks import row_intervals
+
+    row = {"code_commune": "01001", "population": "812", "ha_participants_per_1000": "8.62"}
+    found = dict(row_intervals(row, "ha_participants", "t.csv", CANDIDATES, None, None))
+    assert found == {
+        "products:t.csv": (7.0, 7.0),
+        "products:t.csv:distinguishing": None,
+        "products:t.csv:eligibility": None,
+    }
+
+
 def _communes() -> pd.DataFrame:
     return pd.DataFrame(
         {

@@ -303,6 +303,87 @@ def _raw_personal_values(path: Path, relative: Path) -> list[Violation]:
     return []
 
 
+def _column_violations(where: str, names: Sequence[str], confidential: bool) -> list[Violation]:
+    """Personal columns (anywhere) and confidential columns (outside ``work/``) among a file's
+    column names."""
+    violations = []
+    personal = [n for n in names if PERSONAL_COLUMN_PATTERN.search(n)]
+    if personal:
+        violations.append(Violation(where, "personal column", ", ".join(personal)))
+    hidden = [n for n in names if n in CONFIDENTIAL_COLUMNS]
+    if hidden and not confidential:
+        violations.append(Violation(where, "confidential column", ", ".join(hidden)))
+    return violations
+
+
+def _small_count_violations(
+    where: str, header: Sequence[str], rows: Iterable[Sequence[object]], threshold: int
+) -> list[Violation]:
+    """Cells of a person-count column (:data:`PERSON_COUNTS`) holding 1 ≤ x < threshold (rows
+    numbered from 2, the header being row 1)."""
+    watched = {i: h for i, h in enumerate(header) if h in PERSON_COUNTS}
+    if not watched:
+        return []
+    return [
+        Violation(where, "small count", f"row {line}, {name} = {row[i]}")
+        for line, row in enumerate(rows, start=2)
+        for i, name in watched.items()
+        if i < len(row) and is_small(row[i], threshold)
+    ]
+
+
+def _scan_csv(path: Path, relative: Path, confidential: bool, threshold: int) -> list[Violation]:
+    """A CSV file: its columns, and its small person counts outside ``work/``. The raw extracts
+    keep their official layout (e.g. the RNA's adrg_declarant column): a personal column may
+    exist there, but must hold nothing."""
+    if relative.parts[0] == "raw":
+        return _raw_personal_values(path, relative)
+    header, rows = _csv_header_and_rows(path)
+    violations = _column_violations(str(relative), header, confidential)
+    if not confidential:
+        violations += _small_count_violations(str(relative), header, rows, threshold)
+    return violations
+
+
+def _scan_text(path: Path, relative: Path, threshold: int) -> list[Violation]:
+    """A text file quoting « N participations / mises en relation / dons / bénévoles » with N
+    below the threshold."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    text = text.replace("\u202f", " ").replace("\u00a0", " ")
+    return [
+        Violation(str(relative), "small count in text", match.group(0))
+        for pattern in _TEXT_PATTERNS
+        for match in pattern.finditer(text)
+        if is_small(match.group(1), threshold)
+    ]
+
+
+def _scan_xlsx(path: Path, relative: Path, confidential: bool, threshold: int) -> list[Violation]:
+    """Each sheet of a workbook: its header row's columns and its small person counts."""
+    from openpyxl import load_workbook
+
+    violations: list[Violation] = []
+    book = load_workbook(path, read_only=True)
+    for sheet in book.worksheets:
+        where = f"{relative}:{sheet.title}"
+        rows = sheet.iter_rows(values_only=True)
+        header = [str(h) for h in (next(rows, ()) or ()) if h is not None]
+        violations += _column_violations(where, header, confidential)
+        violations += _small_count_violations(where, header, rows, threshold)
+    return violations
+
+
+def _scan_parquet(path: Path, relative: Path, confidential: bool) -> list[Violation]:
+    """A Parquet file's schema: its columns."""
+    import pyarrow.parquet as pq
+
+    return _column_violations(str(relative), pq.read_schema(path).names, confidential)
+
+
+#: Text files scanned for quoted small counts (outside ``work/``).
+_TEXT_SUFFIXES = frozenset({".md", ".yml", ".yaml", ".html", ".ipynb", ".txt", ".typ"})
+
+
 def scan_build(build_dir: Path, threshold: int = DEFAULT_THRESHOLD) -> list[Violation]:
     """Every violation of the disclosure rules in a build folder.
 
@@ -318,95 +399,15 @@ def scan_build(build_dir: Path, threshold: int = DEFAULT_THRESHOLD) -> list[Viol
     for path in sorted(p for p in Path(build_dir).rglob("*") if p.is_file()):
         relative = path.relative_to(build_dir)
         confidential = relative.parts[0] == CONFIDENTIAL_DIR
-        raw_input = relative.parts[0] == "raw"
         suffix = path.suffix.lower()
         if suffix == ".csv":
-            if raw_input:
-                # The raw extracts keep their official layout (e.g. the RNA's adrg_declarant
-                # column): a personal column may exist there, but must hold nothing.
-                violations += _raw_personal_values(path, relative)
-                continue
-            header, rows = _csv_header_and_rows(path)
-            personal = [h for h in header if PERSONAL_COLUMN_PATTERN.search(h)]
-            if personal:
-                violations.append(Violation(str(relative), "personal column", ", ".join(personal)))
-            if confidential:
-                continue
-            hidden = [h for h in header if h in CONFIDENTIAL_COLUMNS]
-            if hidden:
-                violations.append(
-                    Violation(str(relative), "confidential column", ", ".join(hidden))
-                )
-            watched = {i: h for i, h in enumerate(header) if h in PERSON_COUNTS}
-            if not watched:
-                continue
-            for line, row in enumerate(rows, start=2):
-                for i, name in watched.items():
-                    if i < len(row) and is_small(row[i], threshold):
-                        violations.append(
-                            Violation(
-                                str(relative), "small count", f"row {line}, {name} = {row[i]}"
-                            )
-                        )
-        elif (
-            suffix in {".md", ".yml", ".yaml", ".html", ".ipynb", ".txt", ".typ"}
-            and not confidential
-        ):
-            text = (
-                path.read_text(encoding="utf-8", errors="replace")
-                .replace("\u202f", " ")
-                .replace("\u00a0", " ")
-            )
-            for pattern in _TEXT_PATTERNS:
-                for match in pattern.finditer(text):
-                    if is_small(match.group(1), threshold):
-                        violations.append(
-                            Violation(str(relative), "small count in text", match.group(0))
-                        )
+            violations += _scan_csv(path, relative, confidential, threshold)
+        elif suffix in _TEXT_SUFFIXES and not confidential:
+            violations += _scan_text(path, relative, threshold)
         elif suffix == ".xlsx":
-            from openpyxl import load_workbook
-
-            book = load_workbook(path, read_only=True)
-            for sheet in book.worksheets:
-                rows_iter = sheet.iter_rows(values_only=True)
-                header = [str(h) for h in (next(rows_iter, ()) or ()) if h is not None]
-                personal = [h for h in header if PERSONAL_COLUMN_PATTERN.search(h)]
-                if personal:
-                    violations.append(
-                        Violation(
-                            f"{relative}:{sheet.title}", "personal column", ", ".join(personal)
-                        )
-                    )
-                hidden = [h for h in header if h in CONFIDENTIAL_COLUMNS]
-                if hidden and not confidential:
-                    violations.append(
-                        Violation(
-                            f"{relative}:{sheet.title}", "confidential column", ", ".join(hidden)
-                        )
-                    )
-                watched = {i: h for i, h in enumerate(header) if h in PERSON_COUNTS}
-                for line, row in enumerate(rows_iter, start=2):
-                    for i, name in watched.items():
-                        if i < len(row) and is_small(row[i], threshold):
-                            violations.append(
-                                Violation(
-                                    f"{relative}:{sheet.title}",
-                                    "small count",
-                                    f"row {line}, {name} = {row[i]}",
-                                )
-                            )
+            violations += _scan_xlsx(path, relative, confidential, threshold)
         elif suffix == ".parquet":
-            import pyarrow.parquet as pq
-
-            names = pq.read_schema(path).names
-            personal = [n for n in names if PERSONAL_COLUMN_PATTERN.search(n)]
-            if personal:
-                violations.append(Violation(str(relative), "personal column", ", ".join(personal)))
-            hidden = [n for n in names if n in CONFIDENTIAL_COLUMNS]
-            if hidden and not confidential:
-                violations.append(
-                    Violation(str(relative), "confidential column", ", ".join(hidden))
-                )
+            violations += _scan_parquet(path, relative, confidential)
     return violations
 
 
