@@ -90,6 +90,11 @@ References:
   data. *Biometrics*, 48(2), 577–585 (dividing counts and sizes by the design effect).
 * Schall, R. (1991). Estimation in generalized linear models with random effects.
   *Biometrika*, 78(4), 719–727.
+
+Modules: :mod:`.inputs` (constants, warning, covariate design, group codes), :mod:`.design`
+(design effects), :mod:`.nb2` (the penalised NB2 fit), :mod:`.posterior` (:class:`CountModelFit`:
+posteriors, censored counts, tables, joint draws), :mod:`.fit` (:func:`fit_count_model` and the
+commune-table entry points); every public name is re-exported here.
 """
 
 from __future__ import annotations

@@ -57,6 +57,10 @@ hypotheses ``theta_j <= theta_i`` for all ordered pairs, the same family as the 
 simultaneous sets of all units; if none of them is wrongly rejected, every true tau-best unit
 has ``lower <= true rank <= tau``, so the set contains all of them with probability at least
 ``coverage``.
+
+Modules: :mod:`.inputs` (the estimates' model, checks, point ranks), :mod:`.bootstrap`
+(bootstrap critical values), :mod:`.holm` (Bonferroni-Holm counting); the public functions
+are here.
 """
 
 from __future__ import annotations
