@@ -477,3 +477,14 @@ def test_without_group_credit_ignores_the_departement_in_each_posterior(communes
     # draws stay reproducible and finite
     draws = plain.draws_for([0, 1], 7)
     assert np.isfinite(draws[:, usable]).all()
+
+
+def test_fitted_groups_renumber_the_groups_with_fitted_units_only() -> None:
+    from barometre.countmodel.fit import _fitted_groups
+
+    codes = np.array([2, -1, 0, 2, 1], dtype=np.int64)
+    usable = np.array([True, True, True, True, False])
+    new_codes, labels = _fitted_groups(codes, ["a", "b", "c"], usable)
+    # group "b" has no fitted unit: its unit falls back to the national level (−1)
+    assert new_codes.tolist() == [1, -1, 0, 1, -1]
+    assert labels == ["a", "c"]

@@ -161,3 +161,67 @@ def test_indicator_tables_choose_the_ranked_rates():
     raw, shrunk = pd.DataFrame({"v": [1]}), pd.DataFrame({"v": [2]})
     tables = IndicatorTables(raw, shrunk, pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
     assert tables.chosen("shrunk") is shrunk and tables.chosen("raw") is raw
+
+
+def test_shrunk_tables_give_counts_for_count_indicators_and_rates_for_ratios() -> None:
+    from barometre.indicators import _shrunk_tables
+
+    meta = {
+        "indicators": [
+            *META["indicators"],
+            {
+                "code": "per_capita_ratio",
+                "numerator": "x",
+                "denominator_count": "y",
+                "exposure": "population",
+            },
+        ]
+    }
+    raw = pd.DataFrame(
+        {
+            "code_commune": ["a", "b"],
+            "population": [2000.0, 500.0],
+            "population_class": ["Petite", "Petite"],
+            "creations": [4.0, np.nan],
+            "campaigns": [1.0, 2.0],
+            "per_campaign": [2.5, 3.0],
+            "per_capita_ratio": [1.0, 1.0],
+        }
+    )
+
+    def post(mean: list[float]) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "raw_rate": mean,
+                "posterior_mean": mean,
+                "lower": mean,
+                "upper": mean,
+                "shrinkage_weight": [0.25, 0.5],
+                "design_effect": [1.0, 2.0],
+            }
+        )
+
+    posteriors = {
+        "creations": post([3.0, 1.0]),
+        "campaigns": post([0.5, 4.0]),
+        "per_campaign": post([2500.0, 3000.0]),
+        "per_capita_ratio": post([4000.0, 1000.0]),
+    }
+    shrunk, long = _shrunk_tables(raw, posteriors, meta)
+    # a count: posterior rate per 1 000 × population / 1 000; a missing raw value stays missing
+    assert shrunk["creations"].tolist()[0] == 6.0
+    assert np.isnan(shrunk["creations"].tolist()[1])
+    assert shrunk["campaigns"].tolist() == [1.0, 2.0]
+    # a ratio: the posterior rate itself (per unit of its exposure)
+    assert shrunk["per_campaign"].tolist() == [2.5, 3.0]
+    assert shrunk["per_capita_ratio"].tolist() == [4.0, 1.0]
+    assert raw["creations"].tolist()[0] == 4.0  # the raw table is not modified
+    by = long.set_index(["indicator", "code_commune"])
+    assert by.loc[("creations", "a"), "posterior_mean"] == 3.0
+    assert by.loc[("per_campaign", "b"), "posterior_mean"] == 3.0
+    # a ratio per inhabitant is published per 1 000 inhabitants: 4 000 / 2 000, 1 000 / 500
+    assert by.loc[("per_capita_ratio", "a"), "posterior_mean"] == pytest.approx(2.0, rel=1e-15)
+    assert by.loc[("per_capita_ratio", "b"), "posterior_mean"] == pytest.approx(2.0, rel=1e-15)
+    assert by.loc[("campaigns", "b"), "design_effect"] == 2.0
+    assert long["prior_group"].unique().tolist() == ["Petite"]
+    assert len(long) == 8

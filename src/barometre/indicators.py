@@ -242,6 +242,92 @@ def score_reliability(data_weights: pd.DataFrame, weights: Mapping[str, float]) 
     return reliability.rename("score_reliability")
 
 
+def _with_extra_counts(table: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with the count columns it lacks (cluster counts …), zero where a commune has
+    no count row."""
+    extra = [c for c in counts.columns if c != "code_commune" and c not in table.columns]
+    if not extra:
+        return table
+    table = table.merge(
+        counts[["code_commune", *extra]], on="code_commune", how="left", validate="one_to_one"
+    )
+    table[extra] = table[extra].fillna(0)
+    return table
+
+
+def _mask_ratio_gaps(table: pd.DataFrame, meta: Mapping[str, Any]) -> None:
+    """Set a ratio indicator missing (in place) where its numerator or denominator count fell
+    in a structural gap: the ratio is unknown too."""
+    for ind in meta["indicators"]:
+        if is_ratio(ind):
+            unknown = table[ind["numerator"]].isna() | table[ind["denominator_count"]].isna()
+            table.loc[unknown, ind["code"]] = np.nan
+
+
+def _shrunk_tables(
+    raw: pd.DataFrame, posteriors: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The engine input with model-based values, and the long table of published rates.
+
+    ``posteriors`` holds, per indicator code, the count model's summary (rates per 1 000 units
+    of exposure) aligned with the rows of ``raw``. A count indicator gets its posterior expected
+    count (rate × population), a ratio indicator its posterior rate itself; a missing raw value
+    stays missing. The long table gives rates per 1 000 inhabitants (a ratio per unit of its
+    own exposure when that is not the population).
+    """
+    shrunk = raw.copy()
+    long = []
+    for ind in meta["indicators"]:
+        code = ind["code"]
+        post = posteriors[code]
+        if is_ratio(ind):
+            shrunk[code] = post["posterior_mean"] / 1000.0  # the rate per campaign itself
+            if ind.get("exposure", "population") == "population":
+                rate_scale = raw["population"].rdiv(1.0)  # published per 1 000 inhabitants
+            else:
+                rate_scale = 1.0 / 1000.0  # published per unit of its own exposure (campaign)
+        else:
+            shrunk[code] = post["posterior_mean"] * raw["population"] / 1000.0
+            rate_scale = 1.0
+        shrunk.loc[raw[code].isna(), code] = np.nan
+        long.append(
+            pd.DataFrame(
+                {
+                    "code_commune": raw["code_commune"],
+                    "indicator": code,
+                    "raw_rate": post["raw_rate"] * rate_scale,
+                    "posterior_mean": post["posterior_mean"] * rate_scale,
+                    "lower": post["lower"] * rate_scale,
+                    "upper": post["upper"] * rate_scale,
+                    "shrinkage_weight": post["shrinkage_weight"],
+                    "design_effect": post["design_effect"],
+                    "prior_group": raw["population_class"],
+                }
+            )
+        )
+    return shrunk, pd.concat(long, ignore_index=True)
+
+
+def _eligibility_status(
+    table: pd.DataFrame, eligible: np.ndarray, removed_by: pd.Series
+) -> pd.DataFrame:
+    """Every commune with its class, score reliability, eligibility and the first rule that
+    removed it (empty when eligible)."""
+    status = table[
+        [
+            "code_commune",
+            "nom",
+            "population",
+            "population_class",
+            "code_departement",
+            "score_reliability",
+        ]
+    ].copy()
+    status["eligible"] = eligible
+    status["ineligible_reason"] = removed_by.fillna("").to_numpy()
+    return status
+
+
 def indicator_tables(
     counts: pd.DataFrame,
     communes: pd.DataFrame,
@@ -269,19 +355,10 @@ def indicator_tables(
     """
     labels = config.classes.labels
     table = engine_input(counts, communes, meta, config.classes.bounds, labels, min_population=0)
-    extra = [c for c in counts.columns if c != "code_commune" and c not in table.columns]
-    if extra:
-        table = table.merge(
-            counts[["code_commune", *extra]], on="code_commune", how="left", validate="one_to_one"
-        )
-        table[extra] = table[extra].fillna(0)
+    table = _with_extra_counts(table, counts)
     gap_result = apply_structural_gaps(table, config.structural_gaps)
     table = gap_result.table
-    # a ratio whose numerator or denominator fell in a gap is unknown too
-    for ind in meta["indicators"]:
-        if is_ratio(ind):
-            unknown = table[ind["numerator"]].isna() | table[ind["denominator_count"]].isna()
-            table.loc[unknown, ind["code"]] = np.nan
+    _mask_ratio_gaps(table, meta)
     model_input = model_input_frame(table, labels)
     fits = fit_models(model_input, meta, config.shrinkage.credible)
     ranked = ranking_fits(fits, config.shrinkage.credit_departement, meta)
@@ -306,51 +383,12 @@ def indicator_tables(
     )
     mask = eligibility.eligible.to_numpy()
     raw = table[mask].reset_index(drop=True)
-    shrunk = raw.copy()
-    long = []
-    for ind in meta["indicators"]:
-        code = ind["code"]
-        post = summaries[code][mask].reset_index(drop=True)
-        if is_ratio(ind):
-            shrunk[code] = post["posterior_mean"] / 1000.0  # the rate per campaign itself
-            if ind.get("exposure", "population") == "population":
-                rate_scale = raw["population"].rdiv(1.0)  # published per 1 000 inhabitants
-            else:
-                rate_scale = 1.0 / 1000.0  # published per unit of its own exposure (campaign)
-        else:
-            shrunk[code] = post["posterior_mean"] * raw["population"] / 1000.0
-            rate_scale = 1.0
-        shrunk.loc[raw[code].isna(), code] = np.nan
-        long.append(
-            pd.DataFrame(
-                {
-                    "code_commune": raw["code_commune"],
-                    "indicator": code,
-                    "raw_rate": post["raw_rate"] * rate_scale,
-                    "posterior_mean": post["posterior_mean"] * rate_scale,
-                    "lower": post["lower"] * rate_scale,
-                    "upper": post["upper"] * rate_scale,
-                    "shrinkage_weight": post["shrinkage_weight"],
-                    "design_effect": post["design_effect"],
-                    "prior_group": raw["population_class"],
-                }
-            )
-        )
-    shrinkage = pd.concat(long, ignore_index=True)
+    shrunk, shrinkage = _shrunk_tables(
+        raw, {code: summaries[code][mask].reset_index(drop=True) for code in codes}, meta
+    )
     report = eligibility.report.reset_index()
     report = report.rename(columns={report.columns[0]: "population_class"})
-    status = table[
-        [
-            "code_commune",
-            "nom",
-            "population",
-            "population_class",
-            "code_departement",
-            "score_reliability",
-        ]
-    ].copy()
-    status["eligible"] = mask
-    status["ineligible_reason"] = eligibility.removed_by.fillna("").to_numpy()
+    status = _eligibility_status(table, mask, eligibility.removed_by)
     params = pd.concat(
         [fits[code].params_table().assign(indicator=code) for code in codes], ignore_index=True
     )

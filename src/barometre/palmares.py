@@ -122,6 +122,61 @@ def distinction_sentence(
     return f"{name} se distingue notamment par {phrase}"
 
 
+def _suppressed_indicators(
+    counts: pd.DataFrame, by_code: Mapping[str, Mapping[str, Any]]
+) -> pd.DataFrame:
+    """Per commune (rows of ``counts``) and indicator built on a person count: whether that
+    count is suppressed (1 … 10).
+
+    Such an indicator never distinguishes a laureate: its value (a count, or participants per
+    campaign × campaigns) would give the count back."""
+    return pd.DataFrame(
+        {
+            code: counts[ind.get("count") or ind.get("numerator")].map(is_small)
+            for code, ind in by_code.items()
+            if (ind.get("count") or ind.get("numerator")) in PERSON_COUNTS
+            and (ind.get("count") or ind.get("numerator")) in counts.columns
+        },
+        index=counts.index,
+    )
+
+
+def _value_text(
+    counts: pd.DataFrame, code: Any, ind: Mapping[str, Any], raw_value: Any, format_number: Any
+) -> str | None:
+    """The figure quoted for indicator ``ind`` of commune ``code`` (a row of ``counts``):
+    a person count protected as published, no figure for a ratio of a suppressed person count
+    (participants per campaign), else the value (no decimal for a count, one for a ratio)."""
+    if ind.get("count") in PERSON_COUNTS:
+        return protect_count_text(raw_value, format_number)
+    derived_from = [b for b, derived in DERIVED_INDICATORS.items() if ind["code"] in derived]
+    if any(b in counts.columns and is_small(counts.at[code, b]) for b in derived_from):
+        return None
+    return format_number(raw_value, 0 if "count" in ind else 1)
+
+
+def _palmares_columns(criteria: Sequence[str], awarded: bool) -> list[str]:
+    """Columns of the palmarès table (those of an award decision when ``awarded``)."""
+    return [
+        "population_class",
+        "rank_in_class",
+        "code_commune",
+        "nom",
+        "population",
+        "code_departement",
+        "code_region",
+        "score",
+        *(f"score_{c}" for c in criteria),
+        "rank_national",
+        "class_size",
+        "distinguishing_indicator",
+        "distinguishing_value",
+        "distinguishing_class_percentile",
+        "sentence",
+        *(AWARD_COLUMNS if awarded else ()),
+    ]
+
+
 def palmares_table(
     build: IndexBuild,
     engine_table: pd.DataFrame,
@@ -150,18 +205,7 @@ def palmares_table(
         top = class_ranks(build).loc[awarded.index]
     counts = engine_table.set_index("code_commune")
     by_code = {ind["code"]: ind for ind in meta["indicators"]}
-    # an indicator whose person count is suppressed (1 … 10) never distinguishes a laureate: its
-    # value (a count, or participants per campaign × campaigns) would give the count back
-    excluded = pd.DataFrame(
-        {
-            code: counts[ind.get("count") or ind.get("numerator")].map(is_small)
-            for code, ind in by_code.items()
-            if (ind.get("count") or ind.get("numerator")) in PERSON_COUNTS
-            and (ind.get("count") or ind.get("numerator")) in counts.columns
-        },
-        index=counts.index,
-    )
-    distinct = distinguishing_indicator(build, excluded=excluded)
+    distinct = distinguishing_indicator(build, excluded=_suppressed_indicators(counts, by_code))
     criteria = [c for c in spec.children(spec.root)]
     # the observed count of every count indicator (not the ratios), in the metadata's order
     key_counts = [ind["code"] for ind in meta["indicators"] if "count" in ind]
@@ -170,16 +214,7 @@ def palmares_table(
         ind_code = distinct.at[code, "indicator"]
         ind = by_code[ind_code]
         raw_value = counts.at[code, ind_code]
-        decimals = 0 if "count" in ind else 1
-        derived_from = [b for b, derived in DERIVED_INDICATORS.items() if ind_code in derived]
-        value_text = (
-            protect_count_text(raw_value, format_number)
-            if ind.get("count") in PERSON_COUNTS
-            # a ratio of a suppressed person count (participants per campaign): no figure
-            else None
-            if any(b in counts.columns and is_small(counts.at[code, b]) for b in derived_from)
-            else format_number(raw_value, decimals)
-        )
+        value_text = _value_text(counts, code, ind, raw_value, format_number)
         rows.append(
             {
                 "population_class": row["population_class"],
@@ -202,25 +237,7 @@ def palmares_table(
             }
         )
     if not rows:  # no ranked commune (a small subset): the table keeps its columns
-        columns = [
-            "population_class",
-            "rank_in_class",
-            "code_commune",
-            "nom",
-            "population",
-            "code_departement",
-            "code_region",
-            "score",
-            *(f"score_{c}" for c in criteria),
-            "rank_national",
-            "class_size",
-            "distinguishing_indicator",
-            "distinguishing_value",
-            "distinguishing_class_percentile",
-            "sentence",
-            *(AWARD_COLUMNS if awarded is not None else ()),
-        ]
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=_palmares_columns(criteria, awarded is not None))
     return pd.DataFrame(rows)
 
 

@@ -27,7 +27,7 @@ declared probabilities the option whose cumulative-probability interval contains
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -51,6 +51,26 @@ def _check_probabilities(probabilities: list[float] | None, n_options: int, what
         raise ValueError(
             f"{what}: probabilities must be non-negative and sum to 1, got {probabilities}"
         )
+
+
+class _Choice(_Strict):
+    """A discrete choice among ``options`` (declared by each subclass, with ``probabilities``);
+    a bare list is the options. ``what`` names the choice in error messages."""
+
+    what: ClassVar[str] = "choice"
+    if TYPE_CHECKING:
+        options: list[Any]
+        probabilities: list[float] | None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_list(cls, value: Any) -> Any:
+        return {"options": value} if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _check(self) -> _Choice:
+        _check_probabilities(self.probabilities, len(self.options), self.what)
+        return self
 
 
 class WeightPerturbation(_Strict):
@@ -81,21 +101,13 @@ class WeightPerturbation(_Strict):
         return sorted(set(value))
 
 
-class TreatmentChoice(_Strict):
+class TreatmentChoice(_Choice):
     """Alternative outlier treatments, each a complete treat step of the spec."""
 
     options: list[TreatStep] = Field(min_length=1)
     probabilities: list[float] | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _bare_list(cls, value: Any) -> Any:
-        return {"options": value} if isinstance(value, list) else value
-
-    @model_validator(mode="after")
-    def _check(self) -> TreatmentChoice:
-        _check_probabilities(self.probabilities, len(self.options), "treatment")
-        return self
+    what: ClassVar[str] = "treatment"
 
 
 class NormalisationOption(_Strict):
@@ -121,36 +133,20 @@ class NormalisationOption(_Strict):
         return self.geometric if method == "geometric" and self.geometric is not None else self.step
 
 
-class NormalisationChoice(_Strict):
+class NormalisationChoice(_Choice):
     options: list[NormalisationOption] = Field(min_length=1)
     probabilities: list[float] | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _bare_list(cls, value: Any) -> Any:
-        return {"options": value} if isinstance(value, list) else value
-
-    @model_validator(mode="after")
-    def _check(self) -> NormalisationChoice:
-        _check_probabilities(self.probabilities, len(self.options), "normalisation")
-        return self
+    what: ClassVar[str] = "normalisation"
 
 
-class AggregationChoice(_Strict):
+class AggregationChoice(_Choice):
     """Alternative aggregation functions (the engine's weighted arithmetic or geometric mean)."""
 
     options: list[Literal["arithmetic", "geometric"]] = Field(min_length=1)
     probabilities: list[float] | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _bare_list(cls, value: Any) -> Any:
-        return {"options": value} if isinstance(value, list) else value
-
-    @model_validator(mode="after")
-    def _check(self) -> AggregationChoice:
-        _check_probabilities(self.probabilities, len(self.options), "aggregation")
-        return self
+    what: ClassVar[str] = "aggregation"
 
 
 class ExclusionChoice(_Strict):

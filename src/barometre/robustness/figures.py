@@ -28,6 +28,11 @@ ASSUMPTION_LABELS_FR = {
     "sampling": "Aléa d'échantillonnage (comptages)",
 }
 DPI = 150
+#: Bars of the Sobol' chart: offset from the tick, index column, colour, French label.
+SOBOL_BARS = (
+    (-0.2, "S1", "#9db4d0", "Premier ordre"),
+    (0.2, "ST", "#1f4e79", "Total"),
+)
 
 
 def assumption_label(name: str) -> str:
@@ -179,24 +184,16 @@ def sobol_figure(
         ax = axes[k // cols][k % cols]
         sub = indices[indices["output"] == output]
         x = np.arange(len(sub))
-        ax.bar(
-            x - 0.2,
-            sub["S1"].clip(lower=0),
-            0.4,
-            yerr=sub["S1_conf"],
-            capsize=2,
-            color="#9db4d0",
-            label="Premier ordre",
-        )
-        ax.bar(
-            x + 0.2,
-            sub["ST"].clip(lower=0),
-            0.4,
-            yerr=sub["ST_conf"],
-            capsize=2,
-            color="#1f4e79",
-            label="Total",
-        )
+        for offset, index, color, label in SOBOL_BARS:
+            ax.bar(
+                x + offset,
+                sub[index].clip(lower=0),
+                0.4,
+                yerr=sub[f"{index}_conf"],
+                capsize=2,
+                color=color,
+                label=label,
+            )
         ax.set_xticks(
             x, [assumption_label(f) for f in sub["factor"]], rotation=40, ha="right", fontsize=7
         )

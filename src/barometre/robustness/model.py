@@ -28,6 +28,10 @@ removed from the spec, with any aggregate left without children (:func:`prune_sp
 
 :func:`naive_ranks` rebuilds a run with :func:`build_index` from the run's own spec
 (:func:`run_spec`): the fast path must give exactly the same ranks (tested).
+
+The specs of single runs and the naive rebuild live in :mod:`.runspec`, the pattern plans and
+variants in :mod:`.plans`. This module stays a little over 500 lines: it is one class whose
+precomputation and evaluation share the caches and the lock.
 """
 
 from __future__ import annotations
@@ -36,18 +40,33 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from barometre.composite import steps
-from barometre.composite.arguments import AggregateArguments, StepArguments
+from barometre.composite.arguments import StepArguments
 from barometre.composite.engine import IndexBuild, build_index
-from barometre.composite.spec import IndexSpec, NormaliseStep, TreatStep, spec_from_dict
+from barometre.composite.spec import IndexSpec, NormaliseStep
 from barometre.robustness.assumptions import RobustnessAssumptions
-from barometre.robustness.design import NO_EXCLUSION, AssumptionSpace, RunDesign
+from barometre.robustness.design import AssumptionSpace, RunDesign
+from barometre.robustness.plans import (
+    _PatternPlan,
+    _Structure,
+    _Variant,
+    pattern_plan,
+    variant_rows,
+)
 from barometre.robustness.ranking import rank_desc_min
+from barometre.robustness.runspec import (
+    RUN_WEIGHT_SET,
+    RobustnessError,
+    describe,
+    naive_ranks,
+    prune_spec,
+    rank_in_classes,
+    run_spec,
+)
 
 if TYPE_CHECKING:
     from barometre.robustness.joint import DrawSampler, JointEvaluator
@@ -55,129 +74,19 @@ if TYPE_CHECKING:
 #: Entries per block of the vectorised ranking: blocks of ~2 MB stay in cache (measured: a
 #: 33 000-unit class ranks twice as fast in blocks of 8 runs as in blocks of 256).
 BLOCK_ENTRIES = 262_144
-RUN_WEIGHT_SET = "__run__"
 
-
-class RobustnessError(ValueError):
-    """Assumptions that cannot be evaluated on this spec and data."""
-
-
-# --- specs of single runs ----------------------------------------------------------------------
-def prune_spec(spec: IndexSpec, excluded: str | None) -> IndexSpec:
-    """The spec without indicator ``excluded``, nor any aggregate left without children.
-
-    Weight sets forget the removed codes. Raises :class:`RobustnessError` if nothing is left.
-    """
-    if excluded is None or excluded == NO_EXCLUSION:
-        return spec
-    raw = spec.model_dump()
-    raw["indicators"] = [i for i in raw["indicators"] if i["code"] != excluded]
-    if len(raw["indicators"]) == len(spec.indicators):
-        raise RobustnessError(f"cannot exclude unknown indicator {excluded!r}")
-    removed = {excluded}
-    while True:
-        parents = {i["parent"] for i in raw["indicators"]} | {
-            a["parent"] for a in raw["aggregates"] if a["parent"] is not None
-        }
-        empty = [a for a in raw["aggregates"] if a["code"] not in parents]
-        if not empty:
-            break
-        if any(a["parent"] is None for a in empty):
-            raise RobustnessError(f"excluding {excluded!r} leaves the index without indicators")
-        removed |= {a["code"] for a in empty}
-        raw["aggregates"] = [a for a in raw["aggregates"] if a["code"] in parents]
-    raw["weight_sets"] = {
-        name: {k: v for k, v in values.items() if k not in removed}
-        for name, values in raw["weight_sets"].items()
-    }
-    raw["steps"]["treat"]["per_indicator"] = {
-        k: v for k, v in raw["steps"]["treat"]["per_indicator"].items() if k not in removed
-    }
-    return spec_from_dict(raw, source=f"spec without {excluded}")
-
-
-def run_spec(
-    spec: IndexSpec,
-    *,
-    treat: TreatStep,
-    normalise: NormaliseStep,
-    aggregation: str,
-    excluded: str | None = None,
-    weights: Mapping[str, float] | None = None,
-    units: tuple[Sequence[str], Sequence[str]] | None = None,
-) -> IndexSpec:
-    """The spec of one run: steps replaced, one indicator excluded, weights as weight set
-    ``__run__``, and (``units`` = kept, dropped) screening forced to the nominal set of units."""
-    pruned = prune_spec(spec, excluded)
-    raw = pruned.model_dump()
-    raw["steps"]["treat"] = treat.model_dump()
-    raw["steps"]["normalise"] = normalise.model_dump()
-    raw["steps"]["aggregate"]["method"] = aggregation
-    if weights is not None:
-        codes = {i["code"] for i in raw["indicators"]} | {a["code"] for a in raw["aggregates"]}
-        raw["weight_sets"][RUN_WEIGHT_SET] = {k: float(v) for k, v in weights.items() if k in codes}
-        raw["weights"] = RUN_WEIGHT_SET
-    if units is not None and raw["steps"]["screen"]["enabled"]:
-        raw["steps"]["screen"]["force_include"] = list(units[0])
-        raw["steps"]["screen"]["force_exclude"] = list(units[1])
-    return spec_from_dict(raw, source="run spec")
-
-
-def rank_in_classes(build: IndexBuild, class_column: str | None) -> pd.Series:
-    """The engine's ranks of the root score, within ``class_column`` (None: overall)."""
-    spec = build.spec
-    scores = build.aggregated[[spec.root]]
-    if class_column is None:
-        ranks = steps.rank_desc(scores)
-    elif class_column in build.group_ranks:
-        ranks = build.group_ranks[class_column][[spec.root]]
-    else:
-        ranks = steps.rank_within(scores, build.units.loc[scores.index, class_column])
-    return ranks[spec.root].reindex(scores.index)
-
-
-# --- effective weights of one missing-value pattern ------------------------------------------
-@dataclass
-class _PatternPlan:
-    """How the run weights of the nodes give the effective weights of one pattern's indicators."""
-
-    live: np.ndarray  # positions (among the structure's indicators) with a path to the root
-    paths: np.ndarray  # live × depth node indices, padded with the index of a column of ones
-    denominators: list[tuple[int, np.ndarray]]  # aggregate position, its present children
-    root_present: bool
-
-    def effective(
-        self, weights: np.ndarray, n_aggregates: int, parent_pos: np.ndarray
-    ) -> np.ndarray:
-        """Effective weights (runs × live indicators) from node weights (runs × nodes)."""
-        n_runs, n_nodes = weights.shape
-        denominators = np.ones((n_runs, n_aggregates + 1))
-        for position, kids in self.denominators:
-            denominators[:, position] = weights[:, kids].sum(axis=1)
-        shares = np.ones((n_runs, n_nodes + 1))
-        shares[:, :n_nodes] = weights / denominators[:, parent_pos]
-        return shares[:, self.paths].prod(axis=2)
-
-
-@dataclass
-class _Structure:
-    """The hierarchy of one exclusion option."""
-
-    spec: IndexSpec
-    columns: np.ndarray  # indices of its indicators among all the spec's indicators
-    plans: dict[int, _PatternPlan] = field(default_factory=dict)
-
-
-@dataclass
-class _Variant:
-    """One discrete variant: distinct rows grouped by pattern, and their maps to the units."""
-
-    n_unique: int
-    blocks: list[tuple[int, int, _PatternPlan, np.ndarray]]  # rows [a, b), plan, X^T of live
-    absent: list[tuple[int, int]]  # rows whose root score is missing
-    zeros: list[tuple[int, int]]  # rows whose geometric mean is 0 (a zero among live values)
-    classes: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # per class: rows, counts, inverse
-    geometric: bool
+__all__ = [
+    "BLOCK_ENTRIES",
+    "RUN_WEIGHT_SET",
+    "RobustnessError",
+    "RobustnessModel",
+    "RunOutputs",
+    "describe",
+    "naive_ranks",
+    "prune_spec",
+    "rank_in_classes",
+    "run_spec",
+]
 
 
 @dataclass
@@ -201,6 +110,23 @@ class RunOutputs:
     pairs: np.ndarray
     ranks: np.ndarray | None = None
     group_top_count: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _check_model_inputs(
+    spec: IndexSpec, assumptions: RobustnessAssumptions, sampler: DrawSampler | None
+) -> None:
+    """Raise :class:`RobustnessError` when the sampling assumption and the sampler do not come
+    together, when top-k counts within groups lack the joint runs, or when the class column is
+    not a unit group of the spec."""
+    if (assumptions.sampling is None) != (sampler is None):
+        raise RobustnessError("posterior draws need both the 'sampling' assumption and a sampler")
+    if assumptions.group_top and sampler is None:
+        raise RobustnessError("top-k counts within other groups need the joint runs (a sampler)")
+    class_column = assumptions.class_column
+    if class_column is not None and class_column not in spec.units.groups:
+        raise RobustnessError(
+            f"class column {class_column!r} is not a unit group of the spec {spec.units.groups}"
+        )
 
 
 class RobustnessModel:
@@ -229,22 +155,11 @@ class RobustnessModel:
         if not self.tables:
             raise RobustnessError("no input table")
         self.space = AssumptionSpace(spec, assumptions, weight_set, list(self.tables))
-        if (assumptions.sampling is None) != (sampler is None):
-            raise RobustnessError(
-                "posterior draws need both the 'sampling' assumption and a sampler"
-            )
+        _check_model_inputs(spec, assumptions, sampler)
         self.class_column = assumptions.class_column
         self.sampler = sampler
         self._group_members: dict[str, list[np.ndarray]] = {}
         self._joint: JointEvaluator | None = None
-        if assumptions.group_top and sampler is None:
-            raise RobustnessError(
-                "top-k counts within other groups need the joint runs (a sampler)"
-            )
-        if self.class_column is not None and self.class_column not in spec.units.groups:
-            raise RobustnessError(
-                f"class column {self.class_column!r} is not a unit group of the spec {spec.units.groups}"
-            )
         nominal_label = self.space.discrete["rates"].labels[0]
         self.nominal_build = build_index(spec, self.tables[nominal_label], weight_set)
         build = self.nominal_build
@@ -252,7 +167,22 @@ class RobustnessModel:
         kept = set(screened)
         dropped = [u for u in build.screening.index if u not in kept]
         self._fixed_units = (list(map(str, screened)), list(map(str, dropped)))
-        # --- units in class order ----------------------------------------------------------
+        bounds = self._order_units(build, class_order)
+        self._set_nominal(build, bounds)
+        # --- precomputed normalised matrices -------------------------------------------------
+        self._screened = {nominal_label: build.screened}
+        self._matrices: dict[tuple[int, int, str], np.ndarray] = {}
+        self._structures: dict[str, _Structure] = {}
+        self._lock = threading.Lock()
+        self._index_nodes()
+
+    def _order_units(self, build: IndexBuild, class_order: Sequence[str] | None) -> np.ndarray:
+        """Set the units in class order (codes, classes, class slices); return the class bounds.
+
+        Classes are ``class_order`` (default: sorted labels) restricted to those with units; the
+        engine order is kept within a class. Raises :class:`RobustnessError` for a class that is
+        not in ``class_order``."""
+        screened = build.screened.index
         if self.class_column is None:
             classes = pd.Series("all", index=screened)
         else:
@@ -271,13 +201,17 @@ class RobustnessModel:
         self.class_slices = [
             (int(bounds[c]), int(bounds[c + 1])) for c in range(len(self.class_labels))
         ]
+        return bounds
+
+    def _set_nominal(self, build: IndexBuild, bounds: np.ndarray) -> None:
+        """Set the nominal ranks and scores (class order) and the laureates in palmarès order
+        (class, nominal rank, unit code) with their classes."""
         nominal = rank_in_classes(build, self.class_column)
         self.nominal_ranks = nominal.fillna(0).to_numpy(dtype=np.int64)[self._order]
-        self.nominal_scores = build.aggregated[spec.root].to_numpy()[self._order]
-        top = assumptions.top
+        self.nominal_scores = build.aggregated[self.spec.root].to_numpy()[self._order]
+        top = self.assumptions.top
         laureates = np.flatnonzero((self.nominal_ranks >= 1) & (self.nominal_ranks <= top))
         laureate_class = np.searchsorted(bounds[1:], laureates, side="right")
-        # laureates in palmarès order: class, nominal rank, unit code
         order = np.lexsort(
             (self.unit_codes[laureates], self.nominal_ranks[laureates], laureate_class)
         )
@@ -285,16 +219,14 @@ class RobustnessModel:
         self.laureate_class = laureate_class[order]
         if max((b - a for a, b in self.class_slices), default=0) >= 2**16:
             raise RobustnessError("a class with 65 536 units or more does not fit uint16 ranks")
-        # --- precomputed normalised matrices -------------------------------------------------
-        self._screened = {nominal_label: build.screened}
-        self._matrices: dict[tuple[int, int, str], np.ndarray] = {}
-        self._structures: dict[str, _Structure] = {}
-        self._lock = threading.Lock()
+
+    def _index_nodes(self) -> None:
+        """Set the positions of the nodes, of the aggregates and of every node's parent."""
         self._nodes = self.space.nodes
         self._node_pos = {n: i for i, n in enumerate(self._nodes)}
-        aggregates = [a.code for a in spec.aggregates]
+        aggregates = [a.code for a in self.spec.aggregates]
         self._aggregate_pos = {a: i for i, a in enumerate(aggregates)}
-        parents = spec.parent_map()
+        parents = self.spec.parent_map()
         # parent position of every node among the aggregates (the root points at a column of
         # ones, so its share is its own weight, unused)
         self._parent_pos = np.array(
@@ -362,49 +294,12 @@ class RobustnessModel:
         with self._lock:
             if bits in structure.plans:
                 return structure.plans[bits]
-        spec = structure.spec
-        aggregate = AggregateArguments.from_spec(spec)
-        nominal = dict(zip(self._nodes, self.space.nominal_weights, strict=True))
-        present = dict(zip(spec.indicator_codes, map(bool, pattern), strict=True))
-        kept_children: dict[str, list[str]] = {}
-        for agg in aggregate.order:
-            kids = aggregate.children[agg]
-            here = [k for k in kids if present[k]]
-            share = len(here) / len(kids)
-            total = sum(nominal[k] for k in here)
-            # the engine's rule (steps.weighted_mean): some child present, enough of them,
-            # and a positive weight among them (positive weights stay positive when perturbed)
-            minimum = aggregate.min_share_at(aggregate.levels[agg])
-            present[agg] = bool(here) and share >= minimum and total > 0
-            kept_children[agg] = here
-        root = spec.root
-        parents = spec.parent_map()
-        live, paths = [], []
-        if present[root]:
-            for position, code in enumerate(spec.indicator_codes):
-                chain, node = [], code
-                # a zero-weight node contributes nothing (arithmetic) and is ignored (geometric:
-                # the intended engine rule, see the xfail test of a 0 value on a 0-weight child)
-                while node != root and present[node] and nominal[node] > 0:
-                    chain.append(self._node_pos[node])
-                    node = parents[node]
-                if node == root:
-                    live.append(position)
-                    paths.append(chain)
-        depth = max((len(p) for p in paths), default=1)
-        ones = len(self._nodes)
-        padded = np.full((len(paths), depth), ones, dtype=np.int64)
-        for row, chain in enumerate(paths):
-            padded[row, : len(chain)] = chain
-        # every present aggregate normalises its present children by their sum (the root's own
-        # weight is never used)
-        denominators = [
-            (self._aggregate_pos[agg], np.array([self._node_pos[k] for k in kids], dtype=np.int64))
-            for agg, kids in kept_children.items()
-            if present[agg]
-        ]
-        plan = _PatternPlan(
-            np.array(live, dtype=np.int64), padded, denominators, bool(present[root])
+        plan = pattern_plan(
+            structure.spec,
+            pattern,
+            dict(zip(self._nodes, self.space.nominal_weights, strict=True)),
+            self._node_pos,
+            self._aggregate_pos,
         )
         with self._lock:
             structure.plans[bits] = plan
@@ -427,47 +322,9 @@ class RobustnessModel:
                 f"normalisation {label!r} gives negative values: geometric means need a positive "
                 "scale (declare a 'geometric' step for this option, e.g. min-max onto [1, 100])"
             )
-        k = x.shape[1]
-        rows = np.ascontiguousarray(x).view(np.dtype((np.void, 8 * k))).ravel()
-        _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
-        unique = x[first]
-        patterns = (~np.isnan(unique)).astype(np.int64) @ (1 << np.arange(k, dtype=np.int64))
-        plans = {
-            int(p): self._plan(structure, ~np.isnan(unique[np.argmax(patterns == p)]))
-            for p in np.unique(patterns)
-        }
-        # A geometric mean with a zero among its live values is exactly 0 (exp(−inf) in the
-        # engine): those rows get their own blocks instead of passing −inf to the matrix product.
-        zero = np.zeros(unique.shape[0], dtype=np.int64)
-        if method == "geometric":
-            for p, plan in plans.items():
-                rows_p = patterns == p
-                zero[rows_p] = (unique[rows_p][:, plan.live] == 0).any(axis=1)
-        by_block = np.lexsort((zero, patterns))
-        unique, patterns, zero = unique[by_block], patterns[by_block], zero[by_block]
-        new_position = np.empty_like(by_block)
-        new_position[by_block] = np.arange(by_block.size)
-        inverse = new_position[inverse.ravel()]
-        blocks, absent, zeros = [], [], []
-        cuts = np.flatnonzero((np.diff(patterns) != 0) | (np.diff(zero) != 0)) + 1
-        for a, b in zip(np.r_[0, cuts], np.r_[cuts, patterns.size], strict=True):
-            plan = plans[int(patterns[a])]
-            if not plan.root_present:
-                absent.append((int(a), int(b)))
-            elif zero[a]:
-                zeros.append((int(a), int(b)))
-            else:
-                live = unique[a:b][:, plan.live]
-                if method == "geometric":
-                    live = np.log(live)
-                blocks.append((int(a), int(b), plan, np.ascontiguousarray(live.T)))
-        classes = []
-        for a, b in self.class_slices:
-            rows_c, inverse_c, counts = np.unique(
-                inverse[a:b], return_inverse=True, return_counts=True
-            )
-            classes.append((rows_c, counts.astype(np.int64), inverse_c.ravel()))
-        return _Variant(int(unique.shape[0]), blocks, absent, zeros, classes, method == "geometric")
+        return variant_rows(
+            x, method, lambda pattern: self._plan(structure, pattern), self.class_slices
+        )
 
     # --- evaluation -----------------------------------------------------------------------------
     def joint_evaluator(self) -> JointEvaluator:
@@ -563,18 +420,7 @@ class RobustnessModel:
 
     def _scores(self, variant: _Variant, weights: np.ndarray) -> np.ndarray:
         """Root scores (runs × distinct rows) of one variant for a batch of node weights."""
-        scores = np.empty((weights.shape[0], variant.n_unique))
-        n_aggregates = len(self._aggregate_pos)
-        for a, b, plan, live_t in variant.blocks:
-            effective = plan.effective(weights, n_aggregates, self._parent_pos)
-            scores[:, a:b] = effective @ live_t
-        for a, b in variant.absent:
-            scores[:, a:b] = np.nan
-        for a, b in variant.zeros:
-            scores[:, a:b] = -np.inf  # exp(−inf) = 0, the engine's geometric mean with a zero
-        if variant.geometric:
-            np.exp(scores, out=scores)
-        return scores
+        return variant.scores(weights, len(self._aggregate_pos), self._parent_pos)
 
     def variant_scores(
         self, key: tuple[int, int, int, int, int], weights: np.ndarray
@@ -689,32 +535,3 @@ class RobustnessModel:
             units=self._fixed_units,
         )
         return spec, space.discrete["rates"].labels[ch["rates"]]
-
-
-def naive_ranks(
-    model: RobustnessModel, design: RunDesign, runs: Sequence[int] | None = None
-) -> np.ndarray:
-    """Ranks (runs × units, the model's unit order, 0 = unranked) by rebuilding each run with
-    :func:`build_index`: the reference the fast path is tested against, and the benchmark's
-    baseline."""
-    runs = list(range(len(design))) if runs is None else list(runs)
-    out = np.zeros((len(runs), model.n_units), dtype=np.int64)
-    for row, run in enumerate(runs):
-        spec, label = model.run_spec_of(design, run)
-        build = build_index(spec, model.tables[label], weight_set=RUN_WEIGHT_SET)
-        ranks = rank_in_classes(build, model.class_column)
-        out[row] = ranks.reindex(model.unit_codes).fillna(0).to_numpy(dtype=np.int64)
-    return out
-
-
-def describe(model: RobustnessModel) -> dict[str, Any]:
-    """Size of the model: units, classes, factors, discrete options (for logs and reports)."""
-    return {
-        "units": model.n_units,
-        "classes": dict(
-            zip(model.class_labels, [b - a for a, b in model.class_slices], strict=True)
-        ),
-        "factors": [f.name for f in model.space.factors],
-        "options": {k: list(v.labels) for k, v in model.space.discrete.items()},
-        "laureates": int(model.laureates.size),
-    }

@@ -31,6 +31,14 @@ class EligibilityResult:
     report: pd.DataFrame
 
 
+def _numeric_column(table: pd.DataFrame, column: str, rule: str) -> np.ndarray:
+    """Column ``column`` of ``table`` as floats (NaN kept); ``KeyError`` naming the ``rule``
+    when the table lacks it, ``ValueError`` when a value is not numeric."""
+    if column not in table.columns:
+        raise KeyError(f"{rule} column {column!r} not in the table")
+    return pd.to_numeric(table[column], errors="raise").to_numpy(dtype=float)
+
+
 def _passes(
     table: pd.DataFrame, rules: EligibilityRules, rule: RuleName, population_column: str
 ) -> np.ndarray:
@@ -41,9 +49,7 @@ def _passes(
     if rule == "activity":
         spec = rules.min_activity
         assert spec is not None
-        if spec.column not in table.columns:
-            raise KeyError(f"activity column {spec.column!r} not in the table")
-        activity = pd.to_numeric(table[spec.column], errors="raise").to_numpy(dtype=float)
+        activity = _numeric_column(table, spec.column, "activity")
         return np.where(np.isnan(activity), spec.missing_passes, activity >= spec.minimum)
     if rule == "information":
         info = rules.min_information
@@ -56,9 +62,7 @@ def _passes(
     if rule == "reliability":
         rel = rules.min_reliability
         assert rel is not None
-        if rel.column not in table.columns:
-            raise KeyError(f"reliability column {rel.column!r} not in the table")
-        values = pd.to_numeric(table[rel.column], errors="raise").to_numpy(dtype=float)
+        values = _numeric_column(table, rel.column, "reliability")
         return np.nan_to_num(values, nan=-np.inf) >= rel.minimum
     coverage = rules.min_coverage
     assert coverage is not None
