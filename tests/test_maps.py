@@ -87,6 +87,23 @@ def test_geometry_files_match_their_provenance() -> None:
     assert provenance["outputs"]["departements.geojson"]["features"] == 101
 
 
+def test_bounds_of_several_departments_enclose_each_one() -> None:
+    departments = maps.load_departments()
+    ring = [departments[c] for c in maps.PETITE_COURONNE]
+    west, south, east, north = maps.lon_lat_bounds(ring)
+    assert (west, south, east, north) == (
+        min(d.bounds[0] for d in ring),
+        min(d.bounds[1] for d in ring),
+        max(d.bounds[2] for d in ring),
+        max(d.bounds[3] for d in ring),
+    )
+    # Paris lies inside its inner ring, whose box is about 0.4° by 0.3°
+    assert departments["75"].bounds[0] > west and departments["75"].bounds[2] < east
+    assert 0.3 < east - west < 0.6 and 0.2 < north - south < 0.4
+    square = np.array([[0.0, 0.0], [2.0, 0.0], [2.0, 1.0], [0.0, 1.0], [0.0, 0.0]])
+    assert maps.lon_lat_bounds([maps.Department("x", "x", ((square,),))]) == (0.0, 0.0, 2.0, 1.0)
+
+
 def test_enclaves_stay_holes() -> None:
     # The Enclave des Papes (Vaucluse) is a hole of the Drôme, and an exterior of the Vaucluse.
     drome, vaucluse = maps.load_departments()["26"], maps.load_departments()["84"]
