@@ -374,6 +374,21 @@ def test_offline_crossref_supplements_are_the_quarto_projects() -> None:
     assert offline == quarto == {"fig": "Figure", "tbl": "Tableau"}
 
 
+def test_output_formats_and_stems_of_a_project() -> None:
+    from barometre.publish.render.base import check_formats, project_output_stem
+
+    check_formats(("pdf",))
+    check_formats(("html", "pdf"))
+    for bad in ((), ("pdf", "docx"), ("typst",)):
+        with pytest.raises(ValueError, match="formats must be among"):
+            check_formats(bad)
+    assert project_output_stem("territoire.qmd", {}) == "territoire"
+    assert project_output_stem("territoire.qmd", {"output-file": "territoire-t.pdf"}) == (
+        "territoire-t"
+    )
+    assert project_output_stem("a/b.qmd", {"output-file": ""}) == "b"
+
+
 # --------------------------------------------------------------------------- Quarto
 
 
