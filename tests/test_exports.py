@@ -13,6 +13,7 @@ from barometre.config import load_edition, load_indicator_meta
 from barometre.publish.exports import (
     COLUMN_DOCS,
     ColumnDoc,
+    csv_values,
     data_dictionary,
     export_table,
     indicator_docs,
@@ -35,6 +36,15 @@ def table() -> pd.DataFrame:
             "laureate": [False, True, False],
         }
     )
+
+
+def test_csv_values_round_floats_and_write_booleans_in_french(table: pd.DataFrame) -> None:
+    frame = csv_values(table)
+    assert frame["score"].tolist() == [28.411848, 40.5, 33.25]
+    assert frame["laureate"].tolist() == ["non", "oui", "non"]
+    assert frame["population"].tolist() == [806, 71_361, 153_810]  # integers untouched
+    assert frame["rna_creations"].isna().tolist() == [False, True, False]
+    assert table["laureate"].dtype == bool  # the caller's table is left as it was
 
 
 def test_dictionary_definitions_come_from_the_indicator_metadata() -> None:

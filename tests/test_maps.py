@@ -87,6 +87,23 @@ def test_geometry_files_match_their_provenance() -> None:
     assert provenance["outputs"]["departements.geojson"]["features"] == 101
 
 
+def test_bounds_of_several_departments_enclose_each_one() -> None:
+    departments = maps.load_departments()
+    ring = [departments[c] for c in maps.PETITE_COURONNE]
+    west, south, east, north = maps.lon_lat_bounds(ring)
+    assert (west, south, east, north) == (
+        min(d.bounds[0] for d in ring),
+        min(d.bounds[1] for d in ring),
+        max(d.bounds[2] for d in ring),
+        max(d.bounds[3] for d in ring),
+    )
+    # Paris lies inside its inner ring, whose box is about 0.4° by 0.3°
+    assert departments["75"].bounds[0] > west and departments["75"].bounds[2] < east
+    assert 0.3 < east - west < 0.6 and 0.2 < north - south < 0.4
+    square = np.array([[0.0, 0.0], [2.0, 0.0], [2.0, 1.0], [0.0, 1.0], [0.0, 0.0]])
+    assert maps.lon_lat_bounds([maps.Department("x", "x", ((square,),))]) == (0.0, 0.0, 2.0, 1.0)
+
+
 def test_enclaves_stay_holes() -> None:
     # The Enclave des Papes (Vaucluse) is a hole of the Drôme, and an exterior of the Vaucluse.
     drome, vaucluse = maps.load_departments()["26"], maps.load_departments()["84"]
@@ -290,3 +307,33 @@ def test_highlighted_departments_are_outlined(values: pd.Series) -> None:
 def test_unknown_department_codes_are_refused() -> None:
     with pytest.raises(KeyError, match="99"):
         maps.draw_department_map(pd.Series({"99": 1.0, "01": 2.0}))
+
+
+def test_territory_map_frames_a_lone_commune_and_keeps_the_shape() -> None:
+    import matplotlib.pyplot as plt
+
+    from barometre.publish.maps.territory import _communes_extent, _territory_figure
+
+    lone = pd.DataFrame({"lon": [3.0], "lat": [46.5]})  # Lambert-93's origin
+    x, y = _communes_extent(lone, maps.lambert93, overseas=False)
+    assert x == pytest.approx((700_000 - 4_000, 700_000 + 4_000))
+    assert y == pytest.approx((6_600_000 - 4_000, 6_600_000 + 4_000))
+    two = pd.DataFrame({"lon": [0.0, 1.0], "lat": [0.0, 0.0]})
+
+    def plane(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.asarray(lon) * 100_000.0, np.asarray(lat) * 100_000.0
+
+    x, y = _communes_extent(two, plane, overseas=False)
+    assert x == pytest.approx((-12_000, 112_000)) and y == pytest.approx((-12_000, 12_000))
+    assert _communes_extent(lone, plane, overseas=True)[0][1] - 300_000 == pytest.approx(0.04)
+
+    # a square territory: the map is as high as wide, the legend band 1 inch under it
+    fig, ax, top = _territory_figure((0.0, 10.0), (0.0, 10.0), width=6.4)
+    assert tuple(fig.get_size_inches()) == pytest.approx((6.4, 7.4))
+    assert top == pytest.approx(1 / 7.4)
+    assert ax.get_position().height == pytest.approx(6.4 / 7.4)
+    # a very tall one is capped at 7.2 inches and narrowed to keep its proportions
+    fig, ax, top = _territory_figure((0.0, 1.0), (0.0, 10.0), width=6.4)
+    assert tuple(fig.get_size_inches()) == pytest.approx((6.4, 8.2))
+    assert ax.get_position().width == pytest.approx(0.72 / 6.4)
+    plt.close("all")

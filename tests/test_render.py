@@ -17,9 +17,11 @@ from external_tools import has_tool
 
 from barometre.publish import PALETTE, contrast_ratio
 from barometre.publish.render import (
+    CROSSREF_FILTER,
     CSS_FILE,
     PROJECT_TEMPLATE_FILES,
     PROJECT_TEMPLATES,
+    QUARTO_PROJECT_TEMPLATE,
     SUPPORTED_DIV_CLASSES,
     TYPST_TEMPLATE,
     RenderError,
@@ -358,6 +360,33 @@ def test_lua_filter_and_subset_know_the_same_div_classes() -> None:
         assert f".{cls}" in css, cls
         if not cls.startswith("callout-"):
             assert f'["{cls}"]' in lua, cls
+
+
+def test_offline_crossref_supplements_are_the_quarto_projects() -> None:
+    """crossref.lua numbers « Figure 3 » / « Tableau 2 » as Quarto does with the project's
+    crossref titles: the two renderers must print the same words."""
+    lua = CROSSREF_FILTER.read_text(encoding="utf-8")
+    supplements = re.search(r"local SUPPLEMENT = \{([^}]*)\}", lua)
+    assert supplements is not None
+    offline = dict(re.findall(r'(\w+) = "([^"]*)"', supplements.group(1)))
+    crossref = yaml.safe_load(QUARTO_PROJECT_TEMPLATE.read_text(encoding="utf-8"))["crossref"]
+    quarto = {kind: crossref[f"{kind}-title"] for kind in ("fig", "tbl")}
+    assert offline == quarto == {"fig": "Figure", "tbl": "Tableau"}
+
+
+def test_output_formats_and_stems_of_a_project() -> None:
+    from barometre.publish.render.base import check_formats, project_output_stem
+
+    check_formats(("pdf",))
+    check_formats(("html", "pdf"))
+    for bad in ((), ("pdf", "docx"), ("typst",)):
+        with pytest.raises(ValueError, match="formats must be among"):
+            check_formats(bad)
+    assert project_output_stem("territoire.qmd", {}) == "territoire"
+    assert project_output_stem("territoire.qmd", {"output-file": "territoire-t.pdf"}) == (
+        "territoire-t"
+    )
+    assert project_output_stem("a/b.qmd", {"output-file": ""}) == "b"
 
 
 # --------------------------------------------------------------------------- Quarto

@@ -222,14 +222,21 @@ def data_dictionary(
     )
 
 
-def write_csv(table: pd.DataFrame, path: Path) -> Path:
-    """UTF-8 CSV, comma-separated, dot decimals rounded to :data:`CSV_DECIMALS`, ``\\n`` line ends."""
+def csv_values(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``table`` as the CSV files print it: floats rounded to :data:`CSV_DECIMALS`,
+    booleans written ``oui``/``non``."""
     frame = table.copy()
     for column in frame.columns:
         if pd.api.types.is_float_dtype(frame[column]):
             frame[column] = frame[column].round(CSV_DECIMALS)
         elif pd.api.types.is_bool_dtype(frame[column]):
             frame[column] = frame[column].map({True: "oui", False: "non"})
+    return frame
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> Path:
+    """UTF-8 CSV, comma-separated, dot decimals rounded to :data:`CSV_DECIMALS`, ``\\n`` line ends."""
+    frame = csv_values(table)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))
     return path
@@ -344,12 +351,7 @@ def protect_export(
     per campaign) is suppressed with it, and so is its rate: multiplied by the published number
     of campaigns it would give the count back.
     """
-    frame = table.copy()
-    for column in frame.columns:
-        if pd.api.types.is_float_dtype(frame[column]):
-            frame[column] = frame[column].round(CSV_DECIMALS)
-        elif pd.api.types.is_bool_dtype(frame[column]):
-            frame[column] = frame[column].map({True: "oui", False: "non"})
+    frame = csv_values(table)
     protected = protect_table(frame, threshold=threshold, totals_published=True)
     label = suppressed_label(threshold)
     for indicator in meta["indicators"]:

@@ -17,7 +17,7 @@ their class and are styled by barometre.css.
 
 As in Quarto, a callout without a title attribute takes its first heading as title, else a
 default French label. The list of classes is mirrored by SUPPORTED_DIV_CLASSES in
-barometre/publish/render.py.
+barometre/publish/render/subset.py (tests/test_render.py checks the two agree).
 ]]
 
 local FUNCTIONS = {
@@ -223,6 +223,14 @@ local function typst_blocks(blocks)
   return text
 end
 
+-- The first ncols cells of a table row as Typst content blocks, appended to cells.
+local function append_cells(cells, row, ncols)
+  for j, cell in ipairs(row.cells) do
+    if j <= ncols then cells[#cells + 1] = "[" .. typst_blocks(cell.contents) .. "]" end
+  end
+  return cells
+end
+
 local ALIGN = { AlignLeft = "left", AlignRight = "right", AlignCenter = "center", AlignDefault = "auto" }
 
 -- A table as Typst, the same with both renderers (Quarto's own typst output writes a table
@@ -246,10 +254,7 @@ local function typst_table(tbl, fractions, forced_size)
     "    align: (" .. table.concat(aligns, ", ") .. "),",
   }
   for _, row in ipairs(tbl.head.rows) do
-    local cells = { spacer }
-    for j, cell in ipairs(row.cells) do
-      if j <= ncols then cells[#cells + 1] = "[" .. typst_blocks(cell.contents) .. "]" end
-    end
+    local cells = append_cells({ spacer }, row, ncols)
     out[#out + 1] = "    table.header(repeat: true, " .. table.concat(cells, ", ") .. "),"
   end
   out[#out + 1] = "    table.hline(),"
@@ -269,11 +274,7 @@ local function typst_table(tbl, fractions, forced_size)
     else
       lead = spacer
     end
-    local cells = {}
-    if lead then cells[1] = lead end
-    for j, cell in ipairs(row.cells) do
-      if j <= ncols then cells[#cells + 1] = "[" .. typst_blocks(cell.contents) .. "]" end
-    end
+    local cells = append_cells(lead and { lead } or {}, row, ncols)
     out[#out + 1] = "    " .. table.concat(cells, ", ") .. ","
   end
   out[#out + 1] = "  )]"

@@ -15,7 +15,7 @@ html:  captions start with « Figure 3 – » / « Tableau 2 – » (Quarto's cr
 
 It must run before --citeproc: citeproc would take `@fig-x` for a missing citation. The
 supplements are those of the Quarto project (crossref.fig-title, crossref.tbl-title in
-templates/quarto-project.yml); render.py checks the two agree.
+templates/quarto-project.yml); tests/test_render.py checks the two agree.
 ]]
 
 local SUPPLEMENT = { fig = "Figure", tbl = "Tableau" }
