@@ -127,6 +127,16 @@ def write_agenda(a: AgendaInputs) -> Agenda:
     return Agenda(variables, report_day, total_votes, unclassified, n_consensus, consensus_list)
 
 
+def _proposal_table(frame: pd.DataFrame, shares: dict[str, str]) -> pd.DataFrame:
+    """An agenda table of proposals: the text, the votes (small counts masked) and, for each
+    ``header: column`` of ``shares``, that share of ``frame`` as a whole percentage."""
+    return pd.DataFrame({
+        "Proposition": [_prop(t) for t in frame["content"]],
+        "Votes": [_votes(v) for v in frame["n_votes"]],
+        **{header: [_pct(v) for v in frame[column]] for header, column in shares.items()},
+    })  # fmt: skip
+
+
 def _dates(proposals: pd.DataFrame) -> pd.Series:
     """Creation dates of the proposals (empty when the export has none)."""
     return pd.to_datetime(proposals["date_created"], errors="coerce") if "date_created" in proposals else pd.Series(dtype="datetime64[ns]")  # fmt: skip
@@ -216,12 +226,7 @@ def _write_counts_lists(
         "« réaliste », moins les rejets et les banalités ; le score moins sa demi-largeur, pour ne pas placer en tête "
         "les propositions de quelques votes) :"
     ))  # fmt: skip
-    table = pd.DataFrame({
-        "Proposition": [_prop(t) for t in consensus_list["content"]],
-        "Votes": [_votes(v) for v in consensus_list["n_votes"]],
-        "Pour": [_pct(v) for v in consensus_list["agree"]],
-        "P(consensus)": [_pct(v) for v in consensus_list["p_consensus"]],
-    })  # fmt: skip
+    table = _proposal_table(consensus_list, {"Pour": "agree", "P(consensus)": "p_consensus"})
     _text(md / "consensus.md", dataframe_to_markdown(table, align={"Votes": "right", "Pour": "right", "P(consensus)": "right"}, caption="Consensus établis (probabilité de consensus ≥ 90 %), par borne basse du score d'adhésion."))  # fmt: skip
     contro = lists["controversies"].head(top)
     _text(md / "controversies_intro.md", (
@@ -230,25 +235,14 @@ def _write_counts_lists(
         "(borne basse du score de controverse : le plus petit de « pour » et « contre », plus le plus petit de « coup de cœur » "
         "et « surtout pas ! », moins sa demi-largeur) :"
     ))  # fmt: skip
-    _text(md / "controversies.md", dataframe_to_markdown(pd.DataFrame({
-        "Proposition": [_prop(t) for t in contro["content"]],
-        "Votes": [_votes(v) for v in contro["n_votes"]],
-        "Pour": [_pct(v) for v in contro["agree"]],
-        "Contre": [_pct(v) for v in contro["disagree"]],
-        "P(controverse)": [_pct(v) for v in contro["p_controversy"]],
-    }), align={"Votes": "right", "Pour": "right", "Contre": "right", "P(controverse)": "right"}, caption="Controverses établies (probabilité ≥ 90 %), par borne basse du score de controverse."))  # fmt: skip
+    _text(md / "controversies.md", dataframe_to_markdown(_proposal_table(contro, {"Pour": "agree", "Contre": "disagree", "P(controverse)": "p_controversy"}), align={"Votes": "right", "Pour": "right", "Contre": "right", "P(controverse)": "right"}, caption="Controverses établies (probabilité ≥ 90 %), par borne basse du score de controverse."))  # fmt: skip
     rej = lists["rejections"].head(top)
     _text(md / "rejections_intro.md", (
         f"{fr_number(int((scored['p_rejection'] >= CONFIDENCE).sum()))} propositions sont rejetées avec une probabilité "
         f"d'au moins {_pct(CONFIDENCE)} (« contre » d'au moins 60 %, ou « pour » sous 15 % et « neutre » sous 40 %). "
         "Les plus nettement rejetées (borne basse du score de rejet) :"
     ))  # fmt: skip
-    _text(md / "rejections.md", dataframe_to_markdown(pd.DataFrame({
-        "Proposition": [_prop(t) for t in rej["content"]],
-        "Votes": [_votes(v) for v in rej["n_votes"]],
-        "Contre": [_pct(v) for v in rej["disagree"]],
-        "P(rejet)": [_pct(v) for v in rej["p_rejection"]],
-    }), align={"Votes": "right", "Contre": "right", "P(rejet)": "right"}, caption="Rejets établis (probabilité ≥ 90 %), par borne basse du score de rejet."))  # fmt: skip
+    _text(md / "rejections.md", dataframe_to_markdown(_proposal_table(rej, {"Contre": "disagree", "P(rejet)": "p_rejection"}), align={"Votes": "right", "Contre": "right", "P(rejet)": "right"}, caption="Rejets établis (probabilité ≥ 90 %), par borne basse du score de rejet."))  # fmt: skip
     return n_consensus
 
 
@@ -296,12 +290,9 @@ def _write_opendata_lists(
         f"première condition du consensus (au moins 60 % de « pour »), atteinte avec une probabilité d'au moins {_pct(CONFIDENCE)} "
         f"par {fr_number(n_consensus)} propositions. Les {fr_number(len(consensus_list))} plus soutenues :"
     ))  # fmt: skip
-    _text(md / "consensus.md", dataframe_to_markdown(pd.DataFrame({
-        "Proposition": [_prop(t) for t in consensus_list["content"]],
-        "Votes": [_votes(v) for v in consensus_list["n_votes"]],
-        "Adhésion": [_pct(v) for v in consensus_list["adhesion"]],
-        "Intervalle à 95 %": [f"{_pct(lo)} – {_pct(hi)}" for lo, hi in zip(consensus_list["adhesion_low"], consensus_list["adhesion_high"], strict=True)],
-    }), align={"Votes": "right", "Adhésion": "right"}, caption="Adhésion d'au moins 60 % établie (probabilité ≥ 90 %)."))  # fmt: skip
+    table = _proposal_table(consensus_list, {"Adhésion": "adhesion"})
+    table["Intervalle à 95 %"] = [f"{_pct(lo)} – {_pct(hi)}" for lo, hi in zip(consensus_list["adhesion_low"], consensus_list["adhesion_high"], strict=True)]  # fmt: skip
+    _text(md / "consensus.md", dataframe_to_markdown(table, align={"Votes": "right", "Adhésion": "right"}, caption="Adhésion d'au moins 60 % établie (probabilité ≥ 90 %)."))  # fmt: skip
     _text(md / "controversies_intro.md", "Une controverse se lit sur la part de « contre » et de « neutres », que le format des données ouvertes ne donne pas : elle n'est pas calculée ici. Le format des comptages par proposition la permet.")  # fmt: skip
     _text(md / "controversies.md", "")
     rej = lists["rejections"].head(top)
@@ -310,11 +301,7 @@ def _write_opendata_lists(
         f"nécessaire. {fr_number(int((scored['p_agree_below_40'] >= CONFIDENCE).sum()))} propositions ont une adhésion "
         f"sous 40 % avec une probabilité d'au moins {_pct(CONFIDENCE)} : des rejets possibles, les moins soutenues d'abord."
     ))  # fmt: skip
-    _text(md / "rejections.md", dataframe_to_markdown(pd.DataFrame({
-        "Proposition": [_prop(t) for t in rej["content"]],
-        "Votes": [_votes(v) for v in rej["n_votes"]],
-        "Adhésion": [_pct(v) for v in rej["adhesion"]],
-    }), align={"Votes": "right", "Adhésion": "right"}, caption="Rejets possibles : adhésion sous 40 % établie (probabilité ≥ 90 %)."))  # fmt: skip
+    _text(md / "rejections.md", dataframe_to_markdown(_proposal_table(rej, {"Adhésion": "adhesion"}), align={"Votes": "right", "Adhésion": "right"}, caption="Rejets possibles : adhésion sous 40 % établie (probabilité ≥ 90 %)."))  # fmt: skip
     _text(md / "zones_text.md", "Les zones de Make.org (consensus, controverse, rejet, indécis) demandent les parts de « contre » et de « neutres », absentes du format des données ouvertes : seule l'adhésion est lue ici, avec son intervalle.")  # fmt: skip
     _text(md / "zones.md", "")
     _text(md / "zones_figure.md", "")
@@ -415,11 +402,7 @@ def _write_territories(a: AgendaInputs, md: Path) -> None:
             _text(md / "territory_top.md", (
                 f"**{escape_markdown(territory_name)}.** Parmi les {fr_number(n_local) if n_local >= DEFAULT_THRESHOLD else 'moins de 11'} "
                 "propositions d'auteurs localisés dans le territoire, celles qui font le plus consensus :\n\n"
-                + dataframe_to_markdown(pd.DataFrame({
-                    "Proposition": [_prop(t) for t in local["content"]],
-                    "Votes": [_votes(v) for v in local["n_votes"]],
-                    ("P(consensus)" if "p_consensus" in local else "Adhésion"): [_pct(v) for v in (local["p_consensus"] if "p_consensus" in local else local["adhesion"])],
-                }), align={"Votes": "right"}, caption=f"Propositions des habitants du territoire {escape_markdown(territory_name)} (auteur localisé).")
+                + dataframe_to_markdown(_proposal_table(local, {"P(consensus)": "p_consensus"} if "p_consensus" in local else {"Adhésion": "adhesion"}), align={"Votes": "right"}, caption=f"Propositions des habitants du territoire {escape_markdown(territory_name)} (auteur localisé).")
             ))  # fmt: skip
         else:
             _text(
