@@ -2,6 +2,11 @@
 
 Errors a user can fix (bad spec, bad data, missing file) are printed as one clear message and
 exit with status 2, never as a traceback.
+
+Commands parse their options (declared once, as module-level types) and call named functions
+for the work: :mod:`barometre.cli_edition` (builds and territorial reports),
+:mod:`barometre.cli_ranks` (rank confidence sets), :mod:`barometre.cli_common` (the error exit
+and the options several commands share).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from barometre.cli_common import MaxQuarantineShareOption, QuarantineOption, fail, parse_departments
 from barometre.composite import (
     DataError,
     SpecError,
@@ -37,12 +43,6 @@ app.add_typer(index_app, name="index")
 from barometre.consultation.cli import consultation_app
 
 app.add_typer(consultation_app, name="consultation")
-
-
-def fail(message: str, code: int = 2) -> None:
-    """Print a user-facing error and exit without a traceback."""
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code)
 
 
 @index_app.command("build")
@@ -88,48 +88,58 @@ def index_build(
     typer.echo(f"wrote {len(written)} files to {out}")
 
 
+EditionOption = Annotated[
+    str,
+    typer.Option("--edition", help="Edition year (config/editions/<year>.yml) or config path."),
+]
+BuildRootOption = Annotated[
+    Path | None,
+    typer.Option("--build-root", help="Root of the build folders (default: build/)."),
+]
+
+# --- options of ``build`` ------------------------------------------------------------------------
+BuildDemoOption = Annotated[
+    bool,
+    typer.Option(
+        "--demo/--real",
+        help="Build on the synthetic demo inputs (default) or on real extracts.",
+    ),
+]
+BuildRawDirOption = Annotated[
+    Path | None,
+    typer.Option("--raw-dir", help="Folder of the real raw extracts (with --real)."),
+]
+BuildDepartmentsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--departments", help="Comma-separated department codes: build a subset (e.g. 59,62)."
+    ),
+]
+ForceOption = Annotated[bool, typer.Option("--force", help="Rerun every step even if unchanged.")]
+RunsOption = Annotated[
+    int | None,
+    typer.Option("--runs", help="Runs of the uncertainty analysis (default: the edition's)."),
+]
+BuildRendererOption = Annotated[
+    str,
+    typer.Option(
+        "--renderer",
+        help="Who renders the publications: auto (Quarto when `quarto` is on PATH, else pandoc + Typst), "
+        "quarto or offline (pandoc + Typst).",
+    ),
+]
+
+
 @app.command("build")
 def build_command(
-    edition: Annotated[
-        str,
-        typer.Option("--edition", help="Edition year (config/editions/<year>.yml) or config path."),
-    ] = "2024",
-    demo: Annotated[
-        bool,
-        typer.Option(
-            "--demo/--real",
-            help="Build on the synthetic demo inputs (default) or on real extracts.",
-        ),
-    ] = True,
-    raw_dir: Annotated[
-        Path | None,
-        typer.Option("--raw-dir", help="Folder of the real raw extracts (with --real)."),
-    ] = None,
-    departments: Annotated[
-        str | None,
-        typer.Option(
-            "--departments", help="Comma-separated department codes: build a subset (e.g. 59,62)."
-        ),
-    ] = None,
-    build_root: Annotated[
-        Path | None,
-        typer.Option("--build-root", help="Root of the build folders (default: build/)."),
-    ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Rerun every step even if unchanged.")
-    ] = False,
-    runs: Annotated[
-        int | None,
-        typer.Option("--runs", help="Runs of the uncertainty analysis (default: the edition's)."),
-    ] = None,
-    renderer: Annotated[
-        str,
-        typer.Option(
-            "--renderer",
-            help="Who renders the publications: auto (Quarto when `quarto` is on PATH, else pandoc + Typst), "
-            "quarto or offline (pandoc + Typst).",
-        ),
-    ] = "auto",
+    edition: EditionOption = "2024",
+    demo: BuildDemoOption = True,
+    raw_dir: BuildRawDirOption = None,
+    departments: BuildDepartmentsOption = None,
+    build_root: BuildRootOption = None,
+    force: ForceOption = False,
+    runs: RunsOption = None,
+    renderer: BuildRendererOption = "auto",
 ) -> None:
     """Build an edition end to end: raw extracts → tables → palmarès → PDF and HTML publications.
 
@@ -138,33 +148,22 @@ def build_command(
     """
     from rich.console import Console
 
+    from barometre.cli_edition import print_edition, step_printer
     from barometre.config import ConfigError
     from barometre.edition import build_edition
     from barometre.pipeline import PipelineError
     from barometre.publish.render import RenderError
 
     console = Console(stderr=False, highlight=False)
-    deps = [d.strip() for d in departments.split(",") if d.strip()] if departments else None
-    started = {}
-
-    def on_step(step, status):  # progress display per step
-        if status == "running":
-            started[step.name] = time.perf_counter()
-            console.print(f"[bold]▶ {step.name}[/bold] — {step.title} …")
-        elif status == "done":
-            console.print(f"  ✓ {step.name} ({time.perf_counter() - started[step.name]:.1f} s)")
-        else:
-            console.print(f"  ↷ {step.name}: unchanged, skipped")
-
     try:
         result = build_edition(
             edition,
             demo=demo,
             raw_dir=raw_dir,
             build_root=build_root,
-            departments=deps,
+            departments=parse_departments(departments),
             force=force,
-            on_step=on_step,
+            on_step=step_printer(console),
             n_runs=runs,
             renderer=renderer,
         )
@@ -186,67 +185,59 @@ def build_command(
             code=3,
         )
         return
-    skipped = [r.name for r in result.records if r.status == "skipped"]
-    console.print(
-        f"edition {result.config.edition} built in {result.seconds:.1f} s"
-        + (f" (skipped: {', '.join(skipped)})" if skipped else "")
-    )
-    for name, path in result.publications.items():
-        console.print(f"  {name}: {path}")
-    import json
+    print_edition(console, result)
 
-    used = json.loads(result.manifest.read_text(encoding="utf-8")).get("renderer") or {}
-    console.print(f"  rendered with: {used.get('name')} {used.get('version')}")
-    console.print(f"  manifest: {result.manifest}")
+
+# --- options of ``territory`` --------------------------------------------------------------------
+TerritoryArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="TERRITORY",
+        help="region:32, department:59, epci:<SIREN>, contrat:<code, e.g. CV192> or communes:<code>,<code>…",
+    ),
+]
+QpvFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--qpv-file",
+        help="The QPV list in ANCT's « liste des QPV 2024 » CSV layout (default in a demo build: its synthetic list).",
+    ),
+]
+TerritoryDemoOption = Annotated[
+    bool,
+    typer.Option(
+        "--demo/--real",
+        help="The edition's demo build (default) or its build on real extracts.",
+    ),
+]
+TerritoryRawDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--raw-dir",
+        help="Folder of the real raw extracts (with --real, if the build must be made).",
+    ),
+]
+TerritoryDepartmentsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--departments", help="The build of a department subset (e.g. 59,62), made if needed."
+    ),
+]
+TerritoryRendererOption = Annotated[
+    str, typer.Option("--renderer", help="auto, quarto or offline (as for build).")
+]
 
 
 @app.command("territory")
 def territory_command(
-    territory: Annotated[
-        str,
-        typer.Argument(
-            metavar="TERRITORY",
-            help="region:32, department:59, epci:<SIREN>, contrat:<code, e.g. CV192> or communes:<code>,<code>…",
-        ),
-    ],
-    edition: Annotated[
-        str,
-        typer.Option("--edition", help="Edition year (config/editions/<year>.yml) or config path."),
-    ] = "2024",
-    qpv_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--qpv-file",
-            help="The QPV list in ANCT's « liste des QPV 2024 » CSV layout (default in a demo build: its synthetic list).",
-        ),
-    ] = None,
-    demo: Annotated[
-        bool,
-        typer.Option(
-            "--demo/--real",
-            help="The edition's demo build (default) or its build on real extracts.",
-        ),
-    ] = True,
-    raw_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--raw-dir",
-            help="Folder of the real raw extracts (with --real, if the build must be made).",
-        ),
-    ] = None,
-    departments: Annotated[
-        str | None,
-        typer.Option(
-            "--departments", help="The build of a department subset (e.g. 59,62), made if needed."
-        ),
-    ] = None,
-    build_root: Annotated[
-        Path | None,
-        typer.Option("--build-root", help="Root of the build folders (default: build/)."),
-    ] = None,
-    renderer: Annotated[
-        str, typer.Option("--renderer", help="auto, quarto or offline (as for build).")
-    ] = "auto",
+    territory: TerritoryArgument,
+    edition: EditionOption = "2024",
+    qpv_file: QpvFileOption = None,
+    demo: TerritoryDemoOption = True,
+    raw_dir: TerritoryRawDirOption = None,
+    departments: TerritoryDepartmentsOption = None,
+    build_root: BuildRootOption = None,
+    renderer: TerritoryRendererOption = "auto",
 ) -> None:
     """A territorial report with its « Politique de la ville » chapter, from the edition's build.
 
@@ -254,11 +245,11 @@ def territory_command(
     other kind of data) and writes the report and its exports under
     build/<edition>/territories/<slug>/.
     """
-    import json
     import warnings
 
-    from barometre.config import PROJECT_ROOT, ConfigError, edition_path, load_edition
-    from barometre.edition import build_dir_for, build_edition, render_territory
+    from barometre.cli_edition import ensure_edition_build, print_territory
+    from barometre.config import ConfigError, edition_path, load_edition
+    from barometre.edition import render_territory
     from barometre.pipeline import PipelineError
     from barometre.publish.render import RenderError
     from barometre.qpv import QpvListError, read_qpv_list
@@ -273,35 +264,14 @@ def territory_command(
                 warnings.simplefilter("ignore")
                 typer.echo(read_qpv_list(qpv_file, config.cog_year).summary())
         deps = (
-            [d.strip() for d in departments.split(",") if d.strip()]
+            parse_departments(departments)
             if departments
             else (config.demo.departments if demo else None)
         )
-        label = "dep-" + "-".join(deps) if deps else None
-        build_dir = build_dir_for(config, build_root or PROJECT_ROOT / "build", label).resolve()
-        manifest = build_dir / "manifest.json"
-        built_demo = (
-            json.loads(manifest.read_text(encoding="utf-8")).get("config", {}).get("demo")
-            if manifest.is_file()
-            else None
-        )
-        if built_demo is None or bool(built_demo) != demo:
-            why = (
-                "not built yet"
-                if built_demo is None
-                else f"built on {'demo' if built_demo else 'real'} data"
-            )
-            typer.echo(f"{build_dir} {why}: building edition {config.edition} first")
-            build_edition(
-                config_file,
-                demo=demo,
-                raw_dir=raw_dir,
-                build_root=build_root,
-                departments=deps,
-                renderer=renderer,
-            )
-        else:
-            typer.echo(f"reusing the build {build_dir}")
+        build_dir = ensure_edition_build(
+            config_file, config, demo=demo, raw_dir=raw_dir, departments=deps,
+            build_root=build_root, renderer=renderer,
+        )  # fmt: skip
         with warnings.catch_warnings():
             warnings.simplefilter(
                 "ignore"
@@ -316,15 +286,7 @@ def territory_command(
     except (ConfigError, PipelineError, ValueError, FileNotFoundError, RenderError) as err:
         fail(str(err))
         return
-    typer.echo(f"territory {place.spec} ({place.name}): {outputs['dir']}")
-    for role in ("pdf", "html", "csv", "xlsx"):
-        if role in outputs:
-            typer.echo(f"  {role}: {outputs[role]}")
-    extra = sorted(r for r in outputs if r.startswith("qpv_"))
-    if extra:
-        typer.echo(
-            f"  politique de la ville exports: {len(extra)} files in {outputs['dir'] / 'exports'}"
-        )
+    print_territory(place, outputs)
 
 
 @app.command("validate")
@@ -340,20 +302,8 @@ def validate_command(
     file: Annotated[
         Path, typer.Argument(metavar="FILE", help="The extract to check (CSV or Parquet).")
     ],
-    max_quarantine_share: Annotated[
-        float,
-        typer.Option(
-            "--max-quarantine-share",
-            help="Share of quarantined rows above which the file is unusable.",
-        ),
-    ] = 0.10,
-    quarantine: Annotated[
-        Path | None,
-        typer.Option(
-            "--quarantine",
-            help="Write the quarantined rows (CSV, with their reasons) to this path.",
-        ),
-    ] = None,
+    max_quarantine_share: MaxQuarantineShareOption = 0.10,
+    quarantine: QuarantineOption = None,
 ) -> None:
     """Check one extract against its input contract (data/README.md) before a build.
 
@@ -393,142 +343,78 @@ ranks_app = typer.Typer(
 app.add_typer(ranks_app, name="ranks")
 
 
+IdOption = Annotated[str, typer.Option("--id", help="Column of the unit ids (read as text).")]
+EstimateOption = Annotated[
+    str, typer.Option("--estimate", help="Column of the estimates (rank 1 = largest).")
+]
+SeOption = Annotated[
+    str, typer.Option("--se", help="Column of the standard errors (independent estimates).")
+]
+RanksOutOption = Annotated[
+    Path, typer.Option("--out", help="CSV to write: id, estimate, rank, lower, upper.")
+]
+CoverageOption = Annotated[float, typer.Option("--coverage", help="Nominal coverage.")]
+SimultaneousOption = Annotated[
+    bool,
+    typer.Option(
+        "--simultaneous",
+        help="Sets holding jointly for all units (default: marginal, per unit).",
+    ),
+]
+TauBestOption = Annotated[
+    int | None,
+    typer.Option(
+        "--tau-best",
+        metavar="TAU",
+        help="Also flag the confidence set for the TAU best (column in_tau_best; lower/upper are then its one-sided bounds, upper = p).",
+    ),
+]
+BootSeedOption = Annotated[int, typer.Option("--seed", help="Seed of the bootstrap draws.")]
+NBootOption = Annotated[
+    int,
+    typer.Option(
+        "--n-boot", help="Bootstrap draws (large families use Bonferroni-Holm, no draws)."
+    ),
+]
+
+
 @ranks_app.command("cs")
 def ranks_cs_command(
     input_csv: Annotated[
         Path, typer.Argument(metavar="INPUT.csv", help="CSV with one row per unit.")
     ],
-    id_col: Annotated[str, typer.Option("--id", help="Column of the unit ids (read as text).")],
-    estimate_col: Annotated[
-        str, typer.Option("--estimate", help="Column of the estimates (rank 1 = largest).")
-    ],
-    se_col: Annotated[
-        str, typer.Option("--se", help="Column of the standard errors (independent estimates).")
-    ],
-    out: Annotated[
-        Path, typer.Option("--out", help="CSV to write: id, estimate, rank, lower, upper.")
-    ],
-    coverage: Annotated[float, typer.Option("--coverage", help="Nominal coverage.")] = 0.95,
-    simultaneous: Annotated[
-        bool,
-        typer.Option(
-            "--simultaneous",
-            help="Sets holding jointly for all units (default: marginal, per unit).",
-        ),
-    ] = False,
-    tau_best: Annotated[
-        int | None,
-        typer.Option(
-            "--tau-best",
-            metavar="TAU",
-            help="Also flag the confidence set for the TAU best (column in_tau_best; lower/upper are then its one-sided bounds, upper = p).",
-        ),
-    ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap draws.")] = 1,
-    n_boot: Annotated[
-        int,
-        typer.Option(
-            "--n-boot", help="Bootstrap draws (large families use Bonferroni-Holm, no draws)."
-        ),
-    ] = 100_000,
+    id_col: IdOption,
+    estimate_col: EstimateOption,
+    se_col: SeOption,
+    out: RanksOutOption,
+    coverage: CoverageOption = 0.95,
+    simultaneous: SimultaneousOption = False,
+    tau_best: TauBestOption = None,
+    seed: BootSeedOption = 1,
+    n_boot: NBootOption = 100_000,
 ) -> None:
     """Confidence sets for the ranks of estimates with standard errors (barometre.rankcs).
 
     Writes one row per unit, in input order: id, estimate, rank (1 = largest), lower, upper
     (+ in_tau_best with --tau-best). Errors a user can fix print one line and exit with 2.
     """
-    import numpy as np
-    import pandas as pd
-
-    from barometre.rankcs import rank_confidence_sets, tau_best_set
-
-    if not input_csv.is_file():
-        fail(f"{input_csv}: no such file")
-    if not 0.0 < coverage < 1.0:
-        fail(f"--coverage must be between 0 and 1, got {coverage}")
-    if n_boot < 1:
-        fail(f"--n-boot must be at least 1, got {n_boot}")
-    if tau_best is not None and tau_best < 1:
-        fail(f"--tau-best must be at least 1, got {tau_best}")
-    if tau_best is not None and simultaneous:
-        fail("--tau-best already gives simultaneous (one-sided) bounds: drop --simultaneous")
-    try:
-        header = pd.read_csv(input_csv, nrows=0).columns
-        missing = [c for c in (id_col, estimate_col, se_col) if c not in header]
-        if missing:
-            fail(
-                f"{input_csv.name}: no column {', '.join(map(repr, missing))} (columns: {', '.join(map(str, header))})"
-            )
-        table = pd.read_csv(input_csv, dtype={id_col: str}, usecols=[id_col, estimate_col, se_col])
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as err:
-        fail(f"{input_csv.name}: cannot read the CSV: {err}")
-        return
-    if table.empty:
-        fail(f"{input_csv.name}: no rows")
-    if table[id_col].isna().any():
-        fail(
-            f"{input_csv.name}: missing id on line {int(table[id_col].isna().to_numpy().argmax()) + 2}"
-        )
-    if table[id_col].duplicated().any():
-        fail(
-            f"{input_csv.name}: duplicate id {table[id_col][table[id_col].duplicated()].iloc[0]!r}"
-        )
-    values = {}
-    for col in (estimate_col, se_col):
-        raw = table[col]
-        num = pd.to_numeric(raw, errors="coerce")
-        bad = num.isna() | ~np.isfinite(num.to_numpy(dtype=float, na_value=np.nan))
-        if bad.any():
-            line = int(bad.to_numpy().argmax())
-            what = (
-                "missing"
-                if pd.isna(raw.iloc[line])
-                else f"not a finite number ({raw.iloc[line]!r})"
-            )
-            fail(f"{input_csv.name}: column {col!r} on line {line + 2}: {what}")
-        values[col] = num.astype(float).to_numpy()
-    if (values[se_col] < 0).any():
-        line = int((values[se_col] < 0).argmax())
-        fail(f"{input_csv.name}: column {se_col!r} on line {line + 2}: negative standard error")
-    estimates = pd.Series(values[estimate_col], index=pd.Index(table[id_col], name="id"))
-    rng = np.random.default_rng(seed)
-    try:
-        if tau_best is not None:
-            result = tau_best_set(
-                estimates, values[se_col], tau=tau_best, coverage=coverage, n_boot=n_boot, rng=rng
-            )
-        else:
-            result = rank_confidence_sets(
-                estimates,
-                values[se_col],
-                coverage=coverage,
-                simultaneous=simultaneous,
-                n_boot=n_boot,
-                rng=rng,
-            )
-    except ValueError as err:
-        fail(str(err))
-        return
-    result = result.reset_index()
-    try:
-        from barometre.io import atomic_path
-
-        with atomic_path(out) as tmp:
-            result.to_csv(tmp, index=False, lineterminator="\n")
-    except OSError as err:
-        fail(f"cannot write {out}: {err}")
-    info = result.attrs
-    how = (
-        f"bootstrap, {info['n_boot']} draws, seed {seed}"
-        if info["method"] == "bootstrap"
-        else "Bonferroni-Holm"
+    from barometre.cli_ranks import (
+        check_rank_options,
+        describe_rank_sets,
+        rank_sets,
+        read_estimates,
+        write_rank_sets,
     )
-    kind = (
-        f"tau-best (tau = {tau_best})"
-        if tau_best is not None
-        else ("simultaneous" if simultaneous else "marginal")
-    )
-    typer.echo(f"wrote {len(result)} rows to {out} ({kind}, coverage {coverage:g}, {how})")
+
+    check_rank_options(input_csv, coverage, n_boot, tau_best, simultaneous)
+    estimates, se = read_estimates(input_csv, id_col, estimate_col, se_col)
+    result = rank_sets(
+        estimates, se, coverage=coverage, simultaneous=simultaneous, tau_best=tau_best,
+        n_boot=n_boot, seed=seed,
+    )  # fmt: skip
+    write_rank_sets(result, out)
+    line = describe_rank_sets(result, out, coverage=coverage, simultaneous=simultaneous, tau_best=tau_best, seed=seed)  # fmt: skip
+    typer.echo(line)
 
 
 disclosure_app = typer.Typer(

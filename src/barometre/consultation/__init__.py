@@ -8,7 +8,12 @@
 * :mod:`~barometre.consultation.territories` — participation per département and region
   against the baromètre's engagement of the same territory;
 * :mod:`~barometre.consultation.demo` — a seeded synthetic « Mieux vivre en ville »
-  consultation in either layout.
+  consultation in either layout;
+* :mod:`~barometre.consultation.build` — ``barometre consultation build``: runs the stages of
+  :mod:`~barometre.consultation.stages` (read, score, themes, territories, tables), writes the
+  agenda's partials with :mod:`~barometre.consultation.agenda` (its figure:
+  :mod:`~barometre.consultation.figures`), renders and writes the manifest;
+* :mod:`~barometre.consultation.cli` — the ``barometre consultation`` commands.
 """
 
 from __future__ import annotations
