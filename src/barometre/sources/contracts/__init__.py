@@ -68,6 +68,7 @@ from barometre.sources.contracts.quarantine import (
     quarantine_rows,
     summarise_failures,
     typed_records,
+    unread_column_notes,
 )
 from barometre.sources.contracts.sql import (
     WHITESPACE,
@@ -112,4 +113,5 @@ __all__ = [
     "summarise_failures",
     "text_schema",
     "typed_records",
+    "unread_column_notes",
 ]

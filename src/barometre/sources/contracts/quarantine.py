@@ -168,18 +168,27 @@ def _repeated_keys(rows: pd.DataFrame, ok: np.ndarray, key: str) -> pd.DataFrame
     )
 
 
-def _reading_notes(tables: Sequence[tuple[RawTable, str]]) -> list[str]:
-    """The columns each table left unread: personal ones, and those outside the contract."""
+def unread_column_notes(
+    personal: Sequence[str], ignored: Sequence[str], label: str = ""
+) -> list[str]:
+    """Notes naming the columns of a file left unread: ``personal`` ones, and those ``ignored``
+    (outside the contract); ``label``: the file, when a source has several."""
+    where = f" ({label})" if label else ""
     notes = []
-    for raw, label in tables:
-        where = f" ({label})" if label else ""
-        if raw.personal_columns:
-            notes.append(f"personal columns not read{where}: {', '.join(raw.personal_columns)}")
-        if raw.ignored_columns:
-            notes.append(
-                f"columns outside the contract, ignored{where}: {', '.join(raw.ignored_columns)}"
-            )
+    if personal:
+        notes.append(f"personal columns not read{where}: {', '.join(personal)}")
+    if ignored:
+        notes.append(f"columns outside the contract, ignored{where}: {', '.join(ignored)}")
     return notes
+
+
+def _reading_notes(tables: Sequence[tuple[RawTable, str]]) -> list[str]:
+    """The columns each table left unread (:func:`unread_column_notes`)."""
+    return [
+        note
+        for raw, label in tables
+        for note in unread_column_notes(raw.personal_columns, raw.ignored_columns, label)
+    ]
 
 
 def apply_contract(
