@@ -121,6 +121,13 @@ def classify_columns(names: Sequence[str], known: Sequence[str]) -> tuple[list[s
     return ignored, personal
 
 
+def _layout(
+    known: Sequence[str] | None, required: Sequence[str], optional: Sequence[str]
+) -> Sequence[str]:
+    """The columns of the expected layout: ``known`` when given, else the contract's."""
+    return known if known is not None else [*required, *optional]
+
+
 def _ends_with_newline(path: Path) -> bool:
     with path.open("rb") as handle:
         handle.seek(0, 2)
@@ -281,9 +288,7 @@ def read_csv_table(
         np.arange(1, rows_read + 1), malformed["data_row"].to_numpy(dtype=np.int64)
     )
     frame.index = pd.Index(valid_rows, name="data_row")
-    ignored, personal = classify_columns(
-        names, known if known is not None else [*required, *optional]
-    )
+    ignored, personal = classify_columns(names, _layout(known, required, optional))
     return RawTable(
         path=path,
         frame=frame,
@@ -328,9 +333,7 @@ def read_parquet_table(
     text = _text_columns(table)
     frame = _to_frame(pa.table([text[c] for c in wanted], names=wanted))
     frame.index = pd.Index(np.arange(1, table.num_rows + 1), name="data_row")
-    ignored, personal = classify_columns(
-        names, known if known is not None else [*required, *optional]
-    )
+    ignored, personal = classify_columns(names, _layout(known, required, optional))
     return RawTable(
         path=path,
         frame=frame,
@@ -451,9 +454,7 @@ def stream_csv_to_parquet(
     except SourceError:
         out.unlink(missing_ok=True)
         raise
-    ignored, personal = classify_columns(
-        names, known if known is not None else [*required, *optional]
-    )
+    ignored, personal = classify_columns(names, _layout(known, required, optional))
     return StreamedCsv(
         parquet=out,
         rows_read=rows_read,
