@@ -9,6 +9,37 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+__all__ = [
+    "MATCH_EXACT",
+    "MATCH_NONE",
+    "MATCH_RULE",
+    "NO_CODE_PREFIX",
+    "REASON_AMBIGUOUS",
+    "REASON_NOT_FRENCH",
+    "REASON_NO_LOCATION",
+    "REASON_UNKNOWN",
+    "REASON_UNKNOWN_CODE",
+    "RESULT_COLUMNS",
+    "RULE_ALIAS",
+    "RULE_ARRONDISSEMENT",
+    "RULE_ARTICLE",
+    "RULE_CLOSE",
+    "RULE_CODE",
+    "RULE_DEPARTMENT",
+    "RULE_LATER_CODE",
+    "RULE_LEADING_ZERO",
+    "RULE_LINKED_CODE",
+    "RULE_PAIR",
+    "RULE_SINGLE_POSTCODE",
+    "RULE_UNIQUE_NAME",
+    "UNKNOWN_CODE_PREFIX",
+    "Placement",
+    "normalise_city_name",
+    "normalise_postcode",
+    "postcode_departments",
+    "strip_article",
+]
+
 MATCH_EXACT = "exact"
 MATCH_RULE = "rule"
 MATCH_NONE = "unmatched"
