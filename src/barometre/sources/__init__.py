@@ -3,8 +3,9 @@ communes → counts per commune, with a match report and quarantine files.
 
 Modules, in the order a record goes through them:
 
-* :mod:`~barometre.sources.reading` — CSV (encoding detected, structure checked) or Parquet,
-  the contract's columns only (personal columns never leave the file), every value as text;
+* :mod:`~barometre.sources.reading` — CSV (encoding detected by
+  :mod:`~barometre.sources.encoding`, structure checked) or Parquet, the contract's columns
+  only (personal columns never leave the file), every value as text;
 * :mod:`~barometre.sources.contracts` — pandera contracts: row-level checks (failing rows are
   quarantined with their reasons; the same checks compiled to SQL for streamed tables),
   accepted records typed and checked again, frame contracts of the stage's boundaries;
@@ -13,7 +14,8 @@ Modules, in the order a record goes through them:
 * :mod:`~barometre.sources.rna`, :mod:`~barometre.sources.helloasso`,
   :mod:`~barometre.sources.jeveuxaider` — layouts, contracts and loaders of each source;
 * :mod:`~barometre.sources.counts` — :func:`~barometre.sources.counts.commune_counts`, the one
-  entry point of the pipeline; :mod:`~barometre.sources.report` — match report, quarantine;
+  entry point of the pipeline, counting each table with :mod:`~barometre.sources.counting`;
+  :mod:`~barometre.sources.report` — match report, quarantine;
 * :mod:`~barometre.sources.validate` — one file against its contract (``barometre validate``).
 
 The input contracts are documented in ``data/README.md``.

