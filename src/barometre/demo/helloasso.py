@@ -29,8 +29,8 @@ from barometre.demo.model import (
     DemoMagnitudes,
     _choice,
     _days,
+    _draw_records,
     _format,
-    _spread,
     _uniform_times,
     _visible_share,
 )
@@ -82,9 +82,14 @@ def _helloasso(
     the truth is counted from (``org_commune``, ``org_placeable``, ``form_org``, ``item_form``,
     ``item_counted``). Draws organisations, then campaigns, then participations."""
     extract_end = _days(data_year + 1, 4, 1)
-    commune, created = _ha_organization_times(
-        communes, mults, data_year, scale, rng, magnitudes, extract_end
+    mean = (
+        scale
+        * magnitudes.ha_organizations
+        / FRANCE_POPULATION
+        * communes.population
+        * mults["ha_organizations"]
     )
+    commune, created = _ha_organization_times(rng, mean, data_year, extract_end, magnitudes)
     organizations, placeable = _ha_organizations(communes, commune, created, rng, rna, rna_commune)
     org_id = organizations["id"].to_numpy()
     activity = mults["ha_activity"][commune]
@@ -104,30 +109,20 @@ def _helloasso(
 
 
 def _ha_organization_times(
-    communes: _Communes,
-    mults: Mapping[str, np.ndarray],
-    data_year: int,
-    scale: float,
     rng: np.random.Generator,
-    magnitudes: DemoMagnitudes,
+    mean: np.ndarray,
+    data_year: int,
     extract_end: np.datetime64,
+    magnitudes: DemoMagnitudes,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(commune index, creation time) of every organisation, in creation order: yearly cohorts
-    growing by ``ha_growth`` a year, plus the first quarter after the data year."""
+    growing by ``ha_growth`` a year up to the data year's ``mean`` per commune, plus the first
+    quarter after the data year."""
     offsets = np.arange(-magnitudes.ha_years + 1, 1)
     factors = np.append(np.exp(magnitudes.ha_growth * offsets), 0.25 * np.exp(magnitudes.ha_growth))
-    mean = (
-        scale
-        * magnitudes.ha_organizations
-        / FRANCE_POPULATION
-        * communes.population
-        * mults["ha_organizations"]
-    )
-    counts = rng.poisson(np.outer(mean, factors))
-    commune, cohort = _spread(counts)
     starts = np.array([_days(data_year + int(o)) for o in offsets] + [_days(data_year + 1)])
     ends = np.array([_days(data_year + int(o) + 1) for o in offsets] + [extract_end])
-    created = _uniform_times(rng, starts[cohort], ends[cohort])
+    commune, created = _draw_records(rng, mean, factors, starts, ends)
     order = np.lexsort((commune, created))
     return commune[order], created[order]
 

@@ -19,8 +19,8 @@ from barometre.demo.model import (
     DemoMagnitudes,
     _choice,
     _days,
+    _draw_records,
     _format,
-    _spread,
     _ts,
     _uniform_times,
     _visible_share,
@@ -42,7 +42,11 @@ def _jeveuxaider(
     truth is counted from (``mission_commune``, ``mission_placeable``, ``match_mission``).
     Draws missions, then their mises en relation."""
     extract_end = _days(data_year + 1, 4, 1)
-    commune, created = _jva_mission_times(communes, mults, data_year, scale, rng, magnitudes)
+    per_year = (
+        scale * magnitudes.jva_matches / magnitudes.jva_matches_per_mission / FRANCE_POPULATION
+    )
+    mean = per_year * communes.population * mults["jva_missions"]
+    commune, created = _jva_mission_times(rng, mean, data_year, extract_end, magnitudes)
     missions, end, cancelled, placeable = _jva_missions(
         communes, commune, created, rng, extract_end
     )
@@ -65,29 +69,21 @@ def _jeveuxaider(
 
 
 def _jva_mission_times(
-    communes: _Communes,
-    mults: Mapping[str, np.ndarray],
-    data_year: int,
-    scale: float,
     rng: np.random.Generator,
+    mean: np.ndarray,
+    data_year: int,
+    extract_end: np.datetime64,
     magnitudes: DemoMagnitudes,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(commune index, creation time) of every mission, in creation order, over three periods:
-    from the platform's launch to the data year (lower activity), the data year, the next
-    quarter."""
-    extract_end = _days(data_year + 1, 4, 1)
+    from the platform's launch to the data year (``jva_earlier_years_factor`` of the activity),
+    the data year (``mean`` missions per commune), the next quarter."""
     launch = _ts(JVA_LAUNCH) if data_year >= 2021 else _days(data_year - 1)
     year_start, year_end = _days(data_year), _days(data_year + 1)
     bounds = np.array([launch, year_start, year_end, extract_end])
     lengths = np.maximum((bounds[1:] - bounds[:-1]).astype(np.int64), 0) / (365.25 * 86_400)
     weights = lengths * np.array([magnitudes.jva_earlier_years_factor, 1.0, 1.0])
-    per_year = (
-        scale * magnitudes.jva_matches / magnitudes.jva_matches_per_mission / FRANCE_POPULATION
-    )
-    mean = per_year * communes.population * mults["jva_missions"]
-    counts = rng.poisson(np.outer(mean, weights))
-    commune, period = _spread(counts)
-    created = _uniform_times(rng, bounds[:-1][period], bounds[1:][period])
+    commune, created = _draw_records(rng, mean, weights, bounds[:-1], bounds[1:])
     order = np.lexsort((commune, created))
     return commune[order], created[order]
 

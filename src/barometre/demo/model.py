@@ -312,6 +312,21 @@ def _spread(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return commune, period
 
 
+def _draw_records(
+    rng: np.random.Generator,
+    mean: np.ndarray,
+    weights: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(commune index, time) of records drawn per commune and period: Poisson counts of mean
+    ``mean ⊗ weights`` (per commune, per period), each record at a uniform time in its period
+    [``starts``, ``ends``), listed as :func:`_spread` lists them."""
+    counts = rng.poisson(np.outer(mean, weights))
+    commune, period = _spread(counts)
+    return commune, _uniform_times(rng, starts[period], ends[period])
+
+
 def _visible_share(
     start: np.ndarray, end: np.ndarray, extract_end: np.datetime64
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -18,10 +18,9 @@ from barometre.demo.model import (
     DemoMagnitudes,
     _choice,
     _days,
+    _draw_records,
     _format,
     _rna_prefix,
-    _spread,
-    _uniform_times,
 )
 from barometre.sources.rna import WALDEC_COLUMNS
 
@@ -44,7 +43,9 @@ def _rna(
 
     Draws creations, their later history, then (in numbering order) places, titles, street
     addresses and the remaining fields."""
-    commune, created = _rna_creations(communes, mult, data_year, scale, rng, magnitudes)
+    per_capita = magnitudes.rna_creations / FRANCE_POPULATION
+    mean = scale * per_capita * communes.population * mult
+    commune, created = _rna_creations(rng, mean, data_year, magnitudes)
     history = _rna_history(rng, created, data_year)
     # Numbering: W + department prefix + 1 + six digits, in creation order within a department.
     order = np.lexsort((commune, created, communes.dep[commune]))
@@ -79,32 +80,18 @@ _RNA_EMPTY_COLUMNS = (
 
 
 def _rna_creations(
-    communes: _Communes,
-    mult: np.ndarray,
-    data_year: int,
-    scale: float,
-    rng: np.random.Generator,
-    magnitudes: DemoMagnitudes,
+    rng: np.random.Generator, mean: np.ndarray, data_year: int, magnitudes: DemoMagnitudes
 ) -> tuple[np.ndarray, np.ndarray]:
     """(commune index, creation day) of every association: Poisson counts per commune for each
-    of the recent years (``rna_year_factors``) and for an older stock created from 1950."""
-    per_capita = magnitudes.rna_creations / FRANCE_POPULATION
-    mean = scale * per_capita * communes.population * mult
+    of the recent years (``mean`` in the data year × ``rna_year_factors``) and for an older
+    stock created from 1950."""
     factors = np.array(magnitudes.rna_year_factors, dtype=float)
     years = np.arange(data_year - len(factors) + 1, data_year + 1)
     old = magnitudes.rna_old_stock_share * factors.sum()
-    counts = rng.poisson(np.outer(mean, np.append(factors, old)))
-    commune, period = _spread(counts)
-    old_start = _days(1950)
-    start = np.where(
-        period < len(years),
-        np.array([_days(int(y)) for y in years] + [old_start])[period],
-        old_start,
-    )
-    end_years = np.append(years + 1, data_year - len(factors) + 1)
-    end = np.array([_days(int(y)) for y in end_years])[period]
-    created = _uniform_times(rng, start, end).astype("datetime64[D]")
-    return commune, created
+    starts = np.array([_days(int(y)) for y in years] + [_days(1950)])
+    ends = np.array([_days(int(y)) for y in np.append(years + 1, years[0])])
+    commune, created = _draw_records(rng, mean, np.append(factors, old), starts, ends)
+    return commune, created.astype("datetime64[D]")
 
 
 def _rna_history(
