@@ -10,7 +10,7 @@ from test_demo import fixture_communes
 
 from barometre.demo.communes import _Communes
 from barometre.demo.helloasso import _ha_rna_numbers, _rank_within
-from barometre.demo.model import _spread, _visible_share
+from barometre.demo.model import _draw_records, _spread, _visible_share
 from barometre.demo.rna import _rna_numbers
 
 
@@ -21,6 +21,22 @@ def test_spread_lists_records_period_by_period_then_commune_by_commune() -> None
     assert period.tolist() == [0, 0, 0, 1, 1, 1]
     empty_commune, empty_period = _spread(np.zeros((4, 3), dtype=np.int64))
     assert len(empty_commune) == len(empty_period) == 0
+
+
+def test_draw_records_places_each_record_in_its_period() -> None:
+    t = np.datetime64("2023-01-01T00:00:00", "s")
+    starts = np.array([t, t + 1_000])
+    ends = np.array([t + 1_000, t + 1_010])
+    mean, weights = np.array([5.0, 0.0, 50.0]), np.array([1.0, 2.0])
+    commune, times = _draw_records(np.random.default_rng(1), mean, weights, starts, ends)
+    expected_commune, period = _spread(np.random.default_rng(1).poisson(np.outer(mean, weights)))
+    assert commune.tolist() == expected_commune.tolist()
+    assert ((times >= starts[period]) & (times < ends[period])).all()
+    ordered_commune, ordered_times = _draw_records(
+        np.random.default_rng(1), mean, weights, starts, ends, in_time_order=True
+    )
+    key = sorted(zip(times.tolist(), commune.tolist(), strict=True))
+    assert list(zip(ordered_times.tolist(), ordered_commune.tolist(), strict=True)) == key
 
 
 def test_visible_share_is_the_part_of_the_window_before_the_extract_end() -> None:

@@ -122,9 +122,7 @@ def _ha_organization_times(
     factors = np.append(np.exp(magnitudes.ha_growth * offsets), 0.25 * np.exp(magnitudes.ha_growth))
     starts = np.array([_days(data_year + int(o)) for o in offsets] + [_days(data_year + 1)])
     ends = np.array([_days(data_year + int(o) + 1) for o in offsets] + [extract_end])
-    commune, created = _draw_records(rng, mean, factors, starts, ends)
-    order = np.lexsort((commune, created))
-    return commune[order], created[order]
+    return _draw_records(rng, mean, factors, starts, ends, in_time_order=True)
 
 
 def _ha_organizations(

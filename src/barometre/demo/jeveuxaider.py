@@ -83,9 +83,7 @@ def _jva_mission_times(
     bounds = np.array([launch, year_start, year_end, extract_end])
     lengths = np.maximum((bounds[1:] - bounds[:-1]).astype(np.int64), 0) / (365.25 * 86_400)
     weights = lengths * np.array([magnitudes.jva_earlier_years_factor, 1.0, 1.0])
-    commune, created = _draw_records(rng, mean, weights, bounds[:-1], bounds[1:])
-    order = np.lexsort((commune, created))
-    return commune[order], created[order]
+    return _draw_records(rng, mean, weights, bounds[:-1], bounds[1:], in_time_order=True)
 
 
 def _jva_missions(

@@ -318,13 +318,19 @@ def _draw_records(
     weights: np.ndarray,
     starts: np.ndarray,
     ends: np.ndarray,
+    in_time_order: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(commune index, time) of records drawn per commune and period: Poisson counts of mean
     ``mean ⊗ weights`` (per commune, per period), each record at a uniform time in its period
-    [``starts``, ``ends``), listed as :func:`_spread` lists them."""
+    [``starts``, ``ends``), listed as :func:`_spread` lists them or, ``in_time_order``, by time
+    then commune."""
     counts = rng.poisson(np.outer(mean, weights))
     commune, period = _spread(counts)
-    return commune, _uniform_times(rng, starts[period], ends[period])
+    times = _uniform_times(rng, starts[period], ends[period])
+    if not in_time_order:
+        return commune, times
+    order = np.lexsort((commune, times))
+    return commune[order], times[order]
 
 
 def _visible_share(
