@@ -139,6 +139,17 @@ class _Communes:
                 cities[here] = self.upper[idx[here]] + " " + numbers
         return postcodes, cities
 
+    def platform_places(
+        self, rng: np.random.Generator, idx: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(postcodes, city names, latitudes, longitudes) of records in communes ``idx`` as a
+        platform's users type them: :meth:`pick_postcodes`, :meth:`city_spellings` then
+        :meth:`coordinates`, drawn in that order."""
+        postcodes = self.pick_postcodes(rng, idx)
+        postcodes, cities = self.city_spellings(rng, idx, postcodes)
+        latitude, longitude = self.coordinates(rng, idx)
+        return postcodes, cities, latitude, longitude
+
     def coordinates(
         self, rng: np.random.Generator, idx: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -300,3 +300,44 @@ def _days(year: int, month: int = 1, day: int = 1) -> np.datetime64:
 
 def _format(times: np.ndarray, unit: str = "s") -> np.ndarray:
     return np.datetime_as_string(times, unit=unit)
+
+
+def _spread(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(commune, period) index of every record of a communes × periods matrix of counts, period
+    by period and, within a period, commune by commune."""
+    n_communes, n_periods = counts.shape
+    sizes = counts.T.ravel()
+    commune = np.repeat(np.tile(np.arange(n_communes), n_periods), sizes)
+    period = np.repeat(np.repeat(np.arange(n_periods), n_communes), sizes)
+    return commune, period
+
+
+def _draw_records(
+    rng: np.random.Generator,
+    mean: np.ndarray,
+    weights: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    in_time_order: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(commune index, time) of records drawn per commune and period: Poisson counts of mean
+    ``mean ⊗ weights`` (per commune, per period), each record at a uniform time in its period
+    [``starts``, ``ends``), listed as :func:`_spread` lists them or, ``in_time_order``, by time
+    then commune."""
+    counts = rng.poisson(np.outer(mean, weights))
+    commune, period = _spread(counts)
+    times = _uniform_times(rng, starts[period], ends[period])
+    if not in_time_order:
+        return commune, times
+    order = np.lexsort((commune, times))
+    return commune[order], times[order]
+
+
+def _visible_share(
+    start: np.ndarray, end: np.ndarray, extract_end: np.datetime64
+) -> tuple[np.ndarray, np.ndarray]:
+    """(visible end, share of [start, end) before the extract's end): the part of an activity
+    window an extract can see (an empty window counts as one second)."""
+    visible_end = np.minimum(end, extract_end)
+    share = (visible_end - start).astype(np.int64) / np.maximum((end - start).astype(np.int64), 1)
+    return visible_end, share

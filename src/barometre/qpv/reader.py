@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,6 +148,49 @@ def read_qpv_list(
         raise QpvListError("file not found", path)
     text, encoding = _decode(path.read_bytes())
     reader = csv.reader(io.StringIO(text), delimiter=";", quotechar='"')
+    header = _read_header(reader, path)
+    position = {name: header.index(name) for name in QPV_COLUMNS if name in header}
+    known = set(geography.load_communes(cog_year)["code_commune"])
+    pairs: list[dict[str, object]] = []
+    quarantine: list[dict[str, object]] = []
+    seen: set[str] = set()
+    rows_read = 0
+    for cells in reader:
+        line = reader.line_num
+        if not cells or not any(cell.strip() for cell in cells):
+            continue
+        rows_read += 1
+        cell = _named_cells(cells, header, position, path, line)
+        code_qp = unprotect(cell["code_qp"]).upper()
+        try:
+            raw_codes, harmonised = _accepted_codes(cell, code_qp, seen, cog_year, known)
+        except _Rejected as rejected:
+            quarantine.append({"line": line, "code_qp": code_qp, **rejected.record})
+            continue
+        seen.add(code_qp)
+        pairs += _row_pairs(cell, code_qp, raw_codes, harmonised, line)
+    quarantined = pd.DataFrame(quarantine, columns=["line", "code_qp", "column", "value", "reason"])
+    _check_usable(pairs, quarantined, rows_read, max_quarantine_share, path)
+    # arrondissements of one QPV (Marseille 1er, 2e) collapse onto their commune
+    frame = (
+        pd.DataFrame(pairs, columns=list(PAIR_COLUMNS))
+        .drop_duplicates(["code_qp", "code_commune"])
+        .reset_index(drop=True)
+    )
+    return QpvList(path, frame, quarantined, rows_read, encoding)
+
+
+class _Rejected(Exception):
+    """A row to quarantine: the faulty ``column``, its ``value`` as read and the ``reason``."""
+
+    def __init__(self, column: str, value: str, reason: str) -> None:
+        super().__init__(reason)
+        self.record = {"column": column, "value": value, "reason": reason}
+
+
+def _read_header(reader: Iterator[list[str]], path: Path) -> list[str]:
+    """The header's column names (stripped, lower case); raises :class:`QpvListError` for an
+    empty file or a header without a required column."""
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
@@ -159,105 +203,96 @@ def read_qpv_list(
             line=1,
             column=missing[0],
         )
-    position = {name: header.index(name) for name in QPV_COLUMNS if name in header}
-    known = set(geography.load_communes(cog_year)["code_commune"])
-    pairs: list[dict[str, object]] = []
-    quarantine: list[dict[str, object]] = []
-    seen: set[str] = set()
-    rows_read = 0
-    for cells in reader:
-        line = reader.line_num
-        if not cells or not any(cell.strip() for cell in cells):
-            continue
-        rows_read += 1
-        if len(cells) < len(header):
-            raise QpvListError(
-                f"{len(cells)} cells where the header has {len(header)} (a ';' inside an unquoted cell?)",
-                path,
-                line=line,
-                column=header[len(cells)],
-                value=";".join(cells),
-            )
-        cell = {name: cells[i] for name, i in position.items()}
-        code_qp = unprotect(cell["code_qp"]).upper()
+    return header
 
-        def reject(
-            column: str, value: str, reason: str, line: int = line, code_qp: str = code_qp
-        ) -> None:
-            quarantine.append(
-                {
-                    "line": line,
-                    "code_qp": code_qp,
-                    "column": column,
-                    "value": value,
-                    "reason": reason,
-                }
-            )
 
-        if not CODE_QP_PATTERN.fullmatch(code_qp):
-            reject(
-                "code_qp",
-                cell["code_qp"],
-                "missing QPV code" if not code_qp else "malformed QPV code",
-            )
-            continue
-        if code_qp in seen:
-            reject("code_qp", cell["code_qp"], "QPV code repeated")
-            continue
-        raw_codes = [
-            c.strip() for c in re.split(r"[;,]", unprotect(cell["insee_com"])) if c.strip()
-        ]
-        if not raw_codes:
-            reject("insee_com", cell["insee_com"], "no commune code")
-            continue
-        bad = [
-            c for c in raw_codes if not COMMUNE_PATTERN.fullmatch(c.zfill(5) if c.isdigit() else c)
-        ]
-        if bad:
-            reject("insee_com", cell["insee_com"], "malformed commune code")
-            continue
-        harmonised = geography.harmonise_codes(
-            pd.Series([c.zfill(5) if c.isdigit() else c for c in raw_codes]), cog_year
-        )
-        if harmonised.isna().any() or not set(harmonised) <= known:
-            reject("insee_com", cell["insee_com"], f"commune unknown in COG {cog_year}")
-            continue
-        seen.add(code_qp)
-        names = [n.strip() for n in cell.get("lib_com", "").split(";")]
-        for i, (raw_code, code) in enumerate(zip(raw_codes, harmonised, strict=True)):
-            pairs.append(
-                {
-                    "code_qp": code_qp,
-                    "lib_qp": cell["lib_qp"].strip(),
-                    "insee_dep": unprotect(cell.get("insee_dep", "")),
-                    "code_commune": code,
-                    "insee_com": raw_code,
-                    "lib_com": names[i]
-                    if len(names) == len(raw_codes)
-                    else cell.get("lib_com", "").strip(),
-                    "siren_epci": unprotect(cell.get("siren_epci", "")),
-                    "lib_epci": cell.get("lib_epci", "").strip(),
-                    "line": line,
-                }
-            )
-    quarantined = pd.DataFrame(quarantine, columns=["line", "code_qp", "column", "value", "reason"])
-    if not pairs or len(quarantined) > max_quarantine_share * rows_read:
-        first = quarantined.iloc[0] if len(quarantined) else None
+def _named_cells(
+    cells: list[str], header: list[str], position: dict[str, int], path: Path, line: int
+) -> dict[str, str]:
+    """The cells of a data row by column name; raises :class:`QpvListError` when the row has
+    fewer cells than the header."""
+    if len(cells) < len(header):
         raise QpvListError(
-            f"{len(quarantined)} of {rows_read} rows unusable"
-            + (f"; first: {first['reason']}" if first is not None else "; no QPV row"),
+            f"{len(cells)} cells where the header has {len(header)} (a ';' inside an unquoted cell?)",
             path,
-            line=None if first is None else int(first["line"]),
-            column=None if first is None else str(first["column"]),
-            value=None if first is None else str(first["value"]),
+            line=line,
+            column=header[len(cells)],
+            value=";".join(cells),
         )
-    # arrondissements of one QPV (Marseille 1er, 2e) collapse onto their commune
-    frame = (
-        pd.DataFrame(pairs, columns=list(PAIR_COLUMNS))
-        .drop_duplicates(["code_qp", "code_commune"])
-        .reset_index(drop=True)
+    return {name: cells[i] for name, i in position.items()}
+
+
+def _accepted_codes(
+    cell: dict[str, str], code_qp: str, seen: set[str], cog_year: int, known: set[str]
+) -> tuple[list[str], pd.Series]:
+    """(commune codes as written, the same harmonised to the COG) of a row whose QPV code is
+    well-formed and new and whose commune codes are well-formed and known; raises
+    :class:`_Rejected` otherwise."""
+    if not CODE_QP_PATTERN.fullmatch(code_qp):
+        reason = "missing QPV code" if not code_qp else "malformed QPV code"
+        raise _Rejected("code_qp", cell["code_qp"], reason)
+    if code_qp in seen:
+        raise _Rejected("code_qp", cell["code_qp"], "QPV code repeated")
+    raw_codes = [c.strip() for c in re.split(r"[;,]", unprotect(cell["insee_com"])) if c.strip()]
+    if not raw_codes:
+        raise _Rejected("insee_com", cell["insee_com"], "no commune code")
+    padded = [c.zfill(5) if c.isdigit() else c for c in raw_codes]
+    if not all(COMMUNE_PATTERN.fullmatch(c) for c in padded):
+        raise _Rejected("insee_com", cell["insee_com"], "malformed commune code")
+    harmonised = geography.harmonise_codes(pd.Series(padded), cog_year)
+    if harmonised.isna().any() or not set(harmonised) <= known:
+        raise _Rejected("insee_com", cell["insee_com"], f"commune unknown in COG {cog_year}")
+    return raw_codes, harmonised
+
+
+def _row_pairs(
+    cell: dict[str, str],
+    code_qp: str,
+    raw_codes: list[str],
+    harmonised: pd.Series,
+    line: int,
+) -> list[dict[str, object]]:
+    """One pair (:data:`PAIR_COLUMNS`) per commune of an accepted row; each commune takes its
+    own name when ``lib_com`` lists one per code, else the whole cell."""
+    names = [n.strip() for n in cell.get("lib_com", "").split(";")]
+    return [
+        {
+            "code_qp": code_qp,
+            "lib_qp": cell["lib_qp"].strip(),
+            "insee_dep": unprotect(cell.get("insee_dep", "")),
+            "code_commune": code,
+            "insee_com": raw_code,
+            "lib_com": names[i]
+            if len(names) == len(raw_codes)
+            else cell.get("lib_com", "").strip(),
+            "siren_epci": unprotect(cell.get("siren_epci", "")),
+            "lib_epci": cell.get("lib_epci", "").strip(),
+            "line": line,
+        }
+        for i, (raw_code, code) in enumerate(zip(raw_codes, harmonised, strict=True))
+    ]
+
+
+def _check_usable(
+    pairs: list[dict[str, object]],
+    quarantined: pd.DataFrame,
+    rows_read: int,
+    max_quarantine_share: float,
+    path: Path,
+) -> None:
+    """Raise :class:`QpvListError` (naming the first quarantined row) when no row was accepted
+    or more than ``max_quarantine_share`` of the rows were quarantined."""
+    if pairs and len(quarantined) <= max_quarantine_share * rows_read:
+        return
+    first = quarantined.iloc[0] if len(quarantined) else None
+    raise QpvListError(
+        f"{len(quarantined)} of {rows_read} rows unusable"
+        + (f"; first: {first['reason']}" if first is not None else "; no QPV row"),
+        path,
+        line=None if first is None else int(first["line"]),
+        column=None if first is None else str(first["column"]),
+        value=None if first is None else str(first["value"]),
     )
-    return QpvList(path, frame, quarantined, rows_read, encoding)
 
 
 def qpv_by_commune(pairs: pd.DataFrame) -> pd.DataFrame:

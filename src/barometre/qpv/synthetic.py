@@ -180,138 +180,189 @@ def synthetic_qpv_list(
     magnitudes = magnitudes or QpvMagnitudes()
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(QPV_STREAM,)))
     communes = geography.load_communes(cog_year)
-    regions = geography.load_regions(cog_year).set_index("code_region")["nom"]
-    departements = geography.load_departements(cog_year).set_index("code_departement")["nom"]
-    epci = geography.load_epci(cog_year).set_index("code_epci")["nom"]
+    names = _Names(
+        communes.set_index("code_commune"),
+        geography.load_regions(cog_year).set_index("code_region")["nom"],
+        geography.load_departements(cog_year).set_index("code_departement")["nom"],
+        geography.load_epci(cog_year).set_index("code_epci")["nom"],
+    )
     contracts = load_contracts()
     epci_column = f"code_epci_cog{cog_year}"
     from barometre.publish.maps import load_commune_points
 
     xy = load_commune_points()[["lon", "lat"]]
     targets = department_targets(communes, contracts, magnitudes)
-    by_code = communes.set_index("code_commune")
     rows, populations = [], []
     for dep, n_dep in targets.items():
         if n_dep == 0:
             continue
         members = communes[communes["code_departement"] == dep]
-        weights = (
-            contracts[contracts["insee_dep"] == dep].groupby(epci_column)["pop_qpv_2015"].sum()
+        per_epci = _epci_quotas(
+            int(n_dep), members, contracts[contracts["insee_dep"] == dep], epci_column
         )
-        weights = weights[weights.index.isin(set(members["code_epci"]))]
-        if weights.empty:  # no contract in the file: the département's largest towns
-            weights = members.groupby("code_epci")["population"].max().nlargest(3).astype(float)
-        per_epci = _largest_remainder(int(n_dep), weights.astype(float))
-        if len(weights) <= n_dep:  # every contract keeps at least one QPV
-            per_epci = per_epci.clip(lower=1)
-            while per_epci.sum() > n_dep:
-                per_epci[per_epci.idxmax()] -= 1
-        placed: list[tuple[list[str], float]] = []
-        for code_epci, n_epci in per_epci[per_epci > 0].items():
-            pool = _candidates(members[members["code_epci"] == code_epci], magnitudes)
-            p = (pool["weight"] / pool["weight"].sum()).to_numpy()
-            main = rng.choice(len(pool), size=int(n_epci), p=p)
-            for i in main:
-                codes = [str(pool.iloc[i]["code_commune"])]
-                neighbours = pool[pool["code_commune"] != codes[0]]
-                if len(neighbours) and rng.random() < magnitudes.multi_commune_share:
-                    here = xy.reindex([codes[0]]).to_numpy()[0]
-                    distance = (
-                        (xy.reindex(neighbours["code_commune"]).to_numpy() - here) ** 2
-                    ).sum(axis=1)
-                    extra = 1 + int(rng.random() < 0.35)
-                    codes += list(
-                        neighbours["code_commune"].to_numpy()[
-                            np.argsort(distance, kind="stable")[:extra]
-                        ]
-                    )
-                placed.append((codes, 0.0))
-        # capacity: a commune's QPV hold at most 45 % of it, shared among the QPV touching it
-        population = members.set_index("code_commune")["population"]
-        touching: dict[str, int] = {}
-        for codes, _ in placed:
-            for code in codes:
-                touching[code] = touching.get(code, 0) + 1
-        capacity = np.array(
-            [
-                sum(magnitudes.max_share_of_communes * population[c] / touching[c] for c in codes)
-                for codes, _ in placed
-            ]
-        )
-        region = str(members["code_region"].iloc[0])
-        if region in magnitudes.region_population:
-            region_deps = targets[
-                targets.index.isin(
-                    communes.loc[communes["code_region"] == region, "code_departement"]
-                )
-            ]
-            fixed = {
-                d: magnitudes.department_mean[d] * targets[d]
-                for d in magnitudes.department_mean
-                if d in region_deps.index
-            }
-            others = region_deps.drop(list(fixed))
-            if dep in fixed:
-                total = fixed[dep]
-            else:
-                total = (
-                    (magnitudes.region_population[region] - sum(fixed.values()))
-                    * n_dep
-                    / others.sum()
-                )
-                # integer shares of the regional total: the last département takes the remainder
-                if dep == others.index[-1]:
-                    total = (
-                        magnitudes.region_population[region]
-                        - sum(fixed.values())
-                        - sum(
-                            int(
-                                (magnitudes.region_population[region] - sum(fixed.values()))
-                                * targets[d]
-                                / others.sum()
-                            )
-                            for d in others.index[:-1]
-                        )
-                    )
-                else:
-                    total = int(total)
-        else:
-            total = magnitudes.mean_population * n_dep
+        placed = _place_qpv(rng, members, per_epci, xy, magnitudes)
+        total = _department_total(dep, n_dep, communes, targets, magnitudes)
+        capacity = _capacities(placed, members, magnitudes)
         sizes = _sizes(rng, len(placed), float(total), capacity, magnitudes.min_population)
-        dep3 = dep.zfill(3) if len(dep) < 3 else dep
-        order = sorted(range(len(placed)), key=lambda k: (placed[k][0][0], -sizes[k]))
-        for rank, k in enumerate(order, start=1):
-            codes = placed[k][0]
-            names = [str(by_code.at[c, "nom"]) for c in codes]
-            # 01…99, then A0…Z9: never one of the numbers
-            suffix = (
-                f"{rank:02d}"
-                if rank < 100
-                else f"{chr(ord('A') + (rank - 100) // 10)}{(rank - 100) % 10}"
-            )
-            code_qp = f"QN{dep3}{suffix}S"
-            kind = (
-                "Quartier intercommunal synthétique" if len(codes) > 1 else "Quartier synthétique"
-            )
-            main = by_code.loc[codes[0]]
-            rows.append(
-                {
-                    "code_qp": code_qp,
-                    "lib_qp": f"{kind} n° {rank} — {' - '.join(names)}",
-                    "insee_reg": str(main["code_region"]),
-                    "lib_reg": str(regions[main["code_region"]]),
-                    "insee_dep": dep,
-                    "lib_dep": str(departements[dep]),
-                    "insee_com": ";".join(codes),
-                    "lib_com": "; ".join(names),
-                    "siren_epci": str(main["code_epci"]),
-                    "lib_epci": str(epci.get(main["code_epci"], "")),
-                }
-            )
-            populations.append(
-                {"code_qp": code_qp, "population": int(sizes[k]), "code_departement": dep}
-            )
+        dep_rows, dep_populations = _department_rows(dep, placed, sizes, names)
+        rows += dep_rows
+        populations += dep_populations
     return pd.DataFrame(rows, columns=list(QPV_COLUMNS)), pd.DataFrame(populations)
+
+
+@dataclass(frozen=True)
+class _Names:
+    """The COG's tables the list's rows read: communes (indexed by code, with their region and
+    EPCI) and the names of regions, départements and EPCI by code."""
+
+    communes: pd.DataFrame
+    regions: pd.Series
+    departements: pd.Series
+    epci: pd.Series
+
+
+def _epci_quotas(
+    n_dep: int, members: pd.DataFrame, contracts: pd.DataFrame, epci_column: str
+) -> pd.Series:
+    """QPV per EPCI of a département (``members``: its communes; ``contracts``: its contrats de
+    ville), in proportion to the contracts' QPV population, every contract keeping at least one
+    QPV when there are enough; without any contract, its three largest towns' EPCI."""
+    weights = contracts.groupby(epci_column)["pop_qpv_2015"].sum()
+    weights = weights[weights.index.isin(set(members["code_epci"]))]
+    if weights.empty:  # no contract in the file: the département's largest towns
+        weights = members.groupby("code_epci")["population"].max().nlargest(3).astype(float)
+    per_epci = _largest_remainder(n_dep, weights.astype(float))
+    if len(weights) <= n_dep:  # every contract keeps at least one QPV
+        per_epci = per_epci.clip(lower=1)
+        while per_epci.sum() > n_dep:
+            per_epci[per_epci.idxmax()] -= 1
+    return per_epci
+
+
+def _place_qpv(
+    rng: np.random.Generator,
+    members: pd.DataFrame,
+    per_epci: pd.Series,
+    xy: pd.DataFrame,
+    magnitudes: QpvMagnitudes,
+) -> list[list[str]]:
+    """The communes of each QPV of a département, EPCI by EPCI: a main commune drawn among the
+    EPCI's candidates (:func:`_candidates`) by weight; with probability
+    ``multi_commune_share`` (when the EPCI has another candidate) one or two more, the nearest
+    other candidates (``xy``: longitude and latitude by commune code)."""
+    placed: list[list[str]] = []
+    for code_epci, n_epci in per_epci[per_epci > 0].items():
+        pool = _candidates(members[members["code_epci"] == code_epci], magnitudes)
+        p = (pool["weight"] / pool["weight"].sum()).to_numpy()
+        main = rng.choice(len(pool), size=int(n_epci), p=p)
+        for i in main:
+            codes = [str(pool.iloc[i]["code_commune"])]
+            neighbours = pool[pool["code_commune"] != codes[0]]
+            if len(neighbours) and rng.random() < magnitudes.multi_commune_share:
+                here = xy.reindex([codes[0]]).to_numpy()[0]
+                distance = ((xy.reindex(neighbours["code_commune"]).to_numpy() - here) ** 2).sum(
+                    axis=1
+                )
+                extra = 1 + int(rng.random() < 0.35)
+                codes += list(
+                    neighbours["code_commune"].to_numpy()[
+                        np.argsort(distance, kind="stable")[:extra]
+                    ]
+                )
+            placed.append(codes)
+    return placed
+
+
+def _capacities(
+    placed: list[list[str]], members: pd.DataFrame, magnitudes: QpvMagnitudes
+) -> np.ndarray:
+    """Largest population of each QPV: a commune's QPV hold at most ``max_share_of_communes``
+    of it, shared equally among the QPV touching it."""
+    population = members.set_index("code_commune")["population"]
+    touching: dict[str, int] = {}
+    for codes in placed:
+        for code in codes:
+            touching[code] = touching.get(code, 0) + 1
+    return np.array(
+        [
+            sum(magnitudes.max_share_of_communes * population[c] / touching[c] for c in codes)
+            for codes in placed
+        ]
+    )
+
+
+def _department_total(
+    dep: str,
+    n_dep: int,
+    communes: pd.DataFrame,
+    targets: pd.Series,
+    magnitudes: QpvMagnitudes,
+) -> float:
+    """Population of a département's ``n_dep`` QPV: ``mean_population`` each, or, in a region
+    with a published total, the published département mean where known and the rest of the
+    regional total shared among the other départements by their number of QPV (integer
+    shares, the last département taking the remainder)."""
+    region = str(communes.loc[communes["code_departement"] == dep, "code_region"].iloc[0])
+    if region not in magnitudes.region_population:
+        return magnitudes.mean_population * n_dep
+    region_deps = targets[
+        targets.index.isin(communes.loc[communes["code_region"] == region, "code_departement"])
+    ]
+    fixed = {
+        d: magnitudes.department_mean[d] * targets[d]
+        for d in magnitudes.department_mean
+        if d in region_deps.index
+    }
+    if dep in fixed:
+        return fixed[dep]
+    others = region_deps.drop(list(fixed))
+    rest = magnitudes.region_population[region] - sum(fixed.values())
+    if dep != others.index[-1]:
+        return int(rest * n_dep / others.sum())
+    return rest - sum(int(rest * targets[d] / others.sum()) for d in others.index[:-1])
+
+
+def _qpv_code(dep: str, rank: int) -> str:
+    """Code of the ``rank``-th synthetic QPV of a département: ``QN`` + the département on three
+    characters + ``01`` … ``99``, then ``A0`` … ``Z9`` (never one of the numbers) + ``S``."""
+    dep3 = dep.zfill(3) if len(dep) < 3 else dep
+    suffix = (
+        f"{rank:02d}" if rank < 100 else f"{chr(ord('A') + (rank - 100) // 10)}{(rank - 100) % 10}"
+    )
+    return f"QN{dep3}{suffix}S"
+
+
+def _department_rows(
+    dep: str, placed: list[list[str]], sizes: np.ndarray, names: _Names
+) -> tuple[list[dict[str, str]], list[dict[str, object]]]:
+    """(rows of the list, populations) of a département's QPV, numbered by main commune code
+    then decreasing population."""
+    rows, populations = [], []
+    order = sorted(range(len(placed)), key=lambda k: (placed[k][0], -sizes[k]))
+    for rank, k in enumerate(order, start=1):
+        codes = placed[k]
+        communes = [str(names.communes.at[c, "nom"]) for c in codes]
+        code_qp = _qpv_code(dep, rank)
+        kind = "Quartier intercommunal synthétique" if len(codes) > 1 else "Quartier synthétique"
+        main = names.communes.loc[codes[0]]
+        rows.append(
+            {
+                "code_qp": code_qp,
+                "lib_qp": f"{kind} n° {rank} — {' - '.join(communes)}",
+                "insee_reg": str(main["code_region"]),
+                "lib_reg": str(names.regions[main["code_region"]]),
+                "insee_dep": dep,
+                "lib_dep": str(names.departements[dep]),
+                "insee_com": ";".join(codes),
+                "lib_com": "; ".join(communes),
+                "siren_epci": str(main["code_epci"]),
+                "lib_epci": str(names.epci.get(main["code_epci"], "")),
+            }
+        )
+        populations.append(
+            {"code_qp": code_qp, "population": int(sizes[k]), "code_departement": dep}
+        )
+    return rows, populations
 
 
 def format_qpv_list(rows: pd.DataFrame) -> str:
