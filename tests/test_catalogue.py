@@ -272,12 +272,17 @@ def test_a_notebook_step_reading_an_undeclared_build_file_fails(tmp_path, monkey
 #: Modules other helpers are refactoring while the catalogue lands (issue 14): their path
 #: literals are converted after the merge, and the list shrinks to nothing.
 ALLOWED_LITERALS = {
-    "cli.py",
-    "consultation/build.py",  # a consultation build: its own layout, not an edition's
+    # a consultation build has its own layout (raw/, work/, tables/, report/), not an edition's
+    "consultation/agenda.py",
+    "consultation/build.py",
     "consultation/cli.py",
-    "disclosure_attacks.py",
+    "consultation/stages.py",
+    # still to convert (split by other work in the same change): the CLI's reads of a build,
+    # the layout checks' and the offline renderer's project folders, the synthetic QPV folder
+    "cli.py",
+    "cli_edition.py",
     "publish/layout_checks.py",
-    "publish/render.py",
+    "publish/render/offline.py",
     "qpv/synthetic.py",
 }
 

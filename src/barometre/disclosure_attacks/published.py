@@ -13,8 +13,12 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from barometre import catalogue
 from barometre.disclosure import PERSON_COUNTS
 from barometre.disclosure_attacks.feasible import parse_number
+
+# the territory's rates table, written by barometre.territory.writer in its tables folder
+RATES_TABLE = "rates.md"
 
 #: How the annex states that a suppressed count is one source of information for eligibility.
 INFORMATION_RULE = "compte pour une seule source d'information"
@@ -42,7 +46,10 @@ class PublishedEdition:
 
     def sources(self) -> dict[str, pd.DataFrame]:
         """Every published per-commune table, by name."""
-        out = {"tables/communes.csv": self.communes, "tables/palmares.csv": self.palmares}
+        out = {
+            catalogue.relative("tables.communes"): self.communes,
+            catalogue.relative("tables.palmares"): self.palmares,
+        }
         out.update(self.exports)
         return {k: v for k, v in out.items() if not v.empty and "code_commune" in v.columns}
 
@@ -73,7 +80,7 @@ def read_markdown_table(path: Path) -> pd.DataFrame:
 def load_published(build_dir: Path | str) -> PublishedEdition:
     """Read what an attacker has of one build folder (never ``work/``)."""
     build = Path(build_dir)
-    variables = _read_yaml(build / "report" / "_variables.yml")
+    variables = _read_yaml(catalogue.path(build, "report.variables"))
     manifest = _read_yaml(build / "manifest.json") if (build / "manifest.json").exists() else {}
     config = manifest.get("config", {}) if isinstance(manifest, dict) else {}
     definitions = {k: str(v) for k, v in (config.get("definitions") or {}).items()}
@@ -82,7 +89,7 @@ def load_published(build_dir: Path | str) -> PublishedEdition:
     # the annex says a suppressed count is one source (disclosure_rules_markdown always writes
     # it, in the same step as the attacks: reading last build's file would make the attack
     # table depend on whether a previous build left one); a hand-made folder may state it too
-    annex = build / "report" / "disclosure" / "disclosure_rules.md"
+    annex = catalogue.path(build, "report.disclosure_rules")
     if (information_rule and manifest) or (
         annex.exists() and INFORMATION_RULE in annex.read_text(encoding="utf-8")
     ):
@@ -91,21 +98,24 @@ def load_published(build_dir: Path | str) -> PublishedEdition:
     exports: dict[str, pd.DataFrame] = {}
     territory_variables: dict[str, dict[str, Any]] = {}
     territory_rates: dict[str, pd.DataFrame] = {}
-    for folder in (
-        sorted((build / "territories").glob("*")) if (build / "territories").exists() else []
-    ):
-        for csv in sorted((folder / "exports").glob("*.csv")):
+    territories = catalogue.path(build, "territory", slug="*").parent
+    for folder in sorted(territories.glob("*")) if territories.exists() else []:
+        slug = folder.name
+        for csv in sorted(catalogue.path(build, "territory.exports", slug=slug).glob("*.csv")):
             exports[str(csv.relative_to(build))] = _read_strings(csv)
-        territory_variables[folder.name] = _read_yaml(folder / "_variables.yml")
-        if (folder / "tables" / "rates.md").exists():
-            territory_rates[folder.name] = read_markdown_table(folder / "tables" / "rates.md")
+        territory_variables[slug] = _read_yaml(
+            catalogue.path(build, "territory.variables", slug=slug)
+        )
+        rates = catalogue.path(build, "territory.tables", slug=slug) / RATES_TABLE
+        if rates.exists():
+            territory_rates[slug] = read_markdown_table(rates)
     return PublishedEdition(
         build_dir=build,
         edition=str(variables.get("edition", build.name)),
-        communes=_read_strings(build / "tables" / "communes.csv"),
-        palmares=_read_strings(build / "tables" / "palmares.csv"),
+        communes=_read_strings(catalogue.path(build, "tables.communes")),
+        palmares=_read_strings(catalogue.path(build, "tables.palmares")),
         exports=exports,
-        count_model=_read_strings(build / "tables" / "count_model.csv"),
+        count_model=_read_strings(catalogue.path(build, "tables.count_model")),
         variables=variables,
         territory_variables=territory_variables,
         territory_rates=territory_rates,
@@ -138,7 +148,7 @@ def published_criteria(index_spec: str | None) -> dict[str, list[str]]:
 
 def ground_truth(build_dir: Path | str) -> pd.DataFrame:
     """The confidential exact person counts (``work/commune_counts.csv``), by commune code."""
-    path = Path(build_dir) / "work" / "commune_counts.csv"
+    path = catalogue.path(build_dir, "work.commune_counts")
     table = pd.read_csv(path, dtype={"code_commune": str})
     columns = [c for c in PERSON_COUNTS if c in table.columns]
     return table.set_index("code_commune")[columns]
