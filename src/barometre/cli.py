@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from barometre import catalogue
 from barometre.cli_common import MaxQuarantineShareOption, QuarantineOption, fail, parse_departments
 from barometre.composite import (
     DataError,
@@ -451,13 +452,13 @@ def disclosure_attack_command(
 
     if not 1 <= len(build_dirs) <= 2:
         fail("give one or two build folders")
+    needed = ("tables.communes", "work.commune_counts")
     for build_dir in build_dirs:
-        if (
-            not (build_dir / "tables" / "communes.csv").is_file()
-            or not (build_dir / "work" / "commune_counts.csv").is_file()
-        ):
+        if not all(catalogue.path(build_dir, key).is_file() for key in needed):
             fail(
-                f"{build_dir}: not a build folder (tables/communes.csv and work/commune_counts.csv needed)"
+                f"{build_dir}: not a build folder ("
+                + " and ".join(catalogue.relative(key) for key in needed)
+                + " needed)"
             )
     reports = run_attacks(build_dirs, min_ambiguity=min_ambiguity)
     table = attack_table(reports)

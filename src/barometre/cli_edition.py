@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from barometre import catalogue
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -98,7 +100,8 @@ def print_territory(place: Any, outputs: dict[str, Any]) -> None:
         if role in outputs:
             typer.echo(f"  {role}: {outputs[role]}")
     extra = sorted(r for r in outputs if r.startswith("qpv_"))
+    exports = catalogue.member("territory.exports", of="territory", slug=place.slug)
     if extra:
         typer.echo(
-            f"  politique de la ville exports: {len(extra)} files in {outputs['dir'] / 'exports'}"
+            f"  politique de la ville exports: {len(extra)} files in {outputs['dir'] / exports}"
         )

@@ -31,6 +31,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from barometre import catalogue
+
 #: Line height (pt) from which a text line is taken for a heading: the body is set in 10.5 pt
 #: (lines ~12 pt high), level-3 headings in 11.5 pt (~13.1 pt), level 2 in 14 pt, level 1 in 21.
 HEADING_MIN_LINE_HEIGHT = 12.8
@@ -417,14 +419,14 @@ def check_build(build_dir: Path | str) -> list[LayoutReport]:
     """:func:`check_report_folder` on every publication of an edition build: the baromètre and
     the annex (``report/`` → ``publications/``) and each territorial report."""
     build_dir = Path(build_dir)
+    report = catalogue.path(build_dir, "report.variables").parent
     reports = [
-        check_report_folder(build_dir / "report", pdf)
-        for pdf in sorted((build_dir / "publications").glob("*.pdf"))
+        check_report_folder(report, pdf)
+        for pdf in sorted(catalogue.path(build_dir, "publications").glob("*.pdf"))
     ]
-    for folder in sorted((build_dir / "territories").glob("*/")):
-        reports += [
-            check_report_folder(folder, pdf) for pdf in sorted(folder.glob("publications/*.pdf"))
-        ]
+    for folder in sorted(catalogue.path(build_dir, "territory", slug="*").parent.glob("*/")):
+        publications = catalogue.path(build_dir, "territory.publications", slug=folder.name)
+        reports += [check_report_folder(folder, pdf) for pdf in sorted(publications.glob("*.pdf"))]
     return reports
 
 

@@ -28,11 +28,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from barometre import geography
+from barometre import catalogue, geography
 from barometre.config import PROJECT_ROOT
 from barometre.qpv.reader import QPV_COLUMNS
 
-CONTRACTS_TABLE = PROJECT_ROOT / "data" / "reference" / "qpv" / "contrats_de_ville.csv"
+CONTRACTS_TABLE = catalogue.path(PROJECT_ROOT, "reference.qpv") / "contrats_de_ville.csv"
 #: Spawn key of the QPV stream of the edition seed (the other demo sources keep theirs).
 QPV_STREAM = 0x515056
 LIST_NAME = "liste_qpv_2024_synthetique.csv"
