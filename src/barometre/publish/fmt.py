@@ -24,10 +24,13 @@ import numbers
 import re
 from collections.abc import Callable, Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from barometre.config import EditionConfig
 
 NNBSP = "\u202f"  # narrow no-break space (espace fine insécable)
 NBSP = "\u00a0"  # no-break space (espace insécable)
@@ -331,3 +334,18 @@ def dataframe_to_markdown(
     if caption:
         text += f"\n: {caption}" + (f" {{#{label}}}" if label else "") + "\n"
     return text
+
+
+def edition_facts(config: EditionConfig) -> dict[str, str]:
+    """The edition's facts as every publication prints them (``_variables.yml`` of the
+    baromètre, the annex and the territorial reports): edition, title, the years of the data,
+    the COG and the populations, the publication date and the palmarès size."""
+    return {
+        "edition": str(config.edition),
+        "title": config.title,
+        "data_year": str(config.data_year),
+        "cog_year": str(config.cog_year),
+        "population_year": str(config.population_year),
+        "publication_date": fr_date(config.cover_date),
+        "palmares_size": str(config.palmares_size),
+    }

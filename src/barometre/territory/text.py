@@ -14,9 +14,9 @@ from barometre.disclosure import PERSON_COUNTS, protect_total_text
 from barometre.publish import method_text
 from barometre.publish.fmt import (
     dataframe_to_markdown,
+    edition_facts,
     escape_markdown,
     fr_count,
-    fr_date,
     fr_list,
     fr_number,
     fr_percent,
@@ -320,13 +320,7 @@ def report_variables(
     facts of the index ``spec`` (:func:`barometre.composite.load_spec`), the structural gaps,
     the QPV chapter's variables, the map caption and the export paths."""
     return {
-        "edition": str(config.edition),
-        "title": config.title,
-        "data_year": str(config.data_year),
-        "cog_year": str(config.cog_year),
-        "population_year": str(config.population_year),
-        "publication_date": fr_date(config.cover_date),
-        "palmares_size": str(config.palmares_size),
+        **edition_facts(config),
         "source_note": source,
         "territory": {
             "name": place.name,

@@ -15,7 +15,7 @@ import pandas as pd
 from barometre.composite.spec import IndexSpec
 from barometre.config import EditionConfig, count_labels, exposure_phrase
 from barometre.publish import method_text
-from barometre.publish.fmt import fr_date, fr_number, fr_percent
+from barometre.publish.fmt import edition_facts, fr_number, fr_percent
 from barometre.publish.french import nombre
 from barometre.publish.report.common import (
     CREATION,
@@ -159,14 +159,8 @@ def edition_variables(
     method: the sections of ``_variables.yml`` known before the robustness tables are read."""
     labels = list(config.classes.labels)
     return {
-        "edition": str(config.edition),
-        "title": config.title,
-        "data_year": str(config.data_year),
-        "cog_year": str(config.cog_year),
-        "population_year": str(config.population_year),
+        **edition_facts(config),
         "seed": str(config.seed),
-        "publication_date": fr_date(config.cover_date),
-        "palmares_size": str(config.palmares_size),
         "laureates_count": fr_number(int((palmares["status"] == "Lauréat").sum())),
         "mentions_count": fr_number(int((palmares["status"] == "Mention").sum())),
         "classes_count": fr_number(len(labels)),
