@@ -23,7 +23,7 @@ SRC = PROJECT_ROOT / "src" / "barometre"
 
 def steps_of(edition: int, departments=None) -> list[Step]:
     config = load_edition(edition)
-    previous = Path("/tmp/previous-build") if config.previous_edition else None
+    previous = Path("build/previous") if config.previous_edition else None
     return edition_steps(
         config,
         edition_path(edition),

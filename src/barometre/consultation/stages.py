@@ -108,7 +108,7 @@ def read_stage(
     max_quarantine_share: float,
 ) -> ReadStage:
     """Read the consultation (written first under ``out/raw`` for a demo) and write its
-    quarantine to ``out/work/quarantine.csv``."""
+    quarantine to ``quarantine.csv`` in the build's ``work`` folder."""
     provenance = None
     if demo:
         written = demo_module.write_demo_consultation(out / "raw", layout=layout, n_proposals=demo_proposals, seed=demo_seed)  # fmt: skip
@@ -179,7 +179,7 @@ def territory_stage(
     engagement_file: Path | None,
     engagement_column: str,
 ) -> TerritoryStage:
-    """Locate the authors (written to ``out/work/author_departments.csv``), count the
+    """Locate the authors (written to ``author_departments.csv`` in the build's ``work`` folder), count the
     participation per département and region and, given an engagement table, correlate them."""
     has_location = any(c in proposals for c in ("author_department", "author_postal_code"))
     located = terr.author_departments(proposals, cog_year) if has_location else None
